@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import * as m0100 from './20261121000100_agents';
+import * as m0200 from './20261121000200_knowledge';
+import * as m0300 from './20261121000300_vector_items';
+import * as m0400 from './20261121000400_calls';
+import * as m0500 from './20261121000500_post_call';
+
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+
+const MIGRATIONS: Array<[string, Migration]> = [
+  ['20261121000100_agents', m0100],
+  ['20261121000200_knowledge', m0200],
+  ['20261121000300_vector_items', m0300],
+  ['20261121000400_calls', m0400],
+  ['20261121000500_post_call', m0500],
+];
+
+/**
+ * A knex migration source listing the migrations in order. Explicit imports (instead of knex scanning the
+ * folder) make migrations work the same under tsx, compiled JS and Jest. Add new files here.
+ */
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, m]) => m,
+};

@@ -1,0 +1,244 @@
+import type { Knex } from 'knex';
+
+/** Twilio CallStatus values (PROTOCOLS.md). Terminal ones end a call. */
+export const TERMINAL_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
+
+export interface CallRow {
+  callSid: string;
+  accountSid: string | null;
+  agentId: string;
+  direction: string;
+  from: string;
+  to: string;
+  status: string;
+  streamSid: string | null;
+  language: string | null;
+  intent: string | null;
+  startedAt: Date;
+  endedAt: Date | null;
+  postCallEnqueuedAt: Date | null;
+}
+
+export interface TurnTimings {
+  endpointingMs?: number;
+  sttMs?: number;
+  llmFirstTokenMs?: number;
+  ttsFirstByteMs?: number;
+  replyLatencyMs?: number;
+}
+
+export interface TurnInput {
+  role: 'caller' | 'agent';
+  text: string;
+  language: string | null;
+  /** ms since the media stream started. */
+  startMs: number;
+  endMs: number;
+  intent?: string | null;
+  sttConfidence?: number | null;
+  interrupted?: boolean;
+  timings?: TurnTimings | null;
+}
+
+export interface TurnRow extends TurnInput {
+  seq: number;
+}
+
+/** The shape `GET /api/calls/:callSid` returns (ISSUE 2 §6). */
+export interface CallDetail {
+  callSid: string;
+  direction: string;
+  from: string;
+  to: string;
+  status: string;
+  language: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
+  intent: string | null;
+  csat: { score: number; method: string } | null;
+  crmSync: { status: string; attempts: number };
+}
+
+const toCall = (r: Record<string, any>): CallRow => ({
+  callSid: r.call_sid,
+  accountSid: r.account_sid,
+  agentId: r.agent_id,
+  direction: r.direction,
+  from: r.from_number,
+  to: r.to_number,
+  status: r.status,
+  streamSid: r.stream_sid,
+  language: r.language,
+  intent: r.intent,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  postCallEnqueuedAt: r.post_call_enqueued_at,
+});
+
+/**
+ * Repository for calls, call turns and call events. All methods are single statements or one transaction.
+ */
+export class CallsRepo {
+  constructor(private readonly db: Knex) {}
+
+  /** Inserts the call row when Twilio's voice webhook arrives; a retried webhook for the same CallSid is a no-op. */
+  async create(c: { callSid: string; accountSid?: string; agentId: string; direction: string; from: string; to: string; status: string }): Promise<void> {
+    await this.db('calls')
+      .insert({
+        call_sid: c.callSid,
+        account_sid: c.accountSid ?? null,
+        agent_id: c.agentId,
+        direction: c.direction,
+        from_number: c.from,
+        to_number: c.to,
+        status: c.status,
+      })
+      .onConflict('call_sid')
+      .ignore();
+  }
+
+  async get(callSid: string): Promise<CallRow | null> {
+    const r = await this.db('calls').where({ call_sid: callSid }).first();
+    return r ? toCall(r) : null;
+  }
+
+  /** Marks the media stream as attached to the call. */
+  async attachStream(callSid: string, streamSid: string): Promise<void> {
+    await this.db('calls').where({ call_sid: callSid }).update({ stream_sid: streamSid, status: 'in-progress', updated_at: this.db.fn.now() });
+  }
+
+  /**
+   * Applies a Twilio status callback. Callbacks may arrive out of order (SequenceNumber from 0), so a lower
+   * sequence number than the one stored is recorded as an event but does not change the status.
+   * @returns false when the call is unknown.
+   */
+  async applyStatus(callSid: string, status: string, sequence: number | null, payload: Record<string, unknown>): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const row = await trx('calls').where({ call_sid: callSid }).forUpdate().first();
+      if (!row) return false;
+      await trx('call_events').insert({ call_sid: callSid, type: 'twilio.status', payload });
+      const seq = sequence ?? row.status_sequence + 1;
+      if (seq >= row.status_sequence) {
+        const terminal = (TERMINAL_STATUSES as readonly string[]).includes(status);
+        await trx('calls')
+          .where({ call_sid: callSid })
+          .update({
+            status,
+            status_sequence: seq,
+            ended_at: terminal ? (row.ended_at ?? trx.fn.now()) : row.ended_at,
+            updated_at: trx.fn.now(),
+          });
+      }
+      return true;
+    });
+  }
+
+  async addEvent(callSid: string, type: string, payload: Record<string, unknown> = {}): Promise<void> {
+    await this.db('call_events').insert({ call_sid: callSid, type, payload });
+  }
+
+  async events(callSid: string): Promise<Array<{ type: string; payload: Record<string, unknown>; at: Date }>> {
+    return this.db('call_events').where({ call_sid: callSid }).orderBy('id').select('type', 'payload', 'at');
+  }
+
+  /** Appends a turn; `seq` is assigned in order of insertion per call. */
+  async addTurn(callSid: string, t: TurnInput): Promise<number> {
+    const [{ seq }] = await this.db('call_turns')
+      .insert({
+        call_sid: callSid,
+        seq: this.db.raw('(SELECT COALESCE(MAX(seq), 0) + 1 FROM call_turns WHERE call_sid = ?)', [callSid]),
+        role: t.role,
+        text: t.text,
+        language: t.language,
+        start_ms: Math.round(t.startMs),
+        end_ms: Math.round(t.endMs),
+        intent: t.intent ?? null,
+        stt_confidence: t.sttConfidence ?? null,
+        interrupted: t.interrupted ?? false,
+        timings: t.timings ? JSON.stringify(t.timings) : null,
+      })
+      .returning('seq');
+    return seq;
+  }
+
+  async turns(callSid: string): Promise<TurnRow[]> {
+    const rows = await this.db('call_turns').where({ call_sid: callSid }).orderBy('seq');
+    return rows.map((r) => ({
+      seq: r.seq,
+      role: r.role,
+      text: r.text,
+      language: r.language,
+      startMs: r.start_ms,
+      endMs: r.end_ms,
+      intent: r.intent,
+      sttConfidence: r.stt_confidence,
+      interrupted: r.interrupted,
+      timings: r.timings,
+    }));
+  }
+
+  /**
+   * Ends the call from the media side (stream `stop`): sets the dominant language and intent, `ended_at`, and a
+   * `completed` status unless a status callback already set a terminal one.
+   */
+  async finish(callSid: string, f: { language: string | null; intent: string | null }): Promise<void> {
+    await this.db('calls')
+      .where({ call_sid: callSid })
+      .update({
+        language: f.language,
+        intent: f.intent,
+        ended_at: this.db.raw('COALESCE(ended_at, now())'),
+        status: this.db.raw(`CASE WHEN status IN (${TERMINAL_STATUSES.map(() => '?').join(',')}) THEN status ELSE 'completed' END`, [...TERMINAL_STATUSES]),
+        updated_at: this.db.fn.now(),
+      });
+  }
+
+  async markPostCallEnqueued(callSid: string): Promise<void> {
+    await this.db('calls').where({ call_sid: callSid }).update({ post_call_enqueued_at: this.db.fn.now() });
+  }
+
+  /** Ended calls whose post-call jobs were never enqueued (for the sweeper), oldest first. */
+  async pendingPostCall(limit = 100, olderThanMs = 5_000): Promise<string[]> {
+    const rows = await this.db('calls')
+      .whereNull('post_call_enqueued_at')
+      .whereNotNull('ended_at')
+      .where('ended_at', '<', this.db.raw(`now() - (? * interval '1 millisecond')`, [olderThanMs]))
+      .orderBy('ended_at')
+      .limit(limit)
+      .select('call_sid');
+    return rows.map((r) => r.call_sid);
+  }
+
+  /** Newest first; `before` is an ISO timestamp cursor on started_at. */
+  async list(o: { limit: number; before?: string }): Promise<CallRow[]> {
+    const q = this.db('calls').orderBy('started_at', 'desc').orderBy('call_sid').limit(o.limit);
+    if (o.before) q.where('started_at', '<', o.before);
+    return (await q).map(toCall);
+  }
+
+  /** The full API view of one call, or null. */
+  async detail(callSid: string): Promise<CallDetail | null> {
+    const call = await this.get(callSid);
+    if (!call) return null;
+    const [turns, csat, crm] = await Promise.all([
+      this.turns(callSid),
+      this.db('call_csat').where({ call_sid: callSid }).first(),
+      this.db('crm_deliveries').where({ call_sid: callSid }).first(),
+    ]);
+    return {
+      callSid: call.callSid,
+      direction: call.direction,
+      from: call.from,
+      to: call.to,
+      status: call.status,
+      language: call.language,
+      startedAt: new Date(call.startedAt).toISOString(),
+      endedAt: call.endedAt ? new Date(call.endedAt).toISOString() : null,
+      turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
+      intent: call.intent,
+      csat: csat ? { score: csat.score, method: csat.method } : null,
+      crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
+    };
+  }
+}

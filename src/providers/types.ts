@@ -1,0 +1,108 @@
+import type { Pcm } from '../audio/types';
+
+/** All times in milliseconds. Providers take typed options (never read env) and throw ProviderError. */
+
+/** Result of one utterance transcription. `language` is ISO 639-1 (`en`) when the STT reports one. */
+export interface Transcript {
+  text: string;
+  language?: string;
+  /** 0..1 when the engine reports one. */
+  confidence?: number;
+}
+
+export interface SttProvider {
+  readonly id: string; // e.g. 'local.pocketsphinx', 'fake'
+  /** Transcribes one complete utterance. @throws ProviderError */
+  transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript>;
+  close?(): Promise<void>;
+}
+
+/** A piece of synthesized audio. `mulaw` at 8000 Hz passes straight to Twilio. */
+export interface AudioChunk {
+  encoding: 'mulaw' | 'pcm16';
+  sampleRate: number;
+  /** mulaw: one byte per sample; pcm16: little-endian 16-bit samples. */
+  data: Uint8Array;
+}
+
+export interface TtsProvider {
+  readonly id: string; // e.g. 'local.espeak-ng'
+  /** Streams audio for `text`. `language` is ISO 639-1. @throws ProviderError */
+  synthesize(text: string, o: { voice?: string; language: string; signal: AbortSignal }): AsyncIterable<AudioChunk>;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A knowledge-base passage retrieved for the current turn. */
+export interface Passage {
+  documentId: string;
+  title: string;
+  text: string;
+  score: number;
+}
+
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON schema of the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+export interface ChatRequest {
+  system: string;
+  /** Conversation so far, oldest first; the last message is the caller's current utterance. */
+  messages: ChatMessage[];
+  /** Retrieved knowledge for this turn, best first. */
+  passages: Passage[];
+  /** ISO 639-1 language the reply must be in. */
+  language: string;
+  /** Intents this agent knows (for classification). */
+  intents: string[];
+  tools?: ToolSpec[];
+}
+
+export type LlmDelta =
+  | { type: 'text'; text: string }
+  | { type: 'intent'; intent: string; confidence: number }
+  | { type: 'tool_call'; id: string; name: string; arguments: string };
+
+export interface LlmProvider {
+  readonly id: string;
+  /** Streams the reply. @throws ProviderError */
+  chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<LlmDelta>;
+}
+
+export interface Embedder {
+  readonly id: string;
+  readonly dimensions: number;
+  /** Returns one L2-normalised vector per text. @throws ProviderError */
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
+export type Metadata = Record<string, string | number | boolean>;
+
+export interface VectorItem {
+  id: string;
+  values: Float32Array;
+  metadata: Metadata;
+}
+
+/** Equality filter on metadata fields (Pinecone `$eq` semantics). */
+export type Filter = Record<string, string | number | boolean>;
+
+export interface Match {
+  id: string;
+  /** Cosine similarity, higher is closer. */
+  score: number;
+  metadata: Metadata;
+}
+
+export interface VectorStore {
+  readonly id: string;
+  upsert(ns: string, items: VectorItem[]): Promise<void>;
+  query(ns: string, vector: Float32Array, k: number, filter?: Filter): Promise<Match[]>;
+  deleteByFilter(ns: string, filter: Filter): Promise<void>;
+}
