@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs and starts what a fresh clone needs, and nothing that is already there:
+#   npm dependencies (npm ci), Debian packages for the offline speech stack (espeak-ng, sox, pocketsphinx +
+#   en-us model + python3 bindings), and local PostgreSQL / Redis if they are installed but not running.
+# Idempotent and quiet when everything is present. Used by `npm run demo` and `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "[bootstrap] $*" >&2; }
+
+if [ ! -x node_modules/.bin/tsx ] || [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
+fi
+
+need_apt=()
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || need_apt+=(sox)
+[ -f /usr/share/pocketsphinx/model/en-us/en-us/mdef ] || need_apt+=(pocketsphinx pocketsphinx-en-us)
+/usr/bin/python3 -c 'from pocketsphinx import pocketsphinx' >/dev/null 2>&1 || need_apt+=(python3-pocketsphinx)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+  log "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >&2
+  $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+if ! pg_up && command -v pg_ctlcluster >/dev/null 2>&1; then
+  log "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >&2 || true
+fi
+if ! redis_up && command -v redis-server >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log >&2 || true
+fi
+for _ in $(seq 1 30); do pg_up && redis_up && exit 0; sleep 1; done
+pg_up || log "PostgreSQL is not reachable on 127.0.0.1:5432 (set DATABASE_URL)"
+redis_up || log "Redis is not reachable on 127.0.0.1:6379 (set REDIS_URL)"

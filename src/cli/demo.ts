@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { loadConfig } from '../config';
+import { createDb } from '../db/knex';
+import { ensureDatabase, migrateAndSeed } from '../db/setup';
+import { simulateCall } from './twilio-simulator';
+import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
+import { wordErrorRate } from '../eval/wer';
+
+/**
+ * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
+ * signatures, starts the server and the worker as child processes, places a simulated Twilio inbound call with a
+ * real recording (LibriVox, shipped in test/fixtures/audio), prints the conversation, reply latency, WER, CSAT and
+ * the CRM delivery, and exits 0 only if every step worked.
+ */
+const ROOT = path.resolve(__dirname, '../..');
+const RECORDING = 'librivox-0880.wav';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  console.log('1/5 database: migrate + seed');
+  await ensureDatabase(config.databaseUrl);
+  const db = createDb(config.databaseUrl);
+  await migrateAndSeed(db).finally(() => db.destroy());
+
+  console.log('2/5 CRM receiver (verifies Standard Webhooks signatures)');
+  const crm = await startCrmReceiver(config.crm.webhookSecret!);
+
+  console.log('3/5 server + worker');
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    CRM_WEBHOOK_URL: crm.url,
+    CRM_WEBHOOK_SECRET: config.crm.webhookSecret,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const children = [spawnTsx('src/main.ts', env, 'server'), spawnTsx('workers/main.ts', env, 'worker')];
+  const stopChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
+  process.on('exit', stopChildren);
+  try {
+    const serverUrl = `http://127.0.0.1:${port}`;
+    await waitForHealth(serverUrl, 60_000);
+
+    console.log(`4/5 simulated inbound call with a real recording (${RECORDING}), streamed in real time`);
+    const sim = await simulateCall({
+      serverUrl,
+      publicBaseUrl: config.publicBaseUrl,
+      authToken: config.twilio.authToken,
+      accountSid: config.twilio.accountSid,
+      callerMulaw: wavFileToMulaw8k(path.join(ROOT, 'test/fixtures/audio', RECORDING)),
+    });
+    const detail = await waitForCall(serverUrl, config.apiKey, sim.callSid, (d) => d.csat !== null && ['delivered', 'failed', 'skipped'].includes(d.crmSync.status), 60_000);
+
+    console.log('5/5 result');
+    for (const line of formatCallReport(sim, detail)) console.log(`  ${line}`);
+    const reference = referenceTranscript(RECORDING);
+    const callerText = detail?.turns.filter((t) => t.role === 'caller').map((t) => t.text).join(' ') ?? '';
+    const wer = wordErrorRate(reference, callerText);
+    console.log(`  caller-turn WER vs reference "${reference}": ${(wer.wer * 100).toFixed(1)}%`);
+    const delivery = crm.deliveries.find((d) => d.callSid === sim.callSid);
+    console.log(`  CRM receiver: ${delivery ? `got call.completed, signature ${delivery.verified ? 'verified' : 'INVALID'}` : 'nothing received'}`);
+
+    const problems: string[] = [];
+    if (!detail) problems.push('call not stored');
+    else {
+      if (detail.status !== 'completed') problems.push(`status ${detail.status}`);
+      if (detail.language !== 'en') problems.push(`language ${detail.language}`);
+      if (!detail.turns.some((t) => t.role === 'agent' && t.startMs < 1000)) problems.push('no greeting');
+      if (!detail.turns.some((t) => t.role === 'caller' && t.text)) problems.push('no caller turn');
+      const callerIdx = detail.turns.findIndex((t) => t.role === 'caller');
+      if (!detail.turns.slice(callerIdx + 1).some((t) => t.role === 'agent')) problems.push('no agent reply');
+      if (!detail.csat) problems.push('no CSAT');
+      if (detail.crmSync.status !== 'delivered') problems.push(`CRM sync ${detail.crmSync.status}`);
+    }
+    if (sim.replyLatencyMs === null) problems.push('no reply audio');
+    if (sim.wavHeaders > 0) problems.push('WAV header in media');
+    if (!delivery?.verified) problems.push('CRM signature not verified');
+    if (problems.length) {
+      console.error(`demo FAILED: ${problems.join('; ')}`);
+      process.exitCode = 1;
+    } else console.log('demo OK');
+  } finally {
+    stopChildren();
+    await crm.close();
+  }
+}
+
+function spawnTsx(entry: string, env: NodeJS.ProcessEnv, name: string): ChildProcess {
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, entry)], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0) console.error(`${name} exited with ${code ?? signal}`);
+  });
+  return child;
+}
+
+async function waitForHealth(base: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server did not become healthy at ${base}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function referenceTranscript(file: string): string {
+  const tsv = readFileSync(path.join(ROOT, 'test/fixtures/audio/transcripts.tsv'), 'utf8');
+  const row = tsv.split('\n').find((l) => l.startsWith(`${file}\t`));
+  return row ? row.split('\t')[1].trim() : '';
+}
+
+/** A CRM stand-in: accepts POSTs, verifies the Standard Webhooks signature, records what arrived. */
+async function startCrmReceiver(secret: string) {
+  const wh = new Webhook(secret);
+  const deliveries: Array<{ callSid: string; verified: boolean }> = [];
+  const server = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let verified = false;
+    let callSid = '';
+    try {
+      const payload = wh.verify(body, req.headers as Record<string, string>) as { data?: { callSid?: string } };
+      verified = true;
+      callSid = payload.data?.callSid ?? '';
+    } catch {
+      verified = false;
+    }
+    deliveries.push({ callSid, verified });
+    res.statusCode = verified ? 204 : 401;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/webhooks/calls`, deliveries, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { signTwilioRequest } from '../telephony/signature';
+import { frameMulaw } from '../audio/frames';
+
+/**
+ * A stand-in for Twilio that places one inbound call against our server, the way Twilio does it
+ * (PROTOCOLS.md): signed `POST /twilio/voice` → follow `<Connect><Stream>` → signed WebSocket upgrade → `connected`,
+ * `start`, real-time 20 ms `media` frames (string sequence numbers, chunk and timestamp), `stop` → signed
+ * `POST /twilio/status`. Outbound audio is "played" in real time: marks are echoed when the audio queued before them
+ * has played, and `clear` drops the buffer and echoes every pending mark at once. While the agent greets, the
+ * caller stays silent (silence frames, as a real line sends); then the recording is streamed; then silence until
+ * the agent's reply has finished playing.
+ */
+export interface SimulateCallOptions {
+  /** Where the server really listens, e.g. http://127.0.0.1:3000 (the public URL may be a tunnel). */
+  serverUrl: string;
+  /** PUBLIC_BASE_URL the server signs against, e.g. https://voice.example.com. */
+  publicBaseUrl: string;
+  authToken: string;
+  accountSid: string;
+  /** Caller audio: raw 8 kHz mu-law. */
+  callerMulaw: Uint8Array;
+  from?: string;
+  to?: string;
+  /** Max wait for the greeting to finish playing (ms). */
+  greetingTimeoutMs?: number;
+  /** Max wait for the agent's reply after the caller's audio ended (ms). */
+  replyTimeoutMs?: number;
+  /** Quiet time after the last agent audio that counts as "reply finished" (ms). */
+  settleMs?: number;
+}
+
+export interface SimulatedSegment {
+  mark: string;
+  bytes: number;
+  /** ms since stream start when its first byte arrived. */
+  firstAudioMs: number;
+  cleared: boolean;
+}
+
+export interface SimulateCallResult {
+  callSid: string;
+  streamSid: string;
+  twiml: string;
+  segments: SimulatedSegment[];
+  agentAudio: Uint8Array;
+  clears: number;
+  /** media payloads that started with a RIFF/WAV header (must be 0: Twilio wants raw mu-law). */
+  wavHeaders: number;
+  /** ms since stream start when the caller's recording ended. */
+  callerAudioEndMs: number;
+  /** End of caller audio → first agent audio received after it (ms), or null if none came. */
+  replyLatencyMs: number | null;
+  closeCode: number | null;
+  closeReason: string;
+  durationMs: number;
+}
+
+const FRAME_MS = 20;
+const SILENCE = new Uint8Array(160).fill(0xff);
+
+/** Places one simulated call; resolves when the stream is closed and the final status callback was posted. */
+export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCallResult> {
+  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const from = o.from ?? '+14155550100';
+  const to = o.to ?? '+18005550199';
+  const voiceParams = { AccountSid: o.accountSid, ApiVersion: '2010-04-01', CallSid: callSid, CallStatus: 'ringing', Direction: 'inbound', From: from, To: to };
+  const twiml = await postSigned(o, '/twilio/voice', voiceParams);
+  const stream = parseStreamTwiml(twiml);
+  const wsUrl = o.serverUrl.replace(/^http/, 'ws') + new URL(stream.url).pathname;
+  const ws = new WebSocket(wsUrl, { headers: { 'x-twilio-signature': signTwilioRequest(o.authToken, stream.url, {}) } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade refused: ${res.statusCode}`)));
+  });
+
+  const streamSid = `MZ${randomBytes(16).toString('hex')}`;
+  const t0 = performance.now();
+  const now = () => performance.now() - t0;
+  let seq = 0;
+  const send = (msg: Record<string, unknown>) => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ ...msg, sequenceNumber: String(++seq) }));
+  let closeCode: number | null = null;
+  let closeReason = '';
+  const closed = new Promise<void>((resolve) =>
+    ws.once('close', (code, reason) => {
+      closeCode = code;
+      closeReason = reason.toString();
+      resolve();
+    }),
+  );
+
+  // Playback model of Twilio's outbound buffer.
+  let playheadEnd = 0;
+  let lastAgentAudioAt = -1;
+  let callerAudioEndMs = -1;
+  let firstAudioAfterCaller: number | null = null;
+  const segments: SimulatedSegment[] = [];
+  let current: SimulatedSegment | null = null;
+  const pendingMarks = new Map<string, NodeJS.Timeout>();
+  const agentChunks: Buffer[] = [];
+  let clears = 0;
+  let wavHeaders = 0;
+  const echoMark = (name: string) => {
+    pendingMarks.delete(name);
+    ws.readyState === ws.OPEN && ws.send(JSON.stringify({ event: 'mark', sequenceNumber: String(++seq), streamSid, mark: { name } }));
+  };
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.event === 'media') {
+      const bytes = Buffer.from(msg.media.payload, 'base64');
+      if (bytes.subarray(0, 4).toString('ascii') === 'RIFF') wavHeaders++;
+      agentChunks.push(bytes);
+      const t = now();
+      if (!current) {
+        current = { mark: '', bytes: 0, firstAudioMs: t, cleared: false };
+        segments.push(current);
+      }
+      current.bytes += bytes.length;
+      if (callerAudioEndMs >= 0 && firstAudioAfterCaller === null) firstAudioAfterCaller = t;
+      lastAgentAudioAt = t;
+      playheadEnd = Math.max(playheadEnd, t) + bytes.length / 8;
+    } else if (msg.event === 'mark') {
+      if (current) current.mark = msg.mark.name;
+      else segments.push({ mark: msg.mark.name, bytes: 0, firstAudioMs: now(), cleared: false });
+      current = null;
+      const delay = Math.max(0, playheadEnd - now());
+      pendingMarks.set(msg.mark.name, setTimeout(() => echoMark(msg.mark.name), delay));
+    } else if (msg.event === 'clear') {
+      clears++;
+      playheadEnd = now();
+      for (const [name, timer] of pendingMarks) {
+        clearTimeout(timer);
+        const s = segments.find((x) => x.mark === name);
+        if (s) s.cleared = true;
+        echoMark(name);
+      }
+      current = null;
+    }
+  });
+
+  send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+  seq = 0;
+  send({
+    event: 'start',
+    streamSid,
+    start: { accountSid: o.accountSid, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: stream.parameters },
+  });
+
+  let chunk = 0;
+  let sentMs = 0;
+  const sendFrame = async (frame: Uint8Array) => {
+    const due = sentMs;
+    sentMs += FRAME_MS;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    send({ event: 'media', streamSid, media: { track: 'inbound', chunk: String(++chunk), timestamp: String(Math.round(due)), payload: Buffer.from(frame).toString('base64') } });
+  };
+  const agentQuiet = (settleMs: number) => pendingMarks.size === 0 && playheadEnd <= now() && lastAgentAudioAt >= 0 && now() - lastAgentAudioAt >= settleMs;
+  const settleMs = o.settleMs ?? 1500;
+  const isOpen = () => ws.readyState === ws.OPEN;
+
+  // 1. Greeting: stay silent until it has played (or time out).
+  const greetDeadline = now() + (o.greetingTimeoutMs ?? 20_000);
+  while (isOpen() && now() < greetDeadline && !agentQuiet(300)) await sendFrame(SILENCE);
+  // 2. The caller speaks.
+  for (const frame of frameMulaw(o.callerMulaw, 160)) {
+    if (!isOpen()) break;
+    await sendFrame(frame);
+  }
+  callerAudioEndMs = sentMs;
+  // 3. Silence until the reply has played and the line is quiet.
+  const replyDeadline = now() + (o.replyTimeoutMs ?? 30_000);
+  while (isOpen() && now() < replyDeadline && !(firstAudioAfterCaller !== null && agentQuiet(settleMs))) await sendFrame(SILENCE);
+  // 4. Hang up.
+  send({ event: 'stop', streamSid, stop: { accountSid: o.accountSid, callSid } });
+  const durationMs = now();
+  await Promise.race([closed, sleep(5_000)]);
+  if (ws.readyState !== ws.CLOSED) ws.terminate();
+  for (const t of pendingMarks.values()) clearTimeout(t);
+  await postSigned(o, '/twilio/status', {
+    AccountSid: o.accountSid,
+    CallSid: callSid,
+    CallStatus: 'completed',
+    CallDuration: String(Math.ceil(durationMs / 1000)),
+    Direction: 'inbound',
+    From: from,
+    To: to,
+    SequenceNumber: '0',
+  });
+  return {
+    callSid,
+    streamSid,
+    twiml,
+    segments,
+    agentAudio: new Uint8Array(Buffer.concat(agentChunks)),
+    clears,
+    wavHeaders,
+    callerAudioEndMs,
+    replyLatencyMs: firstAudioAfterCaller === null ? null : Math.round(firstAudioAfterCaller - callerAudioEndMs),
+    closeCode,
+    closeReason,
+    durationMs: Math.round(durationMs),
+  };
+}
+
+/** POSTs a form signed as Twilio would sign it; returns the body; throws on a non-2xx answer. */
+async function postSigned(o: SimulateCallOptions, path: string, params: Record<string, string>): Promise<string> {
+  const signature = signTwilioRequest(o.authToken, o.publicBaseUrl + path, params);
+  const res = await fetch(o.serverUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+    body: new URLSearchParams(params).toString(),
+  });
+  const body = await res.text();
+  if (!res.ok) throw new Error(`${path} answered ${res.status}: ${body.slice(0, 200)}`);
+  return body;
+}
+
+/** Extracts the `<Stream url>` and its `<Parameter>`s from `<Connect><Stream>` TwiML. @throws Error if absent. */
+export function parseStreamTwiml(twiml: string): { url: string; parameters: Record<string, string> } {
+  const m = /<Connect>\s*<Stream\s+url="([^"]+)"[^>]*>([\s\S]*?)<\/Stream>/.exec(twiml);
+  if (!m) throw new Error(`TwiML has no <Connect><Stream>: ${twiml.slice(0, 200)}`);
+  const parameters: Record<string, string> = {};
+  for (const p of m[2].matchAll(/<Parameter\s+name="([^"]*)"\s+value="([^"]*)"\s*\/>/g)) parameters[xmlDecode(p[1])] = xmlDecode(p[2]);
+  return { url: xmlDecode(m[1]), parameters };
+}
+
+function xmlDecode(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

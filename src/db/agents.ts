@@ -1,0 +1,114 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+
+/** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
+export interface Agent {
+  id: string;
+  name: string;
+  systemPrompt: string;
+  firstMessage: string;
+  /** ISO 639-1, e.g. `en`. */
+  defaultLanguage: string;
+  /** ISO 639-1 codes the agent speaks. */
+  languages: string[];
+  /** TTS voice per ISO 639-1 language, e.g. `{ en: 'en-us' }`. */
+  voices: Record<string, string>;
+  intents: string[];
+  /** E.164 number for a human handoff, or null. */
+  handoffNumber: string | null;
+  isDefault: boolean;
+}
+
+const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
+
+/** zod schema for {@link Agent}; `upsert` validates with it. */
+export const agentSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 chars of letters, digits, _ . -'),
+    name: z.string().min(1).max(200),
+    systemPrompt: z.string().min(1),
+    firstMessage: z.string().min(1),
+    defaultLanguage: lang,
+    languages: z.array(lang).min(1),
+    voices: z.record(z.string(), z.string().min(1)),
+    intents: z.array(z.string().regex(/^[a-z0-9_]{1,64}$/, 'intents are snake_case')),
+    handoffNumber: z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be E.164').nullable(),
+    isDefault: z.boolean(),
+  })
+  .refine((a) => a.languages.includes(a.defaultLanguage), { message: 'defaultLanguage must be one of languages', path: ['defaultLanguage'] });
+
+const toAgent = (r: Record<string, any>): Agent => ({
+  id: r.id,
+  name: r.name,
+  systemPrompt: r.system_prompt,
+  firstMessage: r.first_message,
+  defaultLanguage: r.default_language,
+  languages: r.languages,
+  voices: r.voices ?? {},
+  intents: r.intents ?? [],
+  handoffNumber: r.handoff_number,
+  isDefault: r.is_default,
+});
+
+/** Repository for agents and the phone numbers routed to them (tables `agents`, `phone_numbers`). */
+export class AgentsRepo {
+  constructor(private readonly db: Knex) {}
+
+  /** The agent with this id, or null. */
+  async get(id: string): Promise<Agent | null> {
+    const r = await this.db('agents').where({ id }).first();
+    return r ? toAgent(r) : null;
+  }
+
+  /** All agents, default first, then by id. */
+  async list(): Promise<Agent[]> {
+    const rows = await this.db('agents').orderBy('is_default', 'desc').orderBy('id');
+    return rows.map(toAgent);
+  }
+
+  /**
+   * The agent answering calls to `e164` (the Twilio `To` number): the one bound in `phone_numbers`, else the
+   * agent with `is_default = true`, else null.
+   */
+  async forNumber(e164: string): Promise<Agent | null> {
+    const bound = await this.db('agents').join('phone_numbers', 'phone_numbers.agent_id', 'agents.id').where('phone_numbers.e164', e164).first('agents.*');
+    if (bound) return toAgent(bound);
+    const def = await this.db('agents').where({ is_default: true }).first();
+    return def ? toAgent(def) : null;
+  }
+
+  /**
+   * Inserts or updates an agent by id. Setting `isDefault: true` clears the flag on every other agent in the same
+   * transaction (at most one default, enforced by the unique partial index `agents_one_default`).
+   * @throws ZodError when the agent does not validate.
+   */
+  async upsert(agent: Agent): Promise<Agent> {
+    const a = agentSchema.parse(agent);
+    const row = {
+      id: a.id,
+      name: a.name,
+      system_prompt: a.systemPrompt,
+      first_message: a.firstMessage,
+      default_language: a.defaultLanguage,
+      languages: a.languages,
+      voices: JSON.stringify(a.voices),
+      intents: a.intents,
+      handoff_number: a.handoffNumber,
+      is_default: a.isDefault,
+    };
+    return this.db.transaction(async (trx) => {
+      if (a.isDefault) await trx('agents').where({ is_default: true }).whereNot({ id: a.id }).update({ is_default: false, updated_at: trx.fn.now() });
+      const [r] = await trx('agents')
+        .insert(row)
+        .onConflict('id')
+        .merge({ ...row, updated_at: trx.fn.now() })
+        .returning('*');
+      return toAgent(r);
+    });
+  }
+
+  /** Routes calls to `e164` to `agentId` (replacing any previous binding). @throws when the agent does not exist (FK). */
+  async bindNumber(e164: string, agentId: string): Promise<void> {
+    await this.db('phone_numbers').insert({ e164, agent_id: agentId }).onConflict('e164').merge({ agent_id: agentId, updated_at: this.db.fn.now() });
+  }
+}

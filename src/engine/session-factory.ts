@@ -1,0 +1,72 @@
+import type { Logger } from 'pino';
+import type { StartEvent } from '../telephony/protocol';
+import type { StreamHandler, StreamHandlerFactory } from '../telephony/media-stream-server';
+import type { MediaTransport } from './playout';
+import type { CallsRepo } from '../db/calls';
+import type { AgentsRepo } from '../db/agents';
+import type { LlmProvider, SttProvider, TtsProvider } from '../providers/types';
+import type { Retriever } from './conversation';
+import { CallSession, type TurnDetectorLike } from './call-session';
+
+export interface SessionFactoryDeps {
+  calls: CallsRepo;
+  agents: AgentsRepo;
+  stt: SttProvider;
+  tts: TtsProvider;
+  llm: LlmProvider;
+  retriever: Retriever;
+  /** A fresh VAD/endpointing detector per call. */
+  createTurnDetector: () => Promise<TurnDetectorLike>;
+  /** Enqueues post-call jobs once the call's rows are written. */
+  onCallEnded: (callSid: string) => Promise<void>;
+  /** Live sessions by callSid (for metrics and graceful shutdown). */
+  live?: Map<string, CallSession>;
+}
+
+/**
+ * Builds the {@link StreamHandlerFactory} that turns a Media Streams `start` frame into a running CallSession.
+ * The call must have been answered by our signed voice webhook (its row exists) and the `callSid` parameter we put
+ * in the TwiML must match the stream's callSid; otherwise the stream is refused.
+ * @throws Error (closes that stream) for an unknown call or agent.
+ */
+export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactory {
+  return async (start: StartEvent, transport: MediaTransport, log: Logger): Promise<StreamHandler> => {
+    const { callSid, customParameters } = start.start;
+    if (customParameters.callSid && customParameters.callSid !== callSid) throw new Error('callSid parameter mismatch');
+    const call = await d.calls.get(callSid);
+    if (!call) throw new Error('unknown call');
+    const agent = await d.agents.get(call.agentId);
+    if (!agent) throw new Error('unknown agent');
+    const turnDetector = await d.createTurnDetector();
+    await d.calls.attachStream(callSid, start.streamSid);
+    await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
+    const session = new CallSession({
+      callSid,
+      streamSid: start.streamSid,
+      agent,
+      transport,
+      stt: d.stt,
+      tts: d.tts,
+      llm: d.llm,
+      retriever: d.retriever,
+      turnDetector,
+      store: d.calls,
+      onEnded: d.onCallEnded,
+      logger: log,
+    });
+    d.live?.set(callSid, session);
+    session.start();
+    return {
+      onMedia: (ev) => session.onMedia(ev.mulaw),
+      onDtmf: (digit) => session.onDtmf(digit),
+      onMark: (name) => session.onMark(name),
+      onEnd: async (reason) => {
+        try {
+          await session.end(reason);
+        } finally {
+          d.live?.delete(callSid);
+        }
+      },
+    };
+  };
+}

@@ -1,0 +1,205 @@
+import type { Pcm } from '../audio/types';
+import type { VadFrame, VadStream } from './vad';
+
+/**
+ * Endpointing: turns a stream of 8 kHz caller audio into utterances, from per-window VAD probabilities.
+ *
+ * Model (all times ms since the stream's first sample):
+ * - Hysteresis (as in silero-vad's `get_speech_timestamps`): a window is speech when its probability ≥
+ *   `positiveThreshold`, or ≥ `negativeThreshold` while the previous window was speech.
+ * - A *segment* is a run of windows whose speech gaps are all shorter than `silenceMs`. It becomes an utterance only
+ *   once its summed speech time reaches `minSpeechMs`; at that moment `speech_start` is emitted (barge-in uses it).
+ *   A segment that ends (gap ≥ `silenceMs`) before then was noise / a click and produces nothing.
+ * - A confirmed segment ends when the gap after its last speech window reaches `silenceMs` (reason `silence`), when
+ *   it has lasted `maxUtteranceMs` (reason `max_length`; speech going on starts a new segment, which emits its own
+ *   `speech_start`), or at {@link TurnDetector.flush} (reason `end_of_stream`).
+ * - The utterance audio runs from `startMs - prerollMs` to `endMs + postrollMs` (clamped to the audio seen).
+ */
+
+export interface TurnDetectorOptions {
+  /** VAD silence after speech that ends the turn (ms). Default 800. */
+  silenceMs?: number;
+  /** Speech shorter than this (summed speech time) is noise or a backchannel (ms). Default 250. */
+  minSpeechMs?: number;
+  /** Hard cap on one utterance (ms). Default 30000. */
+  maxUtteranceMs?: number;
+  /** Audio kept before the first speech window (ms). Default 300. */
+  prerollMs?: number;
+  /** Audio kept after the last speech window (ms), so soft word endings reach STT. Default 200. */
+  postrollMs?: number;
+  /** Probability at or above which a window starts speech. Default 0.5. */
+  positiveThreshold?: number;
+  /** Probability below which speech stops (hysteresis). Default 0.35. */
+  negativeThreshold?: number;
+}
+
+export type TurnEvent =
+  | { type: 'speech_start'; /** Time the speech was confirmed (minSpeechMs reached). */ atMs: number; /** First speech window start. */ speechStartMs: number }
+  | {
+      type: 'utterance';
+      /** 8 kHz PCM16 from audioStartMs (includes preroll) to endMs + postroll. */
+      audio: Pcm;
+      audioStartMs: number;
+      /** Start of the first speech window. */
+      startMs: number;
+      /** End of the last speech window. */
+      endMs: number;
+      /** When the turn was closed (silence timeout fired, cap reached, or stream ended). */
+      endpointedAtMs: number;
+      reason: 'silence' | 'max_length' | 'end_of_stream';
+    };
+
+const RATE = 8000;
+const SAMPLES_PER_MS = RATE / 1000;
+
+/** Growable window of the recent 8 kHz samples, addressed by absolute sample index. */
+class SampleWindow {
+  private buf = new Int16Array(RATE * 2);
+  private len = 0;
+  /** Absolute index of buf[0]. */
+  start = 0;
+
+  get end(): number {
+    return this.start + this.len;
+  }
+
+  append(x: Int16Array): void {
+    if (this.len + x.length > this.buf.length) {
+      const nb = new Int16Array(Math.max(this.len + x.length, this.buf.length * 2));
+      nb.set(this.buf.subarray(0, this.len));
+      this.buf = nb;
+    }
+    this.buf.set(x, this.len);
+    this.len += x.length;
+  }
+
+  /** Drops samples before absolute index `abs`. */
+  trimBefore(abs: number): void {
+    const drop = Math.min(this.len, abs - this.start);
+    if (drop <= 0) return;
+    this.buf.copyWithin(0, drop, this.len);
+    this.len -= drop;
+    this.start += drop;
+  }
+
+  /** Copy of samples in [from, to) absolute, clamped to what is held. */
+  slice(from: number, to: number): Int16Array {
+    const a = Math.max(0, from - this.start);
+    const b = Math.min(this.len, to - this.start);
+    return b > a ? this.buf.slice(a, b) : new Int16Array(0);
+  }
+}
+
+interface Segment {
+  startMs: number;
+  lastSpeechEndMs: number;
+  speechMs: number;
+  confirmed: boolean;
+}
+
+/**
+ * Pure endpointing state machine (see module doc) over a {@link VadStream}. One per call; not re-entrant: await each
+ * `push` before the next. Options are validated at construction.
+ */
+export class TurnDetector {
+  private readonly o: Required<TurnDetectorOptions>;
+  private readonly audio = new SampleWindow();
+  private inSpeech = false;
+  private seg: Segment | null = null;
+  private lastFrameEndMs = 0;
+
+  /**
+   * @param vad a fresh VadStream (times from 0 = first sample pushed here); its frames drive the detector.
+   * @throws Error when an option is negative, thresholds are outside 0..1, or negativeThreshold > positiveThreshold.
+   */
+  constructor(private readonly vad: VadStream, options: TurnDetectorOptions = {}) {
+    this.o = {
+      silenceMs: options.silenceMs ?? 800,
+      minSpeechMs: options.minSpeechMs ?? 250,
+      maxUtteranceMs: options.maxUtteranceMs ?? 30_000,
+      prerollMs: options.prerollMs ?? 300,
+      postrollMs: options.postrollMs ?? 200,
+      positiveThreshold: options.positiveThreshold ?? 0.5,
+      negativeThreshold: options.negativeThreshold ?? 0.35,
+    };
+    for (const k of ['silenceMs', 'minSpeechMs', 'maxUtteranceMs', 'prerollMs', 'postrollMs'] as const) {
+      if (!Number.isFinite(this.o[k]) || this.o[k] < 0) throw new Error(`TurnDetector: ${k} must be a non-negative number of ms, got ${this.o[k]}`);
+    }
+    const { positiveThreshold: pos, negativeThreshold: neg } = this.o;
+    if (!(pos >= 0 && pos <= 1 && neg >= 0 && neg <= 1 && neg <= pos)) {
+      throw new Error(`TurnDetector: need 0 ≤ negativeThreshold (${neg}) ≤ positiveThreshold (${pos}) ≤ 1`);
+    }
+    if (this.o.maxUtteranceMs <= this.o.minSpeechMs) throw new Error('TurnDetector: maxUtteranceMs must exceed minSpeechMs');
+  }
+
+  /** Whether a confirmed utterance is in progress (speech_start emitted, not yet endpointed). */
+  get speaking(): boolean {
+    return this.seg?.confirmed ?? false;
+  }
+
+  /** Adds 8 kHz PCM16 caller audio (any length) and returns the events it caused, in time order. */
+  async push(samples8k: Int16Array): Promise<TurnEvent[]> {
+    this.audio.append(samples8k);
+    const frames = await this.vad.push(samples8k);
+    return this.consume(frames);
+  }
+
+  /**
+   * Ends the stream: runs the VAD over the last partial window and returns a pending confirmed utterance
+   * (reason `end_of_stream`; an unconfirmed segment is dropped). The detector can keep being used afterwards.
+   */
+  async flush(): Promise<TurnEvent[]> {
+    const events = this.consume(await this.vad.flush());
+    const s = this.seg;
+    if (s?.confirmed) events.push(this.utterance(s, Math.max(this.lastFrameEndMs, s.lastSpeechEndMs), 'end_of_stream'));
+    this.seg = null;
+    this.inSpeech = false;
+    return events;
+  }
+
+  /** Feeds VAD frames directly (for callers that run the VAD themselves; `push` uses it). */
+  consume(frames: VadFrame[]): TurnEvent[] {
+    const events: TurnEvent[] = [];
+    const { positiveThreshold: pos, negativeThreshold: neg, silenceMs, minSpeechMs, maxUtteranceMs } = this.o;
+    for (const f of frames) {
+      this.lastFrameEndMs = f.endMs;
+      this.inSpeech = f.probability >= (this.inSpeech ? neg : pos);
+      let s = this.seg;
+      if (this.inSpeech) {
+        if (!s) s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false };
+        s.speechMs += f.endMs - f.startMs;
+        s.lastSpeechEndMs = f.endMs;
+        if (!s.confirmed && s.speechMs >= minSpeechMs) {
+          s.confirmed = true;
+          events.push({ type: 'speech_start', atMs: f.endMs, speechStartMs: s.startMs });
+        }
+        if (s.confirmed && f.endMs - s.startMs >= maxUtteranceMs) {
+          events.push(this.utterance(s, f.endMs, 'max_length'));
+          this.seg = null;
+        }
+      } else if (s && f.endMs - s.lastSpeechEndMs >= silenceMs) {
+        if (s.confirmed) events.push(this.utterance(s, f.endMs, 'silence'));
+        this.seg = null;
+      }
+    }
+    // Keep only what a future utterance can still need.
+    const keepFromMs = this.seg ? this.seg.startMs - this.o.prerollMs : this.lastFrameEndMs - this.o.prerollMs;
+    this.audio.trimBefore(Math.floor(keepFromMs * SAMPLES_PER_MS));
+    return events;
+  }
+
+  private utterance(s: Segment, endpointedAtMs: number, reason: 'silence' | 'max_length' | 'end_of_stream'): TurnEvent {
+    const audioStartMs = Math.max(0, s.startMs - this.o.prerollMs, this.audio.start / SAMPLES_PER_MS);
+    const audioEndMs = Math.min(s.lastSpeechEndMs + this.o.postrollMs, Math.max(endpointedAtMs, s.lastSpeechEndMs));
+    const samples = this.audio.slice(Math.round(audioStartMs * SAMPLES_PER_MS), Math.round(audioEndMs * SAMPLES_PER_MS));
+    return {
+      type: 'utterance',
+      audio: { samples, sampleRate: RATE },
+      audioStartMs,
+      startMs: s.startMs,
+      endMs: s.lastSpeechEndMs,
+      endpointedAtMs,
+      reason,
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { CallsRepo, CallRow } from '../../db/calls';
+import type { AgentsRepo } from '../../db/agents';
+import { apiAuth } from '../middleware/api-auth';
+
+/** One row of `GET /api/calls`. */
+export interface CallSummary {
+  callSid: string;
+  agentId: string;
+  direction: string;
+  from: string;
+  to: string;
+  status: string;
+  language: string | null;
+  intent: string | null;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/** Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 timestamp cursor on startedAt. */
+export const listCallsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: z.iso.datetime({ offset: true }).optional(),
+});
+
+const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 1-64 letters, digits, _ or -');
+
+const toSummary = (c: CallRow): CallSummary => ({
+  callSid: c.callSid,
+  agentId: c.agentId,
+  direction: c.direction,
+  from: c.from,
+  to: c.to,
+  status: c.status,
+  language: c.language,
+  intent: c.intent,
+  startedAt: new Date(c.startedAt).toISOString(),
+  endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
+});
+
+/**
+ * The REST API (express 5 Router), every route behind {@link apiAuth} (`Authorization: Bearer <apiKey>`):
+ *
+ * - `GET /api/calls?limit=&before=` → `{ calls: CallSummary[], nextBefore: string | null }`, newest first.
+ *   `nextBefore` is the last call's startedAt when more calls exist (pass it as `before` for the next page), else null.
+ *   400 `{error}` on a bad query.
+ * - `GET /api/calls/:callSid` → exactly `CallsRepo.detail()` (`CallDetail`); 404 `{error}` when unknown.
+ * - `GET /api/agents` → `{ agents: Agent[] }`.
+ *
+ * Responses are JSON with `Cache-Control: no-store`. Errors thrown by the repositories reach the app's error handler.
+ */
+export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKey: string }): Router {
+  const r = Router();
+  r.use('/api', apiAuth(d.apiKey), (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  r.get('/api/calls', async (req, res) => {
+    const q = listCallsQuery.safeParse(req.query);
+    if (!q.success) {
+      res.status(400).json({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
+      return;
+    }
+    // One extra row tells whether another page exists.
+    const rows = await d.calls.list({ limit: q.data.limit + 1, before: q.data.before });
+    const calls = rows.slice(0, q.data.limit).map(toSummary);
+    res.json({ calls, nextBefore: rows.length > q.data.limit ? calls[calls.length - 1].startedAt : null });
+  });
+
+  r.get('/api/calls/:callSid', async (req, res) => {
+    const sid = callSidParam.safeParse(req.params.callSid);
+    if (!sid.success) {
+      res.status(400).json({ error: sid.error.issues[0].message });
+      return;
+    }
+    const detail = await d.calls.detail(sid.data);
+    if (!detail) {
+      res.status(404).json({ error: `call ${sid.data} not found` });
+      return;
+    }
+    res.json(detail);
+  });
+
+  r.get('/api/agents', async (_req, res) => {
+    res.json({ agents: await d.agents.list() });
+  });
+
+  return r;
+}

@@ -1,0 +1,77 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { requireTwilioSignature } from '../middleware/twilio-signature';
+import { connectStreamTwiml } from '../../../twiml/connect-stream';
+import { sayAndHangupTwiml } from '../../../twiml/hangup';
+import { publicWssUrl } from '../../telephony/signature';
+import type { CallsRepo } from '../../db/calls';
+
+/** Resolves the agent for a called number (a seeded default agent answers any number). */
+export interface AgentLookup {
+  forNumber(e164: string): Promise<{ id: string } | null>;
+}
+
+export const MEDIA_STREAM_PATH = '/twilio/media-stream';
+
+const voiceParams = z.object({
+  CallSid: z.string().min(1).max(64),
+  AccountSid: z.string().max(64).optional(),
+  From: z.string().max(64).default(''),
+  To: z.string().max(64).default(''),
+  Direction: z.string().max(24).default('inbound'),
+  CallStatus: z.string().max(24).default('ringing'),
+});
+
+const statusParams = z.object({
+  CallSid: z.string().min(1).max(64),
+  CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
+  SequenceNumber: z.coerce.number().int().nonnegative().optional(),
+  CallDuration: z.coerce.number().int().nonnegative().optional(),
+  AnsweredBy: z.string().optional(),
+});
+
+/**
+ * Twilio webhooks (signed): `POST /twilio/voice` answers an inbound call with `<Connect><Stream>` to our media
+ * stream; `POST /twilio/status` records status callbacks. Form-encoded bodies; a forged signature gets 403 and
+ * writes nothing; a malformed body gets 400.
+ */
+export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; authToken: string; publicBaseUrl: string; logger: Logger }): Router {
+  const router = Router();
+  const signed = [express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(d.authToken, d.publicBaseUrl)];
+
+  router.post('/twilio/voice', ...signed, async (req, res) => {
+    const p = voiceParams.safeParse(req.body);
+    if (!p.success) {
+      res.status(400).type('text/plain').send(`Bad voice webhook: ${p.error.issues[0].path.join('.')} ${p.error.issues[0].message}`);
+      return;
+    }
+    const v = p.data;
+    const agent = await d.agents.forNumber(v.To);
+    if (!agent) {
+      d.logger.warn({ callSid: v.CallSid }, 'no agent for called number');
+      res.type('text/xml').send(sayAndHangupTwiml('Sorry, this number is not in service.'));
+      return;
+    }
+    await d.calls.create({ callSid: v.CallSid, accountSid: v.AccountSid, agentId: agent.id, direction: v.Direction, from: v.From, to: v.To, status: v.CallStatus });
+    d.logger.info({ callSid: v.CallSid, agentId: agent.id }, 'inbound call answered');
+    res.type('text/xml').send(connectStreamTwiml(publicWssUrl(d.publicBaseUrl, MEDIA_STREAM_PATH), { agentId: agent.id, callSid: v.CallSid }));
+  });
+
+  router.post('/twilio/status', ...signed, async (req, res) => {
+    const p = statusParams.safeParse(req.body);
+    if (!p.success) {
+      res.status(400).type('text/plain').send(`Bad status callback: ${p.error.issues[0].path.join('.')} ${p.error.issues[0].message}`);
+      return;
+    }
+    const s = p.data;
+    const known = await d.calls.applyStatus(s.CallSid, s.CallStatus, s.SequenceNumber ?? null, req.body as Record<string, string>);
+    if (!known) {
+      res.status(404).type('text/plain').send('Unknown CallSid');
+      return;
+    }
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,38 @@
+import { decideLanguage, dominantLanguage, iso3to1 } from '../../../src/engine/language';
+
+describe('language decision', () => {
+  const supported = ['en', 'es', 'fr', 'de'];
+
+  it('maps ISO 639-3 to 639-1', () => {
+    expect(iso3to1('spa')).toBe('es');
+    expect(iso3to1('und')).toBeUndefined();
+  });
+
+  it('uses franc on long enough text restricted to the agent languages', () => {
+    expect(decideLanguage({ text: 'Hola, quisiera saber el horario de atención de la tienda, por favor', prior: 'en', supported }).language).toBe('es');
+    expect(decideLanguage({ text: 'I would like to know when the store opens tomorrow morning', prior: 'es', supported }).language).toBe('en');
+  });
+
+  it('keeps the prior on short utterances', () => {
+    const d = decideLanguage({ text: 'sí', prior: 'en', supported });
+    expect(d).toMatchObject({ language: 'en', source: 'prior' });
+  });
+
+  it('trusts the STT language id when franc agrees or the text is long enough', () => {
+    expect(decideLanguage({ text: 'bonjour merci beaucoup', sttLanguage: 'fr', prior: 'en', supported }).language).toBe('fr');
+    expect(decideLanguage({ text: 'ok', sttLanguage: 'de', prior: 'en', supported }).language).toBe('en');
+  });
+
+  it('a single-language agent always answers in it', () => {
+    expect(decideLanguage({ text: 'he was not an old god im on', supported: ['en'] }).language).toBe('en');
+  });
+
+  it('dominant language counts caller words', () => {
+    expect(dominantLanguage([
+      { role: 'agent', text: 'hello there how are you', language: 'en' },
+      { role: 'caller', text: 'hola quiero saber', language: 'es' },
+      { role: 'caller', text: 'thanks', language: 'en' },
+    ])).toBe('es');
+    expect(dominantLanguage([])).toBeNull();
+  });
+});
