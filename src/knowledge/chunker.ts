@@ -58,13 +58,14 @@ export function chunkText(text: string, o: ChunkOptions = {}): string[] {
 function overlapTail(parts: string[], budget: number, limit: number): string[] {
   const tail: string[] = [];
   for (let i = parts.length - 1; i > 0; i--) {
-    if (len(tail, parts[i]) > Math.min(budget, limit)) break;
+    if (joinedLength(tail, parts[i]) > Math.min(budget, limit)) break;
     tail.unshift(parts[i]);
   }
   return tail;
 }
 
-const len = (tail: string[], extra: string) => [extra, ...tail].join(' ').length;
+/** Length of `extra` prepended to `tail`, joined with spaces. */
+const joinedLength = (tail: string[], extra: string) => [extra, ...tail].join(' ').length;
 
 /** Cuts a sentence longer than `max` at word boundaries (a single word longer than `max` is hard-cut). */
 function splitLong(sentence: string, max: number): string[] {

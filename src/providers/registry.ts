@@ -26,9 +26,9 @@ export interface Providers {
 export function buildProviders(config: Readonly<Config>, d: { db: Knex; logger: Logger }): Providers {
   const embedder = new LocalHashEmbedder();
   const stt: SttProvider =
-    config.providers.stt === 'fake' ? new FakeStt({ latencyMs: config.fake.sttMs }) : new LocalPocketsphinxStt({ pythonBin: config.local.pythonBin });
+    config.providers.stt === 'fake' ? new FakeStt({ latencyMs: config.fake.sttMs }) : new LocalPocketsphinxStt({ pythonBin: config.local.pythonBin, logger: d.logger });
   const tts: TtsProvider =
-    config.providers.tts === 'fake' ? new FakeTts({ firstByteMs: config.fake.ttsFirstByteMs }) : new LocalEspeakTts({ espeakBin: config.local.espeakBin });
+    config.providers.tts === 'fake' ? new FakeTts({ firstByteMs: config.fake.ttsFirstByteMs }) : new LocalEspeakTts({ bin: config.local.espeakBin, logger: d.logger });
   const llm: LlmProvider =
     config.providers.llm === 'fake' ? new FakeLlm({ firstTokenMs: config.fake.llmFirstTokenMs }) : new LocalResponder({ embedder });
   return { stt, tts, llm, embedder, vectors: new PostgresVectorStore(d.db) };

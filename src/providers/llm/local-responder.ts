@@ -103,7 +103,8 @@ export class LocalResponder implements LlmProvider {
 
   /**
    * Classifies `text` among `intents` (see class doc). Scores are in 0..1; `intent` is `unknown` when the best
-   * score is below the threshold or `text` has no words.
+   * score is below the threshold or `text` has no words; `confidence` is then 1 − the best score (how sure it is
+   * that nothing matched).
    */
   classify(text: string, intents: string[], language = 'en'): IntentResult {
     const tokens = tokenize(text).map(stem);
@@ -176,7 +177,7 @@ export class LocalResponder implements LlmProvider {
     let length = picked[0].text.length;
     for (const c of top > 0 ? byScore.slice(1) : sentences.slice(1)) {
       if (picked.length >= 3) break;
-      if (top > 0 && c.overlap < 0.6 * top) break;
+      if (top > 0 && c.overlap < 0.5 * top) break;
       if (length + 1 + c.text.length > this.maxAnswerChars) continue;
       picked.push(c);
       length += 1 + c.text.length;

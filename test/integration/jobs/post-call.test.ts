@@ -249,6 +249,23 @@ describe('enqueue idempotency and the sweeper (no worker running)', () => {
     await expect(enqueuePostCall(queue, calls, 'CA:bad')).rejects.toThrow(/callSid/);
   });
 
+  it('fails fast without marking the call when Redis is unreachable (the sweeper will retry)', async () => {
+    const callSid = await insertCall();
+    const down = createRedisConnection('redis://127.0.0.1:1', 'producer');
+    down.on('error', () => undefined);
+    const downQueue = createPostCallQueue(down, { prefix: `${PREFIX}-down` });
+    downQueue.on('error', () => undefined);
+    try {
+      const t0 = Date.now();
+      await expect(enqueuePostCall(downQueue, calls, callSid, { timeoutMs: 300 })).rejects.toThrow(/timed out/);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      expect((await calls.get(callSid))!.postCallEnqueuedAt).toBeNull();
+    } finally {
+      down.disconnect();
+      void downQueue.close().catch(() => undefined);
+    }
+  });
+
   it('re-enqueues an ended call whose enqueue was lost', async () => {
     const callSid = await insertCall();
     // The oldest pending call in the table, so a batch of 1 picks it even if other tests left pending calls.

@@ -1,0 +1,179 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Knex } from 'knex';
+import { setupTestDb, uniqueSid } from '../../helpers/db';
+import { CallsRepo } from '../../../src/db/calls';
+import { AgentsRepo } from '../../../src/db/agents';
+import { createApiRouter } from '../../../src/http/routes/api';
+
+const API_KEY = 'test-api-key-0123456789';
+
+/** Parses a JSON response body (typed loosely: the tests assert its shape). */
+const json = (res: Response): Promise<any> => res.json();
+
+describe('REST API', () => {
+  let db: Knex;
+  let server: http.Server;
+  let base: string;
+  let calls: CallsRepo;
+  let agents: AgentsRepo;
+  const agentId = uniqueSid('api-');
+
+  const get = (path: string, key: string | null = API_KEY) => fetch(`${base}${path}`, { headers: key === null ? {} : { authorization: `Bearer ${key}` } });
+
+  beforeAll(async () => {
+    db = await setupTestDb();
+    calls = new CallsRepo(db);
+    agents = new AgentsRepo(db);
+    await agents.upsert({
+      id: agentId,
+      name: 'API test agent',
+      systemPrompt: 'Be brief.',
+      firstMessage: 'Hi!',
+      defaultLanguage: 'en',
+      languages: ['en'],
+      voices: { en: 'en-us' },
+      intents: ['hours'],
+      handoffNumber: null,
+      isDefault: false,
+    });
+    const app = express();
+    app.use(createApiRouter({ calls, agents, apiKey: API_KEY }));
+    app.use((_req, res) => {
+      res.status(404).json({ error: 'not found' });
+    });
+    server = http.createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    // Far-future calls from the paging test would sit on top of every other test's call list: remove them.
+    await db('calls').where({ agent_id: agentId }).where('started_at', '>', new Date(Date.UTC(2090, 0, 1))).delete();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await db.destroy();
+  });
+
+  describe('authentication', () => {
+    it.each([
+      ['no Authorization header', null, 'Bearer realm="api"'],
+      ['a wrong key', 'wrong-key', 'Bearer realm="api", error="invalid_token"'],
+      ['a key that is a prefix of the real one', API_KEY.slice(0, -1), 'Bearer realm="api", error="invalid_token"'],
+    ])('401 JSON with WWW-Authenticate for %s', async (_label, key, challenge) => {
+      const res = await get('/api/calls', key);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(challenge);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      const body = await json(res);
+      expect(typeof body.error).toBe('string');
+      expect(JSON.stringify(body)).not.toContain(API_KEY);
+    });
+
+    it('401 for a non-Bearer scheme, on every route', async () => {
+      for (const path of ['/api/calls', '/api/calls/CA123', '/api/agents']) {
+        const res = await fetch(`${base}${path}`, { headers: { authorization: `Basic ${Buffer.from(`x:${API_KEY}`).toString('base64')}` } });
+        expect(res.status).toBe(401);
+      }
+    });
+
+    it('accepts the right key (scheme is case-insensitive)', async () => {
+      const res = await fetch(`${base}/api/agents`, { headers: { authorization: `bearer ${API_KEY}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+    });
+  });
+
+  describe('GET /api/calls/:callSid', () => {
+    it('returns exactly CallsRepo.detail() for a call with turns', async () => {
+      const callSid = uniqueSid('CA');
+      await calls.create({ callSid, accountSid: 'AC00000000000000000000000000000000', agentId, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'ringing' });
+      await calls.attachStream(callSid, uniqueSid('MZ'));
+      await calls.addTurn(callSid, { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 });
+      await calls.addTurn(callSid, { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900, intent: 'hours', sttConfidence: 0.8 });
+      await calls.addTurn(callSid, { role: 'agent', text: 'We are open Monday to Friday.', language: 'en', startMs: 4300, endMs: 6500, intent: 'hours' });
+      await calls.finish(callSid, { language: 'en', intent: 'hours' });
+
+      const res = await get(`/api/calls/${callSid}`);
+      expect(res.status).toBe(200);
+      const body = await json(res);
+      expect(body).toEqual(await calls.detail(callSid));
+      expect(Object.keys(body).sort()).toEqual(['callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'from', 'intent', 'language', 'startedAt', 'status', 'to', 'turns']);
+      expect(body).toMatchObject({ callSid, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'completed', language: 'en', intent: 'hours', csat: null, crmSync: { status: 'pending', attempts: 0 } });
+      expect(body.turns).toEqual([
+        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 },
+        { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900 },
+        { role: 'agent', text: 'We are open Monday to Friday.', language: 'en', startMs: 4300, endMs: 6500 },
+      ]);
+      expect(new Date(body.endedAt).getTime()).toBeGreaterThanOrEqual(new Date(body.startedAt).getTime());
+    });
+
+    it('404 JSON for an unknown call, 400 for a malformed callSid', async () => {
+      const missing = await get(`/api/calls/${uniqueSid('CA')}`);
+      expect(missing.status).toBe(404);
+      expect((await json(missing)).error).toMatch(/not found/);
+      const bad = await get('/api/calls/bad%20sid%3B');
+      expect(bad.status).toBe(400);
+      expect((await json(bad)).error).toMatch(/callSid/);
+    });
+  });
+
+  describe('GET /api/calls', () => {
+    it('pages newest first with limit and a before cursor', async () => {
+      // Far-future start times make these the newest calls in the table whatever else it holds.
+      const t0 = Date.UTC(2099, 0, 1) + Math.floor(Math.random() * 1e9) * 1000;
+      const sids = [uniqueSid('CA'), uniqueSid('CA'), uniqueSid('CA')];
+      for (const [i, callSid] of sids.entries()) {
+        await calls.create({ callSid, agentId, direction: 'outbound-api', from: '+15005550002', to: '+15005550003', status: 'queued' });
+        await db('calls').where({ call_sid: callSid }).update({ started_at: new Date(t0 + (i + 1) * 1000) });
+      }
+      const before = new Date(t0 + 10_000).toISOString();
+      const page1 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}`));
+      expect(page1.calls.map((c: any) => c.callSid)).toEqual([sids[2], sids[1]]);
+      expect(page1.calls[0]).toEqual({
+        callSid: sids[2],
+        agentId,
+        direction: 'outbound-api',
+        from: '+15005550002',
+        to: '+15005550003',
+        status: 'queued',
+        language: null,
+        intent: null,
+        startedAt: new Date(t0 + 3000).toISOString(),
+        endedAt: null,
+      });
+      expect(page1.nextBefore).toBe(new Date(t0 + 2000).toISOString());
+      const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(page1.nextBefore)}`));
+      expect(page2.calls[0].callSid).toBe(sids[0]);
+    });
+
+    it('returns nextBefore null on the last page and defaults the limit', async () => {
+      const res = await get(`/api/calls?before=${encodeURIComponent('1971-01-01T00:00:00Z')}`);
+      expect(res.status).toBe(200);
+      expect(await json(res)).toEqual({ calls: [], nextBefore: null });
+      const all = await json(await get('/api/calls'));
+      expect(all.calls.length).toBeGreaterThan(0);
+      expect(all.calls.length).toBeLessThanOrEqual(20);
+    });
+
+    it.each([
+      ['limit=0', /limit/],
+      ['limit=101', /limit/],
+      ['limit=abc', /limit/],
+      ['before=yesterday', /before/],
+    ])('400 with a message for ?%s', async (query, message) => {
+      const res = await get(`/api/calls?${query}`);
+      expect(res.status).toBe(400);
+      expect((await json(res)).error).toMatch(message);
+    });
+  });
+
+  it('GET /api/agents lists agents with their configuration', async () => {
+    const res = await get('/api/agents');
+    expect(res.status).toBe(200);
+    const body = await json(res);
+    const mine = body.agents.find((a: any) => a.id === agentId);
+    expect(mine).toEqual(await agents.get(agentId));
+    expect(mine).toMatchObject({ name: 'API test agent', languages: ['en'], voices: { en: 'en-us' }, intents: ['hours'], handoffNumber: null, isDefault: false });
+  });
+});
