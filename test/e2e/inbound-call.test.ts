@@ -28,6 +28,7 @@ describe('simulated inbound call, end to end', () => {
   let server: RunningServer;
   let workers: RunningWorkers;
   let crm: Awaited<ReturnType<typeof startCrmReceiver>>;
+  let workerRedis: ReturnType<typeof createRedisConnection>;
   const prefix = `e2e-${process.pid}-${Date.now()}`;
 
   beforeAll(async () => {
@@ -38,7 +39,8 @@ describe('simulated inbound call, end to end', () => {
     const logger = pino({ level: 'silent' });
     ctx = await buildAppContext(config, logger, { queuePrefix: prefix });
     server = await startServer(config, ctx);
-    workers = startWorkers({ db: ctx.db, connection: createRedisConnection(config.redisUrl, 'worker'), prefix, logger, crm: config.crm });
+    workerRedis = createRedisConnection(config.redisUrl, 'worker');
+    workers = startWorkers({ db: ctx.db, connection: workerRedis, prefix, logger, crm: config.crm });
     (global as any).__config = config;
   }, 120_000);
 
@@ -46,6 +48,7 @@ describe('simulated inbound call, end to end', () => {
     await server?.close();
     await workers?.queue.obliterate({ force: true }).catch(() => undefined);
     await workers?.close();
+    workerRedis?.disconnect();
     await ctx?.close();
     await crm?.close();
     await db?.destroy();
