@@ -45,6 +45,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const redis = createRedisConnection(config.redisUrl, 'producer');
   const queue = createPostCallQueue(redis, { prefix: o.queuePrefix });
   const vad = await SileroVad.load();
+  await providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use'));
   const e = config.engine;
   return {
     logger,

@@ -39,17 +39,24 @@ export class Playout {
 
   /**
    * Streams one segment: each chunk is sent as soon as it arrives; then `mark(markName)`.
-   * Stops (without a mark) when `signal` aborts. Provider errors propagate.
+   * Stops (without a mark) when `signal` aborts, even if the provider rejects because of the abort. Other provider
+   * errors propagate.
    */
   async playSegment(chunks: AsyncIterable<AudioChunk>, markName: string, signal: AbortSignal): Promise<SegmentResult> {
     let firstAudioAt: number | null = null;
     let bytes = 0;
-    for await (const chunk of chunks) {
+    try {
+      for await (const chunk of chunks) {
+        if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
+        const mulaw = chunk.encoding === 'mulaw' && chunk.sampleRate === 8000 ? chunk.data : pcmToMulaw8k(pcm16ChunkToPcm(chunk));
+        const sent = this.sendFramed(mulaw);
+        if (sent > 0 && firstAudioAt === null) firstAudioAt = performance.now();
+        bytes += sent;
+      }
+    } catch (err) {
+      // A provider that rejects because we aborted it is not a failure of the segment.
       if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
-      const mulaw = chunk.encoding === 'mulaw' && chunk.sampleRate === 8000 ? chunk.data : pcmToMulaw8k(pcm16ChunkToPcm(chunk));
-      const sent = this.sendFramed(mulaw);
-      if (sent > 0 && firstAudioAt === null) firstAudioAt = performance.now();
-      bytes += sent;
+      throw err;
     }
     if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
     bytes += this.flushCarry();

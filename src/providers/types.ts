@@ -14,6 +14,8 @@ export interface SttProvider {
   readonly id: string; // e.g. 'local.pocketsphinx', 'fake'
   /** Transcribes one complete utterance. @throws ProviderError */
   transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript>;
+  /** Loads models ahead of the first call (optional). @throws ProviderError when the engine cannot start. */
+  warmup?(): Promise<void>;
   close?(): Promise<void>;
 }
 

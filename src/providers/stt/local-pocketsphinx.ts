@@ -87,6 +87,11 @@ export class LocalPocketsphinxStt implements SttProvider {
     return this.proc?.pid;
   }
 
+  /** Starts the worker and loads the model now, so the first utterance does not pay for it (~0.3-1 s). */
+  warmup(): Promise<void> {
+    return this.start(new AbortController().signal);
+  }
+
   /** Kills the worker and rejects anything pending (retryable). Safe to call twice. */
   async close(): Promise<void> {
     const p = this.proc;
