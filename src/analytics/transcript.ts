@@ -2,18 +2,10 @@
  * Pure summary of a finished call's transcript: dominant language, final intent and counts (never the text).
  */
 
-/** The fields of a call turn this module reads (a subset of `TurnRow` from src/db/calls.ts). */
-export interface SummaryTurn {
-  role: 'caller' | 'agent';
-  text: string;
-  /** ISO 639-1, or null when unknown. */
-  language: string | null;
-  /** ms since the media stream started. */
-  startMs: number;
-  endMs: number;
-  intent?: string | null;
-  interrupted?: boolean;
-}
+import type { TurnInput } from '../db/calls';
+
+/** The fields of a call turn this module reads (times in ms since the media stream started). */
+export type SummaryTurn = Pick<TurnInput, 'role' | 'text' | 'language' | 'startMs' | 'endMs' | 'intent' | 'interrupted'>;
 
 export interface TranscriptSummary {
   /** ISO 639-1 language with the most caller words (agent words when the caller said nothing tagged), or null. */

@@ -4,7 +4,8 @@ import type { TurnInput, TurnTimings } from '../db/calls';
 import type { Pcm } from '../audio/types';
 import { mulawDecode } from '../audio/mulaw';
 import { Conversation, type AgentProfile, type Retriever } from './conversation';
-import { decideLanguage, dominantLanguage } from './language';
+import { decideLanguage } from './language';
+import { summarizeTranscript } from '../analytics/transcript';
 import { MULAW_BYTES_PER_MS, Playout, type MediaTransport } from './playout';
 
 /** Endpointing events (see turn-detector.ts); times are ms of inbound audio since the stream started. */
@@ -70,7 +71,6 @@ export class CallSession {
   private audioMsReceived = 0;
   private turnNo = 0;
   private language: string;
-  private lastIntent: string | null = null;
   private readonly turns: TurnInput[] = [];
   private ended: Promise<void> | null = null;
   readonly reports: TurnReport[] = [];
@@ -201,7 +201,6 @@ export class CallSession {
     }
     await producer;
     callerTurn.intent = intent;
-    if (intent && intent !== 'unknown') this.lastIntent = intent;
     this.recordTurn(callerTurn);
     if (spoken.spoken) {
       this.conversation.addAgentSpeech(spoken.spoken);
@@ -287,7 +286,8 @@ export class CallSession {
     this.write(() => this.d.store.addEvent(this.d.callSid, 'stream.ended', { reason, atMs: Math.round(this.now()) }));
     await this.writeChain;
     try {
-      await this.d.store.finish(this.d.callSid, { language: dominantLanguage(this.turns) ?? this.language, intent: this.lastIntent });
+      const summary = summarizeTranscript(this.turns);
+      await this.d.store.finish(this.d.callSid, { language: summary.language ?? this.language, intent: summary.intent });
       await this.d.onEnded(this.d.callSid);
     } catch (err) {
       this.log.error({ err }, 'finishing call failed (the sweeper retries post-call work)');

@@ -1,16 +1,9 @@
 import type { ChatMessage, LlmProvider, Passage } from '../providers/types';
+import type { Agent } from '../db/agents';
 import { SentenceChunker } from './sentence-chunker';
 
 /** The parts of an agent the conversation needs. */
-export interface AgentProfile {
-  id: string;
-  systemPrompt: string;
-  firstMessage: string;
-  defaultLanguage: string;
-  languages: string[];
-  voices: Record<string, string>;
-  intents: string[];
-}
+export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'>;
 
 /** Knowledge retrieval for the current turn (vector search over the agent's knowledge base). */
 export interface Retriever {

@@ -40,15 +40,3 @@ export function decideLanguage(o: { text: string; sttLanguage?: string; prior?: 
   if (francLang && text.length >= minChars) return { language: francLang, source: 'franc', francCode };
   return { language: only.length === 1 ? o.supported[0] : prior, source: 'prior', francCode };
 }
-
-/** The call's dominant language: the one with the most caller words (ties → first seen). */
-export function dominantLanguage(turns: Array<{ role: string; text: string; language: string | null }>): string | null {
-  const words = new Map<string, number>();
-  for (const t of turns) {
-    if (t.role !== 'caller' || !t.language) continue;
-    words.set(t.language, (words.get(t.language) ?? 0) + t.text.split(/\s+/).filter(Boolean).length);
-  }
-  let best: string | null = null;
-  for (const [lang, n] of words) if (best === null || n > (words.get(best) ?? 0)) best = lang;
-  return best ?? turns.find((t) => t.language)?.language ?? null;
-}

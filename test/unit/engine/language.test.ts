@@ -1,4 +1,4 @@
-import { decideLanguage, dominantLanguage, iso3to1 } from '../../../src/engine/language';
+import { decideLanguage, iso3to1 } from '../../../src/engine/language';
 
 describe('language decision', () => {
   const supported = ['en', 'es', 'fr', 'de'];
@@ -25,14 +25,5 @@ describe('language decision', () => {
 
   it('a single-language agent always answers in it', () => {
     expect(decideLanguage({ text: 'he was not an old god im on', supported: ['en'] }).language).toBe('en');
-  });
-
-  it('dominant language counts caller words', () => {
-    expect(dominantLanguage([
-      { role: 'agent', text: 'hello there how are you', language: 'en' },
-      { role: 'caller', text: 'hola quiero saber', language: 'es' },
-      { role: 'caller', text: 'thanks', language: 'en' },
-    ])).toBe('es');
-    expect(dominantLanguage([])).toBeNull();
   });
 });
