@@ -44,18 +44,39 @@ export interface TurnRow extends TurnInput {
   seq: number;
 }
 
-/** The shape `GET /api/calls/:callSid` returns (ISSUE 2 §6). */
-export interface CallDetail {
+/** One row of `GET /api/calls`: the call without its turns; timestamps as ISO 8601 strings. */
+export interface CallSummary {
   callSid: string;
+  agentId: string;
   direction: string;
   from: string;
   to: string;
   status: string;
   language: string | null;
+  intent: string | null;
   startedAt: string;
   endedAt: string | null;
+}
+
+/** Maps a call row to its API summary. */
+export function callSummary(c: CallRow): CallSummary {
+  return {
+    callSid: c.callSid,
+    agentId: c.agentId,
+    direction: c.direction,
+    from: c.from,
+    to: c.to,
+    status: c.status,
+    language: c.language,
+    intent: c.intent,
+    startedAt: new Date(c.startedAt).toISOString(),
+    endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
+  };
+}
+
+/** The shape `GET /api/calls/:callSid` returns (issue 2 §6): the summary plus turns, CSAT and CRM sync state. */
+export interface CallDetail extends Omit<CallSummary, 'agentId'> {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
-  intent: string | null;
   csat: { score: number; method: string } | null;
   crmSync: { status: string; attempts: number };
 }
@@ -226,17 +247,10 @@ export class CallsRepo {
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
     ]);
+    const { agentId: _agentId, ...summary } = callSummary(call);
     return {
-      callSid: call.callSid,
-      direction: call.direction,
-      from: call.from,
-      to: call.to,
-      status: call.status,
-      language: call.language,
-      startedAt: new Date(call.startedAt).toISOString(),
-      endedAt: call.endedAt ? new Date(call.endedAt).toISOString() : null,
+      ...summary,
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
-      intent: call.intent,
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
     };

@@ -1,22 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { CallsRepo, CallRow } from '../../db/calls';
+import { callSummary, type CallsRepo } from '../../db/calls';
+export type { CallSummary } from '../../db/calls';
 import type { AgentsRepo } from '../../db/agents';
 import { apiAuth } from '../middleware/api-auth';
-
-/** One row of `GET /api/calls`. */
-export interface CallSummary {
-  callSid: string;
-  agentId: string;
-  direction: string;
-  from: string;
-  to: string;
-  status: string;
-  language: string | null;
-  intent: string | null;
-  startedAt: string;
-  endedAt: string | null;
-}
 
 /** Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 timestamp cursor on startedAt. */
 export const listCallsQuery = z.object({
@@ -26,18 +13,6 @@ export const listCallsQuery = z.object({
 
 const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 1-64 letters, digits, _ or -');
 
-const toSummary = (c: CallRow): CallSummary => ({
-  callSid: c.callSid,
-  agentId: c.agentId,
-  direction: c.direction,
-  from: c.from,
-  to: c.to,
-  status: c.status,
-  language: c.language,
-  intent: c.intent,
-  startedAt: new Date(c.startedAt).toISOString(),
-  endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
-});
 
 /**
  * The REST API (express 5 Router), every route behind {@link apiAuth} (`Authorization: Bearer <apiKey>`):
@@ -65,7 +40,7 @@ export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKe
     }
     // One extra row tells whether another page exists.
     const rows = await d.calls.list({ limit: q.data.limit + 1, before: q.data.before });
-    const calls = rows.slice(0, q.data.limit).map(toSummary);
+    const calls = rows.slice(0, q.data.limit).map(callSummary);
     res.json({ calls, nextBefore: rows.length > q.data.limit ? calls[calls.length - 1].startedAt : null });
   });
 
