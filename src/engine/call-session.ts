@@ -43,6 +43,14 @@ export interface CallSessionDeps {
   logger: Logger;
 }
 
+/** Said when a reply fails before any audio was sent (per ISO 639-1 language). */
+const APOLOGY: Record<string, string> = {
+  en: "Sorry, I'm having trouble answering right now. Could you say that again?",
+  es: 'Lo siento, tengo problemas para responder ahora mismo. ¿Puede repetirlo?',
+  fr: "Désolé, j'ai du mal à répondre pour le moment. Pouvez-vous répéter ?",
+  de: 'Entschuldigung, ich habe gerade Probleme zu antworten. Können Sie das wiederholen?',
+};
+
 /** Summary of one finished agent reply, for logs and the simulator. */
 export interface TurnReport extends TurnTimings {
   callerText: string;
@@ -200,6 +208,12 @@ export class CallSession {
       if (!signal.aborted) failure = err;
     }
     await producer;
+    if (failure && !spoken.spoken && !signal.aborted) {
+      // The reply failed before any audio: say so rather than leave the caller in silence.
+      this.providerError('reply', failure);
+      failure = null;
+      spoken = await this.speak([APOLOGY[lang.language] ?? APOLOGY.en], signal).catch(() => spoken);
+    }
     callerTurn.intent = intent;
     this.recordTurn(callerTurn);
     if (spoken.spoken) {

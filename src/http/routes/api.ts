@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import rateLimit from 'express-rate-limit';
 import { z } from 'zod';
 import { callSummary, type CallsRepo } from '../../db/calls';
 export type { CallSummary } from '../../db/calls';
@@ -23,11 +24,13 @@ const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 
  * - `GET /api/calls/:callSid` → exactly `CallsRepo.detail()` (`CallDetail`); 404 `{error}` when unknown.
  * - `GET /api/agents` → `{ agents: Agent[] }`.
  *
- * Responses are JSON with `Cache-Control: no-store`. Errors thrown by the repositories reach the app's error handler.
+ * Rate-limited per client (default 600 requests/min, 429 beyond). Responses are JSON with `Cache-Control: no-store`. Errors thrown by the repositories reach the app's error handler.
  */
-export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKey: string }): Router {
+export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKey: string; requestsPerMinute?: number }): Router {
   const r = Router();
-  r.use('/api', apiAuth(d.apiKey), (_req, res, next) => {
+  // Per-client limit in front of authentication, so a leaked or guessed key cannot be brute-forced quickly.
+  const limiter = rateLimit({ windowMs: 60_000, limit: d.requestsPerMinute ?? 600, standardHeaders: 'draft-8', legacyHeaders: false, message: { error: 'too many requests' } });
+  r.use('/api', limiter, apiAuth(d.apiKey), (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });

@@ -201,6 +201,20 @@ describe('CallSession with scripted fake providers', () => {
     expect(mem.turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['Do you do refunds?']);
   });
 
+  it('a failing LLM gets a spoken apology instead of silence, and the error is recorded', async () => {
+    const llm = new FakeLlm({ replies: ['never'], failWith: () => new Error('llm 500') });
+    const { session, w, mem, feed } = setup({ llm });
+    session.start();
+    await until(() => w.out.some((o) => o.name === 'turn-1-seg-1'));
+    session.onMark('turn-1-seg-1');
+    feed(utterance(0, 1000));
+    await until(() => w.out.filter((o) => o.kind === 'mark').length === 2);
+    await session.end('stop');
+    expect(mem.events.find((e) => e.type === 'provider.error')?.payload).toMatchObject({ stage: 'reply', message: expect.stringMatching(/llm 500/) });
+    expect(mem.turns.map((t) => t.role)).toEqual(['agent', 'caller', 'agent']);
+    expect(mem.turns[2].text).toMatch(/^Sorry, I'm having trouble/);
+  });
+
   it('end() is idempotent and onEnded runs once after the rows are written', async () => {
     const { session, ended, mem } = setup();
     session.start();
