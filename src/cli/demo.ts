@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
 import { ensureDatabase, migrateAndSeed } from '../db/setup';
 import { simulateCall } from './twilio-simulator';
 import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
 import { wordErrorRate } from '../eval/wer';
+import { startCrmReceiver } from './crm-receiver';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const callerText = detail?.turns.filter((t) => t.role === 'caller').map((t) => t.text).join(' ') ?? '';
     const wer = wordErrorRate(reference, callerText);
     console.log(`  caller-turn WER vs reference "${reference}": ${(wer.wer * 100).toFixed(1)}%`);
-    const delivery = crm.deliveries.find((d) => d.callSid === sim.callSid);
+    const delivery = crm.received.find((r) => r.payload?.data?.callSid === sim.callSid);
     console.log(`  CRM receiver: ${delivery ? `got call.completed, signature ${delivery.verified ? 'verified' : 'INVALID'}` : 'nothing received'}`);
 
     const problems: string[] = [];
@@ -126,32 +126,6 @@ function referenceTranscript(file: string): string {
   const tsv = readFileSync(path.join(ROOT, 'test/fixtures/audio/transcripts.tsv'), 'utf8');
   const row = tsv.split('\n').find((l) => l.startsWith(`${file}\t`));
   return row ? row.split('\t')[1].trim() : '';
-}
-
-/** A CRM stand-in: accepts POSTs, verifies the Standard Webhooks signature, records what arrived. */
-async function startCrmReceiver(secret: string) {
-  const wh = new Webhook(secret);
-  const deliveries: Array<{ callSid: string; verified: boolean }> = [];
-  const server = createServer(async (req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    let verified = false;
-    let callSid = '';
-    try {
-      const payload = wh.verify(body, req.headers as Record<string, string>) as { data?: { callSid?: string } };
-      verified = true;
-      callSid = payload.data?.callSid ?? '';
-    } catch {
-      verified = false;
-    }
-    deliveries.push({ callSid, verified });
-    res.statusCode = verified ? 204 : 401;
-    res.end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/webhooks/calls`, deliveries, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 main().catch((err) => {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
 import { setupTestDb, testDatabaseUrl } from '../helpers/db';
-import { startCrmReceiver } from '../helpers/crm-receiver';
+import { startCrmReceiver } from '../../src/cli/crm-receiver';
 import { migrateAndSeed } from '../../src/db/setup';
 import { buildAppContext, type AppContext } from '../../src/context';
 import { startServer, type RunningServer } from '../../src/server';

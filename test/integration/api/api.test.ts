@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../helpers/http';
 import express from 'express';
 import type { Knex } from 'knex';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
@@ -14,7 +13,7 @@ const json = (res: Response): Promise<any> => res.json();
 
 describe('REST API', () => {
   let db: Knex;
-  let server: http.Server;
+  let closeServer: () => Promise<void>;
   let base: string;
   let calls: CallsRepo;
   let agents: AgentsRepo;
@@ -43,15 +42,13 @@ describe('REST API', () => {
     app.use((_req, res) => {
       res.status(404).json({ error: 'not found' });
     });
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listen(app));
   });
 
   afterAll(async () => {
     // Far-future calls from the paging test would sit on top of every other test's call list: remove them.
     await db('calls').where({ agent_id: agentId }).where('started_at', '>', new Date(Date.UTC(2090, 0, 1))).delete();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer();
     await db.destroy();
   });
 

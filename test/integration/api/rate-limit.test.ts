@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../helpers/http';
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { setupTestDb } from '../../helpers/db';
@@ -10,19 +9,17 @@ import { AgentsRepo } from '../../../src/db/agents';
 
 describe('REST API rate limit', () => {
   let db: Knex;
-  let server: http.Server;
+  let closeServer: () => Promise<void>;
   let base: string;
 
   beforeAll(async () => {
     db = await setupTestDb();
     const app = createApp({ logger: pino({ level: 'silent' }), routers: [createApiRouter({ calls: new CallsRepo(db), agents: new AgentsRepo(db), apiKey: 'rate-limit-key', requestsPerMinute: 3 })] });
-    server = http.createServer(app);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listen(app));
   });
 
   afterAll(async () => {
-    await new Promise<void>((r) => server.close(() => r()));
+    await closeServer();
     await db.destroy();
   });
 

@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../helpers/http';
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
@@ -16,7 +15,7 @@ const PUBLIC = 'https://voice.example.com';
 
 describe('Twilio webhooks (signed) against real Postgres', () => {
   let db: Knex;
-  let server: http.Server;
+  let closeServer: () => Promise<void>;
   let base: string;
   let calls: CallsRepo;
 
@@ -26,13 +25,11 @@ describe('Twilio webhooks (signed) against real Postgres', () => {
     const agents = new AgentsRepo(db);
     await agents.upsert(DEMO_AGENT);
     const app = createApp({ logger: pino({ level: 'silent' }), routers: [createTwilioRouter({ calls, agents, authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }) })] });
-    server = http.createServer(app);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listen(app));
   });
 
   afterAll(async () => {
-    await new Promise<void>((r) => server.close(() => r()));
+    await closeServer();
     await db.destroy();
   });
 
