@@ -1,5 +1,23 @@
 import type { Knex } from 'knex';
 
+/** A keyset position in the call list: started_at with microseconds (UTC ISO) and the callSid tie-breaker. */
+export interface CallCursor {
+  startedAt: string;
+  callSid: string;
+}
+
+/** Encodes a list position as an opaque URL-safe token. */
+export function encodeCallCursor(c: CallCursor): string {
+  return Buffer.from(`${c.startedAt}|${c.callSid}`, 'utf8').toString('base64url');
+}
+
+/** Decodes {@link encodeCallCursor}'s token. @returns null when the token is malformed. */
+export function decodeCallCursor(token: string): CallCursor | null {
+  const [startedAt, callSid, extra] = Buffer.from(token, 'base64url').toString('utf8').split('|');
+  if (extra !== undefined || !callSid || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(startedAt ?? '')) return null;
+  return { startedAt, callSid };
+}
+
 /** Twilio CallStatus values (PROTOCOLS.md). Terminal ones end a call. */
 export const TERMINAL_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
 
@@ -231,11 +249,20 @@ export class CallsRepo {
     return rows.map((r) => r.call_sid);
   }
 
-  /** Newest first; `before` is an ISO timestamp cursor on started_at. */
-  async list(o: { limit: number; before?: string }): Promise<CallRow[]> {
-    const q = this.db('calls').orderBy('started_at', 'desc').orderBy('call_sid').limit(o.limit);
+  /**
+   * Newest first (started_at desc, call_sid desc). `before` (ISO 8601) keeps calls that started earlier; `after` is
+   * a keyset position from {@link encodeCallCursor}: only calls strictly after it in this order are returned, so
+   * paging never skips or repeats a call, even when several start in the same millisecond.
+   */
+  async list(o: { limit: number; before?: string; after?: CallCursor }): Promise<Array<CallRow & { cursor: CallCursor }>> {
+    const q = this.db('calls')
+      .select('*', this.db.raw(`to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_exact`))
+      .orderBy('started_at', 'desc')
+      .orderBy('call_sid', 'desc')
+      .limit(o.limit);
     if (o.before) q.where('started_at', '<', o.before);
-    return (await q).map(toCall);
+    if (o.after) q.whereRaw('(started_at, call_sid) < (?::timestamptz, ?)', [o.after.startedAt, o.after.callSid]);
+    return (await q).map((r) => ({ ...toCall(r), cursor: { startedAt: r.started_at_exact, callSid: r.call_sid } }));
   }
 
   /** The full API view of one call, or null. */

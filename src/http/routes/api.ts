@@ -1,15 +1,23 @@
 import { Router } from 'express';
 import rateLimit from 'express-rate-limit';
 import { z } from 'zod';
-import { callSummary, type CallsRepo } from '../../db/calls';
+import { callSummary, decodeCallCursor, encodeCallCursor, type CallsRepo } from '../../db/calls';
 export type { CallSummary } from '../../db/calls';
 import type { AgentsRepo } from '../../db/agents';
 import { apiAuth } from '../middleware/api-auth';
 
-/** Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 timestamp cursor on startedAt. */
+/**
+ * Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 time (only calls that started
+ * earlier); `cursor` the `nextCursor` of the previous page.
+ */
 export const listCallsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: z.iso.datetime({ offset: true }).optional(),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((t, ctx) => decodeCallCursor(t) ?? (ctx.addIssue({ code: 'custom', message: 'cursor is not a nextCursor value' }), z.NEVER))
+    .optional(),
 });
 
 const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 1-64 letters, digits, _ or -');
@@ -18,8 +26,8 @@ const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 
 /**
  * The REST API (express 5 Router), every route behind {@link apiAuth} (`Authorization: Bearer <apiKey>`):
  *
- * - `GET /api/calls?limit=&before=` → `{ calls: CallSummary[], nextBefore: string | null }`, newest first.
- *   `nextBefore` is the last call's startedAt when more calls exist (pass it as `before` for the next page), else null.
+ * - `GET /api/calls?limit=&before=&cursor=` → `{ calls: CallSummary[], nextCursor: string | null }`, newest first.
+ *   `nextCursor` is an opaque keyset position when more calls exist (pass it as `cursor` for the next page), else null.
  *   400 `{error}` on a bad query.
  * - `GET /api/calls/:callSid` → exactly `CallsRepo.detail()` (`CallDetail`); 404 `{error}` when unknown.
  * - `GET /api/agents` → `{ agents: Agent[] }`.
@@ -42,9 +50,9 @@ export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKe
       return;
     }
     // One extra row tells whether another page exists.
-    const rows = await d.calls.list({ limit: q.data.limit + 1, before: q.data.before });
-    const calls = rows.slice(0, q.data.limit).map(callSummary);
-    res.json({ calls, nextBefore: rows.length > q.data.limit ? calls[calls.length - 1].startedAt : null });
+    const rows = await d.calls.list({ limit: q.data.limit + 1, before: q.data.before, after: q.data.cursor });
+    const page = rows.slice(0, q.data.limit);
+    res.json({ calls: page.map(callSummary), nextCursor: rows.length > q.data.limit ? encodeCallCursor(page[page.length - 1].cursor) : null });
   });
 
   r.get('/api/calls/:callSid', async (req, res) => {

@@ -116,7 +116,7 @@ describe('REST API', () => {
   });
 
   describe('GET /api/calls', () => {
-    it('pages newest first with limit and a before cursor', async () => {
+    it('pages newest first with limit, a before filter and a keyset cursor', async () => {
       // Far-future start times make these the newest calls in the table whatever else it holds.
       const t0 = Date.UTC(2099, 0, 1) + Math.floor(Math.random() * 1e9) * 1000;
       const sids = [uniqueSid('CA'), uniqueSid('CA'), uniqueSid('CA')];
@@ -139,15 +139,36 @@ describe('REST API', () => {
         startedAt: new Date(t0 + 3000).toISOString(),
         endedAt: null,
       });
-      expect(page1.nextBefore).toBe(new Date(t0 + 2000).toISOString());
-      const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(page1.nextBefore)}`));
+      expect(typeof page1.nextCursor).toBe('string');
+      const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}&cursor=${page1.nextCursor}`));
       expect(page2.calls[0].callSid).toBe(sids[0]);
     });
 
-    it('returns nextBefore null on the last page and defaults the limit', async () => {
+    it('never skips calls that start in the same millisecond as a page boundary', async () => {
+      const t = new Date(Date.UTC(2098, 0, 1) + Math.floor(Math.random() * 1e9) * 1000);
+      const sids = Array.from({ length: 5 }, () => uniqueSid('CA'));
+      for (const [i, callSid] of sids.entries()) {
+        await calls.create({ callSid, agentId, direction: 'inbound', from: '+15005550002', to: '+15005550003', status: 'completed' });
+        // Same millisecond, different microseconds for some, identical instants for others.
+        await db.raw(`UPDATE calls SET started_at = ?::timestamptz + (? * interval '1 microsecond') WHERE call_sid = ?`, [t.toISOString(), i % 2, callSid]);
+      }
+      const before = new Date(t.getTime() + 1).toISOString();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}${cursor ? `&cursor=${cursor}` : ''}`));
+        seen.push(...page.calls.map((c: any) => c.callSid).filter((s: string) => sids.includes(s)));
+        cursor = page.nextCursor;
+        if (page.calls.every((c: any) => !sids.includes(c.callSid))) break;
+      } while (cursor);
+      expect([...seen].sort()).toEqual([...sids].sort());
+      expect(new Set(seen).size).toBe(seen.length);
+    });
+
+    it('returns nextCursor null on the last page and defaults the limit', async () => {
       const res = await get(`/api/calls?before=${encodeURIComponent('1971-01-01T00:00:00Z')}`);
       expect(res.status).toBe(200);
-      expect(await json(res)).toEqual({ calls: [], nextBefore: null });
+      expect(await json(res)).toEqual({ calls: [], nextCursor: null });
       const all = await json(await get('/api/calls'));
       expect(all.calls.length).toBeGreaterThan(0);
       expect(all.calls.length).toBeLessThanOrEqual(20);
@@ -158,6 +179,7 @@ describe('REST API', () => {
       ['limit=101', /limit/],
       ['limit=abc', /limit/],
       ['before=yesterday', /before/],
+      ['cursor=bm90LWEtY3Vyc29y', /cursor/],
     ])('400 with a message for ?%s', async (query, message) => {
       const res = await get(`/api/calls?${query}`);
       expect(res.status).toBe(400);
