@@ -176,7 +176,8 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   // 4. Hang up.
   send({ event: 'stop', streamSid, stop: { accountSid: o.accountSid, callSid } });
   const durationMs = now();
-  await Promise.race([closed, sleep(5_000)]);
+  const closeTimer = new Promise<void>((r) => setTimeout(r, 5_000).unref());
+  await Promise.race([closed, closeTimer]);
   if (ws.readyState !== ws.CLOSED) ws.terminate();
   for (const t of pendingMarks.values()) clearTimeout(t);
   await postSigned(o, '/twilio/status', {
