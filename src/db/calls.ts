@@ -142,14 +142,25 @@ export class CallsRepo {
     return r ? toCall(r) : null;
   }
 
-  /** Marks the media stream as attached to the call. */
-  async attachStream(callSid: string, streamSid: string): Promise<void> {
-    await this.db('calls').where({ call_sid: callSid }).update({ stream_sid: streamSid, status: 'in-progress', updated_at: this.db.fn.now() });
+  /**
+   * Attaches the media stream to the call, atomically and once: a call that already has a stream, has ended or has
+   * a terminal status cannot be attached again (a replayed upgrade cannot hijack or reopen a call).
+   * @returns false when the call is unknown or not attachable.
+   */
+  async attachStream(callSid: string, streamSid: string): Promise<boolean> {
+    const n = await this.db('calls')
+      .where({ call_sid: callSid })
+      .whereNull('stream_sid')
+      .whereNull('ended_at')
+      .whereNotIn('status', [...TERMINAL_STATUSES])
+      .update({ stream_sid: streamSid, status: 'in-progress', updated_at: this.db.fn.now() });
+    return n === 1;
   }
 
   /**
    * Applies a Twilio status callback. Callbacks may arrive out of order (SequenceNumber from 0), so a lower
-   * sequence number than the one stored is recorded as an event but does not change the status.
+   * sequence number than the one stored is recorded as an event but does not change the status; neither does a
+   * non-terminal status once the call reached a terminal one (e.g. `completed` set when the stream stopped).
    * @returns false when the call is unknown.
    */
   async applyStatus(callSid: string, status: string, sequence: number | null, payload: Record<string, unknown>): Promise<boolean> {
@@ -158,8 +169,10 @@ export class CallsRepo {
       if (!row) return false;
       await trx('call_events').insert({ call_sid: callSid, type: 'twilio.status', payload });
       const seq = sequence ?? row.status_sequence + 1;
-      if (seq >= row.status_sequence) {
-        const terminal = (TERMINAL_STATUSES as readonly string[]).includes(status);
+      const terminal = (TERMINAL_STATUSES as readonly string[]).includes(status);
+      const wasTerminal = (TERMINAL_STATUSES as readonly string[]).includes(row.status);
+      // A terminal status is final: a late non-terminal callback is recorded above but changes nothing.
+      if (seq >= row.status_sequence && (terminal || !wasTerminal)) {
         await trx('calls')
           .where({ call_sid: callSid })
           .update({

@@ -1,3 +1,4 @@
+import { KnowledgeRepo } from './knowledge';
 import type { Knex } from 'knex';
 import type { Embedder, VectorStore } from '../providers/types';
 import { AgentsRepo, type Agent } from './agents';
@@ -57,16 +58,29 @@ export interface SeedDeps {
 }
 
 /**
- * Seeds the demo: upserts {@link DEMO_AGENT} (making it the default agent) and ingests {@link DEMO_KNOWLEDGE}.
- * Idempotent: documents are keyed by (agent, title) and re-ingesting replaces chunks and vectors, so running it
- * twice leaves one agent, four `ready` documents and no duplicate chunks or vectors.
+ * Seeds the demo without clobbering an operator's data: creates {@link DEMO_AGENT} only if no agent with its id
+ * exists (default agent only when no other agent is the default), and ingests each of {@link DEMO_KNOWLEDGE} only
+ * when that document is missing or not `ready`. Running it on every deploy (`npm run migrate`) therefore never
+ * reverts edits made to the agent or its documents, and running it twice leaves one agent, four `ready` documents
+ * and no duplicate chunks or vectors.
  * @returns the agent and the number of chunks per document title.
- * @throws whatever ingestion throws (the failing document is left `failed`).
+ * @throws whatever ingestion throws (the failing document is left `failed` and is retried on the next run).
  */
 export async function seedDemo(db: Knex, deps: SeedDeps): Promise<{ agent: Agent; chunks: Record<string, number> }> {
-  const agent = await new AgentsRepo(db).upsert(DEMO_AGENT);
+  const agents = new AgentsRepo(db);
+  const knowledge = new KnowledgeRepo(db);
+  let agent = await agents.get(DEMO_AGENT.id);
+  if (!agent) {
+    const hasDefault = (await agents.list()).some((a) => a.isDefault);
+    agent = await agents.upsert({ ...DEMO_AGENT, isDefault: !hasDefault });
+  }
   const chunks: Record<string, number> = {};
   for (const doc of DEMO_KNOWLEDGE) {
+    const existing = await knowledge.findByTitle(agent.id, doc.title);
+    if (existing?.status === 'ready') {
+      chunks[doc.title] = (await knowledge.chunks(existing.id)).length;
+      continue;
+    }
     const r = await ingestDocument({ db, embedder: deps.embedder, vectors: deps.vectors }, { agentId: agent.id, title: doc.title, text: doc.text, language: 'en' });
     chunks[doc.title] = r.chunks;
   }

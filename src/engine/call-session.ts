@@ -1,17 +1,16 @@
 import type { Logger } from 'pino';
 import type { LlmProvider, SttProvider, TtsProvider } from '../providers/types';
 import type { TurnInput, TurnTimings } from '../db/calls';
-import type { Pcm } from '../audio/types';
 import { mulawDecode } from '../audio/mulaw';
 import { Conversation, type AgentProfile, type Retriever } from './conversation';
 import { decideLanguage } from './language';
 import { summarizeTranscript } from '../analytics/transcript';
 import { MULAW_BYTES_PER_MS, Playout, type MediaTransport } from './playout';
+import { AsyncQueue } from './async-queue';
+import { APOLOGY } from './phrases';
+import type { TurnEvent } from './turn-detector';
 
-/** Endpointing events (see turn-detector.ts); times are ms of inbound audio since the stream started. */
-export type TurnEvent =
-  | { type: 'speech_start'; atMs: number }
-  | { type: 'utterance'; audio: Pcm; startMs: number; endMs: number; endpointedAtMs: number; reason: string };
+export type { TurnEvent };
 
 /** VAD + endpointing over the caller's 8 kHz PCM. */
 export interface TurnDetectorLike {
@@ -41,15 +40,9 @@ export interface CallSessionDeps {
   /** Called once after the call's rows are written (enqueues post-call jobs). */
   onEnded: (callSid: string) => Promise<void>;
   logger: Logger;
+  /** How long `end()` waits for in-flight work after aborting it (ms); default 5000. */
+  endDeadlineMs?: number;
 }
-
-/** Said when a reply fails before any audio was sent (per ISO 639-1 language). */
-const APOLOGY: Record<string, string> = {
-  en: "Sorry, I'm having trouble answering right now. Could you say that again?",
-  es: 'Lo siento, tengo problemas para responder ahora mismo. ¿Puede repetirlo?',
-  fr: "Désolé, j'ai du mal à répondre pour le moment. Pouvez-vous répéter ?",
-  de: 'Entschuldigung, ich habe gerade Probleme zu antworten. Können Sie das wiederholen?',
-};
 
 /** Summary of one finished agent reply, for logs and the simulator. */
 export interface TurnReport extends TurnTimings {
@@ -77,6 +70,7 @@ export class CallSession {
   private turnAbort: AbortController | null = null;
   private readonly callAbort = new AbortController();
   private audioMsReceived = 0;
+  private vadFailed = false;
   private turnNo = 0;
   private language: string;
   private readonly turns: TurnInput[] = [];
@@ -118,13 +112,21 @@ export class CallSession {
     this.vadChain = this.vadChain
       .then(() => this.d.turnDetector.push(samples))
       .then((events) => this.onTurnEvents(events, receivedAt, audioMsAtPush))
-      .catch((err) => this.providerError('vad', err));
+      .catch((err) => {
+        // Record a VAD failure once; keep listening (a transient ort error must not flood logs and rows).
+        if (!this.vadFailed) this.providerError('vad', err);
+        this.vadFailed = true;
+      });
   }
 
-  /** A DTMF digit pressed by the caller. */
+  /**
+   * A DTMF digit pressed by the caller. Digits can be PINs or card numbers, so they are never logged and are stored
+   * masked (`*`, `#` and `0` — the menu keys — are kept as they are).
+   */
   onDtmf(digit: string): void {
-    this.log.info({ digit }, 'dtmf');
-    this.write(() => this.d.store.addEvent(this.d.callSid, 'dtmf', { digit, atMs: Math.round(this.now()) }));
+    this.log.debug('dtmf');
+    const stored = /^[*#0]$/.test(digit) ? digit : 'X';
+    this.write(() => this.d.store.addEvent(this.d.callSid, 'dtmf', { digit: stored, atMs: Math.round(this.now()) }));
   }
 
   /** A mark echoed by Twilio. */
@@ -188,6 +190,7 @@ export class CallSession {
     let intent: string | null = null;
     let failure: unknown = null;
     const segmentQueue = new AsyncQueue<string>();
+    signal.addEventListener('abort', () => segmentQueue.close(), { once: true });
     const producer = (async () => {
       try {
         for await (const ev of this.conversation.reply(text, lang.language, signal)) {
@@ -290,15 +293,17 @@ export class CallSession {
   private async doEnd(reason: string): Promise<void> {
     this.log.info({ reason, turns: this.turns.length }, 'call session ending');
     this.callAbort.abort(new Error(reason));
-    await this.vadChain;
-    await this.turnChain;
+    // A provider that ignores its AbortSignal must not keep the call from being finished.
+    const deadlineMs = this.d.endDeadlineMs ?? END_DEADLINE_MS;
+    const settled = await withDeadline(Promise.all([this.vadChain, this.turnChain]), deadlineMs);
+    if (!settled) this.log.warn({ deadlineMs }, 'turn did not stop after abort; finishing the call anyway');
     try {
       await this.d.turnDetector.close?.();
     } catch (err) {
       this.log.warn({ err }, 'turn detector close failed');
     }
     this.write(() => this.d.store.addEvent(this.d.callSid, 'stream.ended', { reason, atMs: Math.round(this.now()) }));
-    await this.writeChain;
+    await withDeadline(this.writeChain, deadlineMs);
     try {
       const summary = summarizeTranscript(this.turns);
       await this.d.store.finish(this.d.callSid, { language: summary.language ?? this.language, intent: summary.intent });
@@ -309,31 +314,19 @@ export class CallSession {
   }
 }
 
-/** A minimal single-consumer async queue: push() values, close() to end iteration. */
-class AsyncQueue<T> implements AsyncIterable<T> {
-  private readonly items: T[] = [];
-  private waiter: (() => void) | null = null;
-  private closed = false;
+/** Default of how long `end()` waits for in-flight work after aborting it (ms). */
+const END_DEADLINE_MS = 5_000;
 
-  push(v: T): void {
-    this.items.push(v);
-    this.waiter?.();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.waiter?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      if (this.items.length) {
-        yield this.items.shift() as T;
-        continue;
-      }
-      if (this.closed) return;
-      await new Promise<void>((r) => (this.waiter = r));
-      this.waiter = null;
-    }
+/** Resolves true when `p` settles within `ms`, false otherwise (the timer never keeps the process alive). */
+async function withDeadline(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((r) => {
+    timer = setTimeout(() => r(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

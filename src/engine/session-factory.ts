@@ -25,9 +25,9 @@ export interface SessionFactoryDeps {
 
 /**
  * Builds the {@link StreamHandlerFactory} that turns a Media Streams `start` frame into a running CallSession.
- * The call must have been answered by our signed voice webhook (its row exists) and the `callSid` parameter we put
- * in the TwiML must match the stream's callSid; otherwise the stream is refused.
- * @throws Error (closes that stream) for an unknown call or agent.
+ * The call must have been answered by our signed voice webhook (its row exists), the `callSid` parameter we put
+ * in the TwiML must match the stream's callSid, and the call must not already have a stream or have ended.
+ * @throws Error (closes that stream) for an unknown, already streaming or ended call, or an unknown agent.
  */
 export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactory {
   return async (start: StartEvent, transport: MediaTransport, log: Logger): Promise<StreamHandler> => {
@@ -37,8 +37,8 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     if (!call) throw new Error('unknown call');
     const agent = await d.agents.get(call.agentId);
     if (!agent) throw new Error('unknown agent');
+    if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new Error('call already has a stream or has ended');
     const turnDetector = await d.createTurnDetector();
-    await d.calls.attachStream(callSid, start.streamSid);
     await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
     const session = new CallSession({
       callSid,
@@ -64,7 +64,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
         try {
           await session.end(reason);
         } finally {
-          d.live?.delete(callSid);
+          if (d.live?.get(callSid) === session) d.live.delete(callSid);
         }
       },
     };

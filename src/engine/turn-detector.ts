@@ -144,6 +144,11 @@ export class TurnDetector {
     return this.consume(frames);
   }
 
+  /** Releases the VAD stream's state. The detector must not be used afterwards. */
+  close(): void {
+    this.vad.close();
+  }
+
   /**
    * Ends the stream: runs the VAD over the last partial window and returns a pending confirmed utterance
    * (reason `end_of_stream`; an unconfirmed segment is dropped). The detector can keep being used afterwards.

@@ -26,6 +26,11 @@ export interface MediaStreamServerOptions {
   logger: Logger;
   /** Largest accepted frame (bytes); default 1 MiB. */
   maxPayload?: number;
+  /**
+   * A stream with no frame for this long (ms) is closed as dead: Twilio sends media continuously (silence too), so
+   * silence on the socket means a vanished peer. Default 15 000.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** WebSocket close code for protocol violations (RFC 6455 §7.4.1: 1008 policy violation). */
@@ -52,7 +57,7 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
       o.logger.warn({ path: pathname }, 'media stream upgrade with invalid signature refused');
       return refuse(socket, 403, 'Forbidden');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => new MediaStreamConnection(ws, o.createHandler, o.logger));
+    wss.handleUpgrade(req, socket, head, (ws) => new MediaStreamConnection(ws, o.createHandler, o.logger, o.idleTimeoutMs ?? 15_000));
   };
   server.on('upgrade', onUpgrade);
   return {
@@ -64,6 +69,14 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
         wss.close(() => resolve());
       }),
   };
+}
+
+/**
+ * A WebSocket close reason: RFC 6455 §5.5 caps control-frame payloads at 125 bytes (2 for the code), and `ws`
+ * throws past 123 bytes, so the reason is reduced to printable ASCII and 120 characters.
+ */
+export function closeReason(reason: string): string {
+  return reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -80,15 +93,33 @@ export class MediaStreamConnection {
   private handler: StreamHandler | null = null;
   private early: Array<() => void> = [];
   private log: Logger;
+  private idleTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly ws: WebSocket, private readonly createHandler: StreamHandlerFactory, logger: Logger) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly createHandler: StreamHandlerFactory,
+    logger: Logger,
+    private readonly idleTimeoutMs = 15_000,
+  ) {
     this.log = logger;
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    this.armIdleTimer();
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      this.armIdleTimer();
+      this.onMessage(data, isBinary);
+    });
     ws.on('close', () => this.end('socket closed'));
     ws.on('error', (err) => {
       this.log.warn({ err: err.message }, 'media stream socket error');
       this.end('socket error');
     });
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleTimer) this.idleTimer.refresh();
+    else {
+      this.idleTimer = setTimeout(() => this.fail(`no frames for ${this.idleTimeoutMs} ms`), this.idleTimeoutMs);
+      this.idleTimer.unref();
+    }
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -145,15 +176,22 @@ export class MediaStreamConnection {
       (h) => {
         this.handler = h;
         if (this.state === 'ended') {
-          void h.onEnd(this.endReason ?? 'socket closed');
+          Promise.resolve()
+            .then(() => h.onEnd(this.endReason ?? 'socket closed'))
+            .catch((err) => this.log.error({ err }, 'ending call failed'));
           return;
         }
         this.state = 'active';
         const queued = this.early;
         this.early = [];
-        for (const f of queued) {
-          if (this.state !== 'active') break;
-          f();
+        try {
+          for (const f of queued) {
+            if (this.state !== 'active') break;
+            f();
+          }
+        } catch (err) {
+          this.log.error({ err }, 'media stream handler threw');
+          this.fail('internal error handling frame');
         }
       },
       (err) => {
@@ -172,13 +210,19 @@ export class MediaStreamConnection {
   private fail(reason: string): void {
     this.log.warn({ reason }, 'media stream closed: protocol error');
     this.end(`protocol error: ${reason}`);
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(CLOSE_PROTOCOL_ERROR, reason.slice(0, 120));
+    if (this.ws.readyState !== this.ws.OPEN && this.ws.readyState !== this.ws.CONNECTING) return;
+    try {
+      this.ws.close(CLOSE_PROTOCOL_ERROR, closeReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
   }
 
   private end(reason: string): void {
     if (this.state === 'ended') return;
     const wasActive = this.state === 'active';
     this.state = 'ended';
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.endReason = reason;
     this.early = [];
     if (wasActive && this.handler) {

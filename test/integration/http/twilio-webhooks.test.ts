@@ -88,6 +88,28 @@ describe('Twilio webhooks (signed) against real Postgres', () => {
     expect((await post('/twilio/status', { CallSid: callSid, CallStatus: 'completed' }, 'forged')).status).toBe(403);
   });
 
+  it('a terminal status is final: a late in-progress callback does not reopen the call', async () => {
+    const callSid = uniqueSid('CA');
+    await post('/twilio/voice', voice(callSid));
+    expect(await calls.attachStream(callSid, 'MZ1')).toBe(true);
+    await calls.finish(callSid, { language: 'en', intent: null });
+    expect((await post('/twilio/status', { CallSid: callSid, CallStatus: 'in-progress', SequenceNumber: '5' })).status).toBe(204);
+    expect((await calls.get(callSid))?.status).toBe('completed');
+  });
+
+  it('a media stream attaches to a call once, and never to an ended call', async () => {
+    const a = uniqueSid('CA');
+    await post('/twilio/voice', voice(a));
+    expect(await calls.attachStream(a, 'MZfirst')).toBe(true);
+    expect(await calls.attachStream(a, 'MZreplay')).toBe(false);
+    expect((await calls.get(a))?.streamSid).toBe('MZfirst');
+    const b = uniqueSid('CA');
+    await post('/twilio/voice', voice(b));
+    await post('/twilio/status', { CallSid: b, CallStatus: 'canceled', SequenceNumber: '0' });
+    expect(await calls.attachStream(b, 'MZlate')).toBe(false);
+    expect(await calls.attachStream('CAnope', 'MZx')).toBe(false);
+  });
+
   it('GET /healthz answers 200 without auth', async () => {
     expect((await fetch(base + '/healthz')).status).toBe(200);
   });

@@ -25,6 +25,7 @@ describe('Media Streams WebSocket server', () => {
       authToken: TOKEN,
       publicBaseUrl: PUBLIC,
       logger: pino({ level: 'silent' }),
+      idleTimeoutMs: 400,
       createHandler: async (start, transport): Promise<StreamHandler> => {
         if (start.start.customParameters.refuse) throw new Error('no such call');
         const seen: Seen = { media: [], dtmf: [], marks: [], ended: [] };
@@ -106,6 +107,8 @@ describe('Media Streams WebSocket server', () => {
     ['unknown event', (sid: string) => [startFrame(sid), JSON.stringify({ event: 'party', sequenceNumber: '2', streamSid: `MZ${sid}` })], /unknown event/],
     ['wrong media format', (sid: string) => [startFrame(sid).replace('audio/x-mulaw', 'audio/l16')], /unsupported media format/],
     ['refused call', (sid: string) => [startFrame(sid, { refuse: '1' })], /cannot start call/],
+    ['non-ASCII event name longer than a close frame', (sid: string) => [startFrame(sid), JSON.stringify({ event: '中'.repeat(60), sequenceNumber: '2', streamSid: `MZ${sid}` })], /unknown event/],
+    ['non-ASCII parameter names in a bad start', (sid: string) => [startFrame(sid).replace('"sampleRate":8000', '"sampleRate":"x"').replace('"customParameters":{}', `"customParameters":{"${'é'.repeat(80)}":"1"}`)], /invalid start frame/],
   ])('%s closes only that stream with a reason; another call goes on', async (_name, frames, reason) => {
     const good = await connect();
     good.ws.send(startFrame('CAgood'));
@@ -126,6 +129,15 @@ describe('Media Streams WebSocket server', () => {
     good.ws.close();
     await good.closed;
     sessions.delete('CAgood');
+  });
+
+  it('a stream that goes quiet (vanished peer) is closed and its session ended', async () => {
+    const { ws, closed } = await connect();
+    ws.send(startFrame('CAquiet'));
+    await until(() => sessions.has('CAquiet'));
+    const c = await closed;
+    expect(c).toEqual({ code: 1008, reason: 'no frames for 400 ms' });
+    expect(sessions.get('CAquiet')!.ended[0]).toMatch(/no frames/);
   });
 
   it('a socket dropped without stop still ends the session', async () => {

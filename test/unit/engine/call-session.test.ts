@@ -3,7 +3,7 @@ import { CallSession, type CallStore, type TurnDetectorLike, type TurnEvent } fr
 import type { AgentProfile } from '../../../src/engine/conversation';
 import type { MediaTransport } from '../../../src/engine/playout';
 import type { TurnInput } from '../../../src/db/calls';
-import type { ChatRequest, Passage } from '../../../src/providers/types';
+import type { ChatRequest, LlmProvider, Passage } from '../../../src/providers/types';
 import { FakeStt } from '../../../src/providers/stt/fake';
 import { FakeTts } from '../../../src/providers/tts/fake';
 import { FakeLlm } from '../../../src/providers/llm/fake';
@@ -59,6 +59,7 @@ function wire() {
 const utterance = (startMs: number, endMs: number): TurnEvent => ({
   type: 'utterance',
   audio: { samples: new Int16Array(((endMs - startMs) * 8) | 0), sampleRate: 8000 },
+  audioStartMs: startMs,
   startMs,
   endMs,
   endpointedAtMs: endMs + 800,
@@ -73,7 +74,7 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
-function setup(o: { stt?: FakeStt; llm?: FakeLlm; tts?: FakeTts; retrieve?: (q: string) => Passage[] } = {}) {
+function setup(o: { stt?: FakeStt; llm?: LlmProvider; tts?: FakeTts; retrieve?: (q: string) => Passage[]; endDeadlineMs?: number } = {}) {
   const detector = new ScriptedDetector();
   const mem = memoryStore();
   const w = wire();
@@ -96,6 +97,7 @@ function setup(o: { stt?: FakeStt; llm?: FakeLlm; tts?: FakeTts; retrieve?: (q: 
       ended.push(sid);
     },
     logger: pino({ level: 'silent' }),
+    endDeadlineMs: o.endDeadlineMs,
   });
   const feed = (...events: TurnEvent[]) => {
     detector.emit(...events);
@@ -164,7 +166,7 @@ describe('CallSession with scripted fake providers', () => {
     session.onMark('turn-1-seg-1');
     feed(utterance(0, 1000));
     await until(() => w.out.some((o) => o.name === 'turn-2-seg-1'));
-    feed({ type: 'speech_start', atMs: 3000 });
+    feed({ type: 'speech_start', atMs: 3000, speechStartMs: 2750 });
     await until(() => w.out.some((o) => o.kind === 'clear'));
     await session.end('stop');
     const agentReply = mem.turns.filter((t) => t.role === 'agent')[1];
@@ -180,7 +182,7 @@ describe('CallSession with scripted fake providers', () => {
     session.start();
     await until(() => w.out.some((o) => o.name === 'turn-1-seg-1'));
     session.onMark('turn-1-seg-1');
-    feed({ type: 'speech_start', atMs: 500 });
+    feed({ type: 'speech_start', atMs: 500, speechStartMs: 250 });
     await new Promise((r) => setTimeout(r, 50));
     expect(w.out.some((o) => o.kind === 'clear')).toBe(false);
     await session.end('stop');
@@ -213,6 +215,30 @@ describe('CallSession with scripted fake providers', () => {
     expect(mem.events.find((e) => e.type === 'provider.error')?.payload).toMatchObject({ stage: 'reply', message: expect.stringMatching(/llm 500/) });
     expect(mem.turns.map((t) => t.role)).toEqual(['agent', 'caller', 'agent']);
     expect(mem.turns[2].text).toMatch(/^Sorry, I'm having trouble/);
+  });
+
+  it('DTMF digits are stored masked, menu keys as they are', async () => {
+    const { session, mem } = setup();
+    session.start();
+    for (const d of ['4', '0', '#', '7']) session.onDtmf(d);
+    await session.end('stop');
+    expect(mem.events.filter((e) => e.type === 'dtmf').map((e) => e.payload?.digit)).toEqual(['X', '0', '#', 'X']);
+  });
+
+  it('end() finishes the call even when a provider ignores its AbortSignal', async () => {
+    const stuck: LlmProvider = { id: 'stuck', chat: async function* () { await new Promise(() => undefined); } };
+    const { session, w, mem, feed, ended } = setup({ llm: stuck, endDeadlineMs: 200 });
+    session.start();
+    await until(() => w.out.some((o) => o.name === 'turn-1-seg-1'));
+    session.onMark('turn-1-seg-1');
+    feed(utterance(0, 1000));
+    await until(() => mem.turns.length === 1 && w.out.length > 0);
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await session.end('stop');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(mem.finished).toHaveLength(1);
+    expect(ended).toEqual(['CAtest']);
   });
 
   it('end() is idempotent and onEnded runs once after the rows are written', async () => {
