@@ -24,6 +24,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/** Reverts {@link up}: drops what it created. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('phone_numbers');
   await knex.schema.dropTable('agents');

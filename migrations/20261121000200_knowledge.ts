@@ -21,6 +21,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/** Reverts {@link up}: drops what it created. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('knowledge_chunks');
   await knex.schema.dropTable('knowledge_documents');

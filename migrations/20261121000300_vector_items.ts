@@ -12,6 +12,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX vector_items_metadata ON vector_items USING gin (metadata jsonb_path_ops)');
 }
 
+/** Reverts {@link up}: drops what it created. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('vector_items');
 }

@@ -49,6 +49,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/** Reverts {@link up}: drops what it created. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('call_events');
   await knex.schema.dropTable('call_turns');

@@ -22,6 +22,7 @@ export async function up(knex: Knex): Promise<void> {
   });
 }
 
+/** Reverts {@link up}: drops what it created. */
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable('crm_deliveries');
   await knex.schema.dropTable('call_csat');

@@ -26,7 +26,16 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Public https origin Twilio calls (webhook signatures are computed over it), e.g. https://voice.example.com */
-  PUBLIC_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  PUBLIC_BASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .url()
+      .refine((v) => /^[a-z]+:\/\/[^/?#]+\/?$/i.test(v), 'must be a bare origin like https://voice.example.com (no path or query)')
+      .optional(),
+  ),
+  /** Proxy hops in front of the server whose X-Forwarded-For is trusted (express `trust proxy`); 0 = none. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   DATABASE_URL: z.preprocess(emptyToUndefined, z.string().optional()),
   REDIS_URL: z.preprocess(emptyToUndefined, z.string().optional()),
   TWILIO_ACCOUNT_SID: z.preprocess(emptyToUndefined, z.string().optional()),
@@ -70,6 +79,8 @@ export type ProviderChoice = {
 export interface Config {
   env: 'development' | 'test' | 'production';
   port: number;
+  /** Trusted reverse-proxy hops (client IPs for rate limiting come from X-Forwarded-For only through these). */
+  trustProxyHops: number;
   /** Origin without trailing slash, e.g. `https://voice.example.com`. */
   publicBaseUrl: string;
   databaseUrl: string;
@@ -119,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const config: Config = {
     env: e.NODE_ENV,
     port: e.PORT,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     publicBaseUrl,
     databaseUrl: pick('DATABASE_URL', e.DATABASE_URL),
     redisUrl: pick('REDIS_URL', e.REDIS_URL),

@@ -44,6 +44,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const retriever = new KnowledgeRetriever({ embedder: providers.embedder, vectors: providers.vectors });
   const redis = createRedisConnection(config.redisUrl, 'producer');
   const queue = createPostCallQueue(redis, { prefix: o.queuePrefix });
+  // Without a listener BullMQ prints Redis outages to stderr; the sweeper re-enqueues what was missed.
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
   const vad = await SileroVad.load();
   await providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use'));
   const e = config.engine;

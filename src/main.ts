@@ -14,9 +14,19 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await running.close();
-    await ctx.close();
-    process.exit(0);
+    // Live calls are ended (rows written, post-call jobs enqueued) before the process exits; never hang on it.
+    setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, 15_000).unref();
+    try {
+      await running.close();
+      await ctx.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -25,6 +25,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
   const live = new Map<string, CallSession>();
   const app = createApp({
     logger: ctx.logger,
+    trustProxyHops: config.trustProxyHops,
     routers: [
       createTwilioRouter({ calls: ctx.calls, agents: ctx.agents, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, logger: ctx.logger }),
       createApiRouter({ calls: ctx.calls, agents: ctx.agents, apiKey: config.apiKey }),

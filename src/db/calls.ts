@@ -137,6 +137,7 @@ export class CallsRepo {
       .ignore();
   }
 
+  /** One call row, or null when unknown. */
   async get(callSid: string): Promise<CallRow | null> {
     const r = await this.db('calls').where({ call_sid: callSid }).first();
     return r ? toCall(r) : null;
@@ -186,10 +187,12 @@ export class CallsRepo {
     });
   }
 
+  /** Appends a call event (`type` like `barge_in`, `provider.error`; `payload` JSON without secrets or audio). */
   async addEvent(callSid: string, type: string, payload: Record<string, unknown> = {}): Promise<void> {
     await this.db('call_events').insert({ call_sid: callSid, type, payload });
   }
 
+  /** The call's events, oldest first. */
   async events(callSid: string): Promise<Array<{ type: string; payload: Record<string, unknown>; at: Date }>> {
     return this.db('call_events').where({ call_sid: callSid }).orderBy('id').select('type', 'payload', 'at');
   }
@@ -214,6 +217,7 @@ export class CallsRepo {
     return seq;
   }
 
+  /** The call's turns ordered by `seq` (times in ms since the stream started). */
   async turns(callSid: string): Promise<TurnRow[]> {
     const rows = await this.db('call_turns').where({ call_sid: callSid }).orderBy('seq');
     return rows.map((r) => ({
@@ -246,6 +250,7 @@ export class CallsRepo {
       });
   }
 
+  /** Records that the call's post-call jobs are in the queue (the sweeper skips it from then on). */
   async markPostCallEnqueued(callSid: string): Promise<void> {
     await this.db('calls').where({ call_sid: callSid }).update({ post_call_enqueued_at: this.db.fn.now() });
   }

@@ -183,7 +183,7 @@ export class CallSession {
       return;
     }
     const lang = decideLanguage({ text, sttLanguage: transcript.language, prior: this.language, supported: this.d.agent.languages });
-    this.language = lang.language;
+    this.language = lang.replyLanguage;
     const callerTurn: TurnInput = { role: 'caller', text, language: lang.language, startMs: u.startMs, endMs: u.endMs, sttConfidence: transcript.confidence ?? null };
 
     const llmStart = performance.now();
@@ -193,7 +193,7 @@ export class CallSession {
     signal.addEventListener('abort', () => segmentQueue.close(), { once: true });
     const producer = (async () => {
       try {
-        for await (const ev of this.conversation.reply(text, lang.language, signal)) {
+        for await (const ev of this.conversation.reply(text, lang.replyLanguage, signal)) {
           if (ev.type === 'intent') intent = ev.intent;
           else if (ev.type === 'first_token') timings.llmFirstTokenMs = Math.round(ev.at - llmStart);
           else segmentQueue.push(ev.text);
@@ -215,17 +215,17 @@ export class CallSession {
       // The reply failed before any audio: say so rather than leave the caller in silence.
       this.providerError('reply', failure);
       failure = null;
-      spoken = await this.speak([APOLOGY[lang.language] ?? APOLOGY.en], signal).catch(() => spoken);
+      spoken = await this.speak([APOLOGY[lang.replyLanguage] ?? APOLOGY.en], signal).catch(() => spoken);
     }
     callerTurn.intent = intent;
     this.recordTurn(callerTurn);
     if (spoken.spoken) {
       this.conversation.addAgentSpeech(spoken.spoken);
-      this.recordTurn({ role: 'agent', text: spoken.spoken, language: lang.language, startMs: spoken.startMs, endMs: spoken.endMs, intent, interrupted: spoken.aborted, timings });
+      this.recordTurn({ role: 'agent', text: spoken.spoken, language: lang.replyLanguage, startMs: spoken.startMs, endMs: spoken.endMs, intent, interrupted: spoken.aborted, timings });
     }
     if (failure) throw failure;
-    this.reports.push({ ...timings, callerText: text, agentText: spoken.spoken, language: lang.language, intent });
-    this.log.info({ ...timings, language: lang.language, intent, callerChars: text.length, agentChars: spoken.spoken.length }, 'turn answered');
+    this.reports.push({ ...timings, callerText: text, agentText: spoken.spoken, language: lang.replyLanguage, intent });
+    this.log.info({ ...timings, language: lang.language, replyLanguage: lang.replyLanguage, intent, callerChars: text.length, agentChars: spoken.spoken.length }, 'turn answered');
   }
 
   /**

@@ -13,10 +13,11 @@ declare module 'express-serve-static-core' {
  * (Twilio webhooks are signature-checked, the REST API is bearer-authenticated inside their routers), JSON 404s
  * and an error handler that never leaks internals.
  */
-export function createApp(d: { logger: Logger; routers: Router[] }): Express {
+export function createApp(d: { logger: Logger; routers: Router[]; trustProxyHops?: number }): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 1);
+  // Only trust X-Forwarded-For from configured proxies, or a client could rotate it past the rate limiter.
+  app.set('trust proxy', d.trustProxyHops ?? 0);
   app.use(helmet());
   app.use((req, _res, next) => {
     req.log = d.logger.child({ method: req.method, path: req.path });

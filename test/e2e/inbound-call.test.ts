@@ -98,6 +98,6 @@ describe('simulated inbound call, end to end', () => {
     const wer = wordErrorRate(reference, caller.text);
     // eslint-disable-next-line no-console
     console.log(`e2e call: reply latency ${sim.replyLatencyMs} ms, caller text "${caller.text}", WER ${(wer.wer * 100).toFixed(0)}%`);
-    expect(wer.wer).toBeLessThan(1);
+    expect(wer.wer).toBeLessThan(0.6); // measured 37.5% on this recording (README)
   }, 90_000);
 });

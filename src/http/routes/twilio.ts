@@ -6,6 +6,7 @@ import { connectStreamTwiml } from '../../../twiml/connect-stream';
 import { sayAndHangupTwiml } from '../../../twiml/hangup';
 import { publicWssUrl } from '../../telephony/signature';
 import type { CallsRepo } from '../../db/calls';
+import { callSidSchema } from '../../jobs/queues';
 
 /** Resolves the agent for a called number (a seeded default agent answers any number). */
 export interface AgentLookup {
@@ -15,7 +16,7 @@ export interface AgentLookup {
 export const MEDIA_STREAM_PATH = '/twilio/media-stream';
 
 const voiceParams = z.object({
-  CallSid: z.string().min(1).max(64),
+  CallSid: callSidSchema,
   AccountSid: z.string().max(64).optional(),
   From: z.string().max(64).default(''),
   To: z.string().max(64).default(''),
@@ -24,7 +25,7 @@ const voiceParams = z.object({
 });
 
 const statusParams = z.object({
-  CallSid: z.string().min(1).max(64),
+  CallSid: callSidSchema,
   CallStatus: z.enum(['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled']),
   SequenceNumber: z.coerce.number().int().nonnegative().optional(),
   CallDuration: z.coerce.number().int().nonnegative().optional(),

@@ -23,7 +23,14 @@ describe('language decision', () => {
     expect(decideLanguage({ text: 'ok', sttLanguage: 'de', prior: 'en', supported }).language).toBe('en');
   });
 
-  it('a single-language agent always answers in it', () => {
-    expect(decideLanguage({ text: 'he was not an old god im on', supported: ['en'] }).language).toBe('en');
+  it('a single-language agent detects what was spoken but answers in its own language', () => {
+    expect(decideLanguage({ text: 'he was not a build those young man', supported: ['en'] })).toMatchObject({ language: 'en', replyLanguage: 'en', source: 'franc' });
+    expect(decideLanguage({ text: 'Hola, quisiera saber el horario de atención de la tienda', supported: ['en'] })).toMatchObject({ language: 'es', replyLanguage: 'en' });
+  });
+
+  it('an ambiguous sentence does not flip the prior', () => {
+    // franc ranks these fra 1.0 / spa 0.83 and spa 1.0 / fra 0.79: too close to trust.
+    expect(decideLanguage({ text: 'i want my money back please', prior: 'en', supported })).toMatchObject({ language: 'en', source: 'prior' });
+    expect(decideLanguage({ text: 'can I talk to a real person', prior: 'en', supported })).toMatchObject({ language: 'en' });
   });
 });
