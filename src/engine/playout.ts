@@ -29,12 +29,13 @@ export class Playout {
   private readonly pending = new Set<string>();
   private readonly cleared = new Set<string>();
   private carry = new Uint8Array(0);
+  private streaming = false;
 
   constructor(private readonly transport: MediaTransport) {}
 
-  /** True while Twilio still has our audio buffered (some mark not yet echoed). */
+  /** True while a segment is being sent or Twilio still has our audio buffered (some mark not yet echoed). */
   get speaking(): boolean {
-    return this.pending.size > 0;
+    return this.streaming || this.pending.size > 0;
   }
 
   /**
@@ -45,6 +46,7 @@ export class Playout {
   async playSegment(chunks: AsyncIterable<AudioChunk>, markName: string, signal: AbortSignal): Promise<SegmentResult> {
     let firstAudioAt: number | null = null;
     let bytes = 0;
+    this.streaming = true;
     try {
       for await (const chunk of chunks) {
         if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
@@ -57,6 +59,8 @@ export class Playout {
       // A provider that rejects because we aborted it is not a failure of the segment.
       if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
       throw err;
+    } finally {
+      this.streaming = false;
     }
     if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
     bytes += this.flushCarry();

@@ -41,6 +41,21 @@ describe('Playout', () => {
     expect(p.speaking).toBe(false);
   });
 
+  it('counts as speaking while a segment is still streaming, before its mark', async () => {
+    const { t } = recorder();
+    const p = new Playout(t);
+    let during = false;
+    await p.playSegment(
+      (async function* () {
+        yield { encoding: 'mulaw' as const, sampleRate: 8000, data: new Uint8Array(160) };
+        during = p.speaking;
+      })(),
+      's',
+      new AbortController().signal,
+    );
+    expect(during).toBe(true);
+  });
+
   it('stops without a mark when aborted', async () => {
     const { t, sent } = recorder();
     const ac = new AbortController();
