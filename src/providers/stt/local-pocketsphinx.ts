@@ -88,7 +88,7 @@ const OptionsSchema = z.object({
  * that aborts while decoding rejects at once and the worker's answer is dropped (the worker stays busy until then).
  * Each sent request has a timeout (`requestTimeoutMs`); on expiry it rejects and that worker is killed. A worker
  * that dies or is killed fails only the request it was decoding; the queue goes on with the other workers and a
- * restarted one (workers restart when there is queued work).
+ * restarted one (a worker that dies after loading is replaced at once).
  *
  * Audio of any rate is resampled to 16 kHz here; 8 kHz phone audio uses the short 18-tap upsampler
  * ({@link FAST_UPSAMPLE}), which measured better WER with this model than the long sinc (see the speech tests).
@@ -105,6 +105,7 @@ export class LocalPocketsphinxStt implements SttProvider {
   private nextId = 1;
   private sent = 0;
   private skippedAborted = 0;
+  private closing = false;
 
   constructor(options: LocalPocketsphinxOptions = {}) {
     OptionsSchema.parse({ workers: options.workers, startTimeoutMs: options.startTimeoutMs, requestTimeoutMs: options.requestTimeoutMs });
@@ -186,14 +187,19 @@ export class LocalPocketsphinxStt implements SttProvider {
   async close(): Promise<void> {
     const err = new ProviderError(ID, 'provider closed', { retryable: true });
     for (const job of this.queue.splice(0)) job.reject(err);
-    await Promise.all(this.slots.map(async (s) => {
-      s.job?.reject(err);
-      const p = s.proc;
-      if (!p) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      await exited;
-    }));
+    this.closing = true; // no restarts while stopping; a later transcribe()/warmup() starts workers again
+    try {
+      await Promise.all(this.slots.map(async (s) => {
+        s.job?.reject(err);
+        const p = s.proc;
+        if (!p) return;
+        const exited = new Promise<void>((r) => p.once('exit', () => r()));
+        p.kill('SIGTERM');
+        await exited;
+      }));
+    } finally {
+      this.closing = false;
+    }
   }
 
   /** Hands queued requests to idle workers; starts workers when queued work exceeds the ones starting. */
@@ -268,6 +274,7 @@ export class LocalPocketsphinxStt implements SttProvider {
     const startTimeoutMs = this.o.startTimeoutMs ?? 20000;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let wasReady = false;
       const done = (err?: Error) => {
         if (settled) return;
         settled = true;
@@ -278,6 +285,7 @@ export class LocalPocketsphinxStt implements SttProvider {
         } else {
           slot.isReady = true;
           slot.startFailed = false;
+          wasReady = true;
           resolve();
           this.pump();
         }
@@ -303,6 +311,9 @@ export class LocalPocketsphinxStt implements SttProvider {
         const job = slot.job;
         slot.job = null;
         job?.reject(new ProviderError(ID, why, { retryable: true }));
+        // A worker that had loaded the model and then died (crash, kill, request timeout) is replaced at once, so
+        // the pool stays at full size; one that failed to start is retried only on the next call (no restart loop).
+        if (wasReady && !this.closing) this.startSlot(slot).catch(() => { /* handled by onStartFailed */ });
         this.pump();
       };
       proc.on('error', (err: NodeJS.ErrnoException) => {
