@@ -44,14 +44,6 @@ export interface CallSessionDeps {
   endDeadlineMs?: number;
 }
 
-/** Summary of one finished agent reply, for logs and the simulator. */
-export interface TurnReport extends TurnTimings {
-  callerText: string;
-  agentText: string;
-  language: string;
-  intent: string | null;
-}
-
 /**
  * One phone call: greets, listens (VAD + endpointing), transcribes, decides the language, answers with retrieval +
  * LLM, speaks the answer sentence by sentence, and on barge-in (caller speech confirmed by the VAD while agent audio
@@ -75,7 +67,6 @@ export class CallSession {
   private language: string;
   private readonly turns: TurnInput[] = [];
   private ended: Promise<void> | null = null;
-  readonly reports: TurnReport[] = [];
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
@@ -224,7 +215,6 @@ export class CallSession {
       this.recordTurn({ role: 'agent', text: spoken.spoken, language: lang.replyLanguage, startMs: spoken.startMs, endMs: spoken.endMs, intent, interrupted: spoken.aborted, timings });
     }
     if (failure) throw failure;
-    this.reports.push({ ...timings, callerText: text, agentText: spoken.spoken, language: lang.replyLanguage, intent });
     this.log.info({ ...timings, language: lang.language, replyLanguage: lang.replyLanguage, intent, callerChars: text.length, agentChars: spoken.spoken.length }, 'turn answered');
   }
 
