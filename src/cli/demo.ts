@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
@@ -9,6 +8,7 @@ import { ensureDatabase, migrateAndSeed } from '../db/setup';
 import { simulateCall } from './twilio-simulator';
 import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
 import { wordErrorRate } from '../eval/wer';
+import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../eval/references';
 import { startCrmReceiver } from './crm-receiver';
 
 /**
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       publicBaseUrl: config.publicBaseUrl,
       authToken: config.twilio.authToken,
       accountSid: config.twilio.accountSid,
-      callerMulaw: wavFileToMulaw8k(path.join(ROOT, 'test/fixtures/audio', RECORDING)),
+      callerMulaw: wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, RECORDING)),
     });
     const detail = await waitForCall(serverUrl, config.apiKey, sim.callSid, (d) => d.csat !== null && ['delivered', 'failed', 'skipped'].includes(d.crmSync.status), 60_000);
 
@@ -120,12 +120,6 @@ function freePort(): Promise<number> {
     });
     s.on('error', reject);
   });
-}
-
-function referenceTranscript(file: string): string {
-  const tsv = readFileSync(path.join(ROOT, 'test/fixtures/audio/transcripts.tsv'), 'utf8');
-  const row = tsv.split('\n').find((l) => l.startsWith(`${file}\t`));
-  return row ? row.split('\t')[1].trim() : '';
 }
 
 main().catch((err) => {

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config';
@@ -13,8 +12,9 @@ import { createRedisConnection } from '../../src/jobs/queues';
 import { simulateCall } from '../../src/cli/twilio-simulator';
 import { waitForCall, wavFileToMulaw8k } from '../../src/cli/call-report';
 import { wordErrorRate } from '../../src/eval/wer';
+import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../../src/eval/references';
 
-const FIXTURES = path.join(__dirname, '../fixtures/audio');
+const FIXTURES = FIXTURE_AUDIO_DIR;
 const SECRET = 'whsec_ZTJlLXRlc3QtY3JtLXNlY3JldC0xMjM0NTY3OA==';
 
 /**
@@ -94,7 +94,7 @@ describe('simulated inbound call, end to end', () => {
     expect(delivered[0].payload.type).toBe('call.completed');
     expect(delivered[0].payload.data.turns).toHaveLength(d.turns.length);
 
-    const reference = readFileSync(path.join(FIXTURES, 'transcripts.tsv'), 'utf8').split('\n').find((l) => l.startsWith(file))!.split('\t')[1];
+    const reference = referenceTranscript(file);
     const wer = wordErrorRate(reference, caller.text);
     // eslint-disable-next-line no-console
     console.log(`e2e call: reply latency ${sim.replyLatencyMs} ms, caller text "${caller.text}", WER ${(wer.wer * 100).toFixed(0)}%`);

@@ -3,18 +3,15 @@ import { join } from 'path';
 import { mulaw8kToPcm, pcmToMulaw8k } from '../../../src/audio/frames';
 import type { Pcm } from '../../../src/audio/types';
 import { parseWav } from '../../../src/audio/wav';
+import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../../../src/eval/references';
 
 /** The real LibriVox recordings (16 kHz WAV) with their reference transcripts. */
 export const RECORDINGS = ['librivox-0870', 'librivox-0880', 'librivox-0890'] as const;
-const DIR = join(__dirname, '../../fixtures/audio');
+const DIR = FIXTURE_AUDIO_DIR;
 
+/** Reference transcript of a recording named without its extension. */
 export function reference(name: string): string {
-  const row = readFileSync(join(DIR, 'transcripts.tsv'), 'utf8')
-    .split('\n')
-    .map((l) => l.split('\t'))
-    .find(([file]) => file === `${name}.wav`);
-  if (!row) throw new Error(`no reference transcript for ${name}`);
-  return row[1].trim();
+  return referenceTranscript(`${name}.wav`);
 }
 
 /** The recording as a phone call delivers it: resampled to 8 kHz, mu-law encoded, decoded back to PCM16. */
