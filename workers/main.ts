@@ -5,6 +5,7 @@ import { createPostCallQueue, createRedisConnection } from '../src/jobs/queues';
 import { startSweeper } from '../src/jobs/sweeper';
 import { createLogger } from '../src/logger';
 import { startWorkers } from './index';
+import { closeOnSignal, runMain } from '../src/process-lifecycle';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
@@ -23,32 +24,14 @@ async function main(): Promise<void> {
   const sweeper = startSweeper({ queue: sweeperQueue, calls: new CallsRepo(db), logger });
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call workers started');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down post-call workers');
-    const force = setTimeout(() => process.exit(1), 30_000).unref();
-    try {
-      await sweeper.stop();
-      await workers.close();
-      await sweeperQueue.close();
-      workerRedis.disconnect();
-      producerRedis.disconnect();
-      await db.destroy();
-      clearTimeout(force);
-      process.exit(0);
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  closeOnSignal(logger, 30_000, async () => {
+    await sweeper.stop();
+    await workers.close();
+    await sweeperQueue.close();
+    workerRedis.disconnect();
+    producerRedis.disconnect();
+    await db.destroy();
+  });
 }
 
-main().catch((err) => {
-  // ConfigError lists the offending variables without echoing their values.
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config';
+import { runMain } from '../process-lifecycle';
 import { createLogger } from '../logger';
 import { createDb } from '../db/knex';
 import { ensureDatabase, migrateAndSeed } from '../db/setup';
@@ -17,7 +18,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

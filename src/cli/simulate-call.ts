@@ -1,4 +1,5 @@
 import { loadConfig } from '../config';
+import { runMain } from '../process-lifecycle';
 import { parseArgs } from './args';
 import { simulateCall } from './twilio-simulator';
 import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
@@ -27,7 +28,4 @@ async function main(): Promise<void> {
   if (!detail || detail.turns.length === 0) process.exitCode = 1;
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);
