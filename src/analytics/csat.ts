@@ -91,9 +91,13 @@ const LONG_CALL_MS = 10 * 60_000;
 
 const analyzer = new Sentiment();
 
-/** True when an agent turn is a fallback reply (intent 'fallback' or text matching {@link FALLBACK_PATTERNS}). */
+/**
+ * True when an agent turn is a fallback reply: the engine stores the turn's classified intent on it, and the
+ * responder classifies `unknown` exactly when it falls back (`fallback` is accepted too); LLM replies without an
+ * intent are recognised by wording ({@link FALLBACK_PATTERNS}).
+ */
 export function isFallbackReply(t: Pick<SummaryTurn, 'text' | 'intent'>): boolean {
-  return t.intent === 'fallback' || FALLBACK_PATTERNS.some((re) => re.test(t.text));
+  return t.intent === 'unknown' || t.intent === 'fallback' || FALLBACK_PATTERNS.some((re) => re.test(t.text));
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));

@@ -104,5 +104,8 @@ describe('isFallbackReply', () => {
 
   it('treats an agent turn tagged intent=fallback as a fallback', () => {
     expect(isFallbackReply({ text: 'Anything else?', intent: 'fallback' })).toBe(true);
+    // What the engine actually stores: the responder's `unknown` intent on the agent turn, whatever the wording.
+    expect(isFallbackReply({ text: 'Could you tell me a bit more about that?', intent: 'unknown' })).toBe(true);
+    expect(isFallbackReply({ text: 'We are open nine to five.', intent: 'hours' })).toBe(false);
   });
 });
