@@ -44,17 +44,57 @@ const schema = z.object({
   CRM_WEBHOOK_URL: optionalUrl,
   CRM_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must look like whsec_<base64>').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  STT_PROVIDER: z.enum(['local', 'fake']).default('local'),
-  TTS_PROVIDER: z.enum(['local', 'fake']).default('local'),
-  LLM_PROVIDER: z.enum(['local', 'fake']).default('local'),
-  EMBEDDINGS_PROVIDER: z.enum(['local']).default('local'),
-  VECTOR_PROVIDER: z.enum(['postgres']).default('postgres'),
+  /** Unset → the cloud provider when its key is present, else the offline one. */
+  STT_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['openai', 'local', 'fake']).optional()),
+  TTS_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['elevenlabs', 'openai', 'local', 'fake']).optional()),
+  LLM_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['openai', 'local', 'fake']).optional()),
+  EMBEDDINGS_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['openai', 'local']).optional()),
+  VECTOR_PROVIDER: z.preprocess(emptyToUndefined, z.enum(['pinecone', 'postgres']).optional()),
+  /** Fallback chains after the primary, comma-separated (e.g. `openai,local`); unset → every other usable provider, local last. `none` = no fallback. */
+  STT_FALLBACK: z.preprocess(emptyToUndefined, z.string().optional()),
+  TTS_FALLBACK: z.preprocess(emptyToUndefined, z.string().optional()),
+  LLM_FALLBACK: z.preprocess(emptyToUndefined, z.string().optional()),
+  OPENAI_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  OPENAI_BASE_URL: optionalUrl,
+  STT_BASE_URL: optionalUrl,
+  LLM_BASE_URL: optionalUrl,
+  OPENAI_STT_MODEL: z.string().default('whisper-1'),
+  OPENAI_LLM_MODEL: z.string().default('gpt-4o-mini'),
+  OPENAI_EMBEDDINGS_MODEL: z.string().default('text-embedding-3-small'),
+  OPENAI_TTS_MODEL: z.string().default('gpt-4o-mini-tts'),
+  OPENAI_TTS_VOICE: z.string().default('alloy'),
+  ELEVENLABS_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  ELEVENLABS_BASE_URL: optionalUrl,
+  ELEVENLABS_MODEL: z.string().default('eleven_flash_v2_5'),
+  /** Voice used when the agent has none for the language (ElevenLabs "Rachel", multilingual with flash v2.5). */
+  ELEVENLABS_VOICE_ID: z.string().default('21m00Tcm4TlvDq8ikWAM'),
+  PINECONE_API_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Full index host URL, e.g. https://support-abc123.svc.us-east1-gcp.pinecone.io (http:// allowed for local emulators). */
+  PINECONE_INDEX_HOST: optionalUrl,
+  /** Per-provider request timeouts (ms): STT per utterance, LLM and TTS until the first token / byte. */
+  STT_TIMEOUT_MS: intMs(8_000),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: intMs(4_000),
+  TTS_FIRST_BYTE_TIMEOUT_MS: intMs(2_500),
+  EMBEDDINGS_TIMEOUT_MS: intMs(10_000),
+  VECTOR_TIMEOUT_MS: intMs(3_000),
+  /** Retries of a retryable provider error (429, 5xx, timeout) before moving down the fallback chain. */
+  PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
   /** VAD: speech shorter than this is treated as noise (ms). */
   VAD_MIN_SPEECH_MS: intMs(250),
   /** Hard cap on one caller utterance (ms). */
   MAX_UTTERANCE_MS: intMs(30_000),
+  /** Barge-in: caller speech must last this long while the agent talks before it interrupts (backchannels like "mm-hm" are shorter). */
+  BARGE_IN_MIN_SPEECH_MS: intMs(400),
+  /** Silence (no caller speech after the agent finished) before a reprompt (ms); 0 disables. */
+  SILENCE_REPROMPT_MS: intMs(8_000),
+  /** Reprompts before the agent says goodbye and hangs up. */
+  MAX_REPROMPTS: z.coerce.number().int().min(0).max(10).default(2),
+  /** Hard cap on one call (ms); the agent says goodbye and hangs up. 0 disables. */
+  MAX_CALL_DURATION_MS: intMs(15 * 60_000),
+  /** Serve Prometheus metrics at GET /metrics (behind the API key). */
+  METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Silero speech-probability thresholds (start / continue). */
   VAD_POSITIVE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   VAD_NEGATIVE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.35),
@@ -66,14 +106,22 @@ const schema = z.object({
   FAKE_STT_MS: intMs(0),
   FAKE_LLM_FIRST_TOKEN_MS: intMs(0),
   FAKE_TTS_FIRST_BYTE_MS: intMs(0),
+  /** Fake LLM delay between streamed words (ms). */
+  FAKE_LLM_PER_TOKEN_MS: intMs(0),
 });
 
+export type SttChoice = 'openai' | 'local' | 'fake';
+export type TtsChoice = 'elevenlabs' | 'openai' | 'local' | 'fake';
+export type LlmChoice = 'openai' | 'local' | 'fake';
+
 export type ProviderChoice = {
-  stt: 'local' | 'fake';
-  tts: 'local' | 'fake';
-  llm: 'local' | 'fake';
-  embeddings: 'local';
-  vector: 'postgres';
+  stt: SttChoice;
+  tts: TtsChoice;
+  llm: LlmChoice;
+  embeddings: 'openai' | 'local';
+  vector: 'pinecone' | 'postgres';
+  /** Providers tried after the primary, in order (never contains the primary). */
+  fallback: { stt: SttChoice[]; tts: TtsChoice[]; llm: LlmChoice[] };
 };
 
 export interface Config {
@@ -90,15 +138,36 @@ export interface Config {
   crm: { webhookUrl?: string; webhookSecret?: string; maxAttempts: number; retryBaseMs: number };
   logLevel: string;
   providers: ProviderChoice;
+  openai: {
+    apiKey?: string;
+    /** SDK baseURL per capability (OPENAI_BASE_URL, overridden by STT_BASE_URL / LLM_BASE_URL); undefined = api.openai.com. */
+    sttBaseUrl?: string;
+    llmBaseUrl?: string;
+    baseUrl?: string;
+    sttModel: string;
+    llmModel: string;
+    embeddingsModel: string;
+    ttsModel: string;
+    ttsVoice: string;
+  };
+  elevenlabs: { apiKey?: string; baseUrl?: string; model: string; defaultVoiceId: string };
+  pinecone: { apiKey?: string; indexHost?: string };
+  /** Per-provider timeouts (ms) and retry count for retryable errors. */
+  resilience: { sttTimeoutMs: number; llmFirstTokenTimeoutMs: number; ttsFirstByteTimeoutMs: number; embeddingsTimeoutMs: number; vectorTimeoutMs: number; maxRetries: number };
   engine: {
     endpointingSilenceMs: number;
     vadMinSpeechMs: number;
     maxUtteranceMs: number;
     vadPositiveThreshold: number;
     vadNegativeThreshold: number;
+    bargeInMinSpeechMs: number;
+    silenceRepromptMs: number;
+    maxReprompts: number;
+    maxCallDurationMs: number;
   };
+  metricsEnabled: boolean;
   local: { espeakBin: string; pythonBin: string };
-  fake: { sttMs: number; llmFirstTokenMs: number; ttsFirstByteMs: number };
+  fake: { sttMs: number; llmFirstTokenMs: number; llmPerTokenMs: number; ttsFirstByteMs: number };
 }
 
 /** Thrown when the environment does not validate; `issues` lists every offending variable. */
@@ -143,18 +212,93 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       retryBaseMs: e.CRM_RETRY_BASE_MS,
     },
     logLevel: e.LOG_LEVEL,
-    providers: { stt: e.STT_PROVIDER, tts: e.TTS_PROVIDER, llm: e.LLM_PROVIDER, embeddings: e.EMBEDDINGS_PROVIDER, vector: e.VECTOR_PROVIDER },
+    providers: resolveProviders(e, missing),
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      sttBaseUrl: e.STT_BASE_URL ?? e.OPENAI_BASE_URL,
+      llmBaseUrl: e.LLM_BASE_URL ?? e.OPENAI_BASE_URL,
+      sttModel: e.OPENAI_STT_MODEL,
+      llmModel: e.OPENAI_LLM_MODEL,
+      embeddingsModel: e.OPENAI_EMBEDDINGS_MODEL,
+      ttsModel: e.OPENAI_TTS_MODEL,
+      ttsVoice: e.OPENAI_TTS_VOICE,
+    },
+    elevenlabs: { apiKey: e.ELEVENLABS_API_KEY, baseUrl: e.ELEVENLABS_BASE_URL, model: e.ELEVENLABS_MODEL, defaultVoiceId: e.ELEVENLABS_VOICE_ID },
+    pinecone: { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST },
+    resilience: {
+      sttTimeoutMs: e.STT_TIMEOUT_MS,
+      llmFirstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      ttsFirstByteTimeoutMs: e.TTS_FIRST_BYTE_TIMEOUT_MS,
+      embeddingsTimeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+      vectorTimeoutMs: e.VECTOR_TIMEOUT_MS,
+      maxRetries: e.PROVIDER_MAX_RETRIES,
+    },
+    metricsEnabled: e.METRICS_ENABLED === 'true',
     engine: {
       endpointingSilenceMs: e.ENDPOINTING_SILENCE_MS,
       vadMinSpeechMs: e.VAD_MIN_SPEECH_MS,
       maxUtteranceMs: e.MAX_UTTERANCE_MS,
       vadPositiveThreshold: e.VAD_POSITIVE_THRESHOLD,
       vadNegativeThreshold: e.VAD_NEGATIVE_THRESHOLD,
+      bargeInMinSpeechMs: e.BARGE_IN_MIN_SPEECH_MS,
+      silenceRepromptMs: e.SILENCE_REPROMPT_MS,
+      maxReprompts: e.MAX_REPROMPTS,
+      maxCallDurationMs: e.MAX_CALL_DURATION_MS,
     },
     local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
-    fake: { sttMs: e.FAKE_STT_MS, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
+    fake: { sttMs: e.FAKE_STT_MS, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
   if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');
   if (missing.length) throw new ConfigError(missing);
   return Object.freeze(config);
+}
+
+type Env = z.infer<typeof schema>;
+
+/**
+ * `*_PROVIDER` choices: an explicit value wins; unset → the cloud provider when its key is present, else the
+ * offline one. A cloud choice without its key (or Pinecone without PINECONE_INDEX_HOST) is reported in `missing`.
+ * Fallback chains come from `*_FALLBACK` (comma list, `none` for no fallback) or default to every other provider
+ * whose key is present, then `local`.
+ */
+function resolveProviders(e: Env, missing: string[]): ProviderChoice {
+  const openai = !!e.OPENAI_API_KEY;
+  const eleven = !!e.ELEVENLABS_API_KEY;
+  const stt: SttChoice = e.STT_PROVIDER ?? (openai ? 'openai' : 'local');
+  const llm: LlmChoice = e.LLM_PROVIDER ?? (openai ? 'openai' : 'local');
+  const tts: TtsChoice = e.TTS_PROVIDER ?? (eleven ? 'elevenlabs' : openai ? 'openai' : 'local');
+  const embeddings = e.EMBEDDINGS_PROVIDER ?? (openai ? 'openai' : 'local');
+  const vector = e.VECTOR_PROVIDER ?? (e.PINECONE_API_KEY ? 'pinecone' : 'postgres');
+  const needOpenai = [['STT_PROVIDER', stt], ['LLM_PROVIDER', llm], ['TTS_PROVIDER', tts], ['EMBEDDINGS_PROVIDER', embeddings]].filter(([, v]) => v === 'openai');
+  for (const [k] of needOpenai) if (!openai) missing.push(`OPENAI_API_KEY: required when ${k}=openai`);
+  if (tts === 'elevenlabs' && !eleven) missing.push('ELEVENLABS_API_KEY: required when TTS_PROVIDER=elevenlabs');
+  if (vector === 'pinecone') {
+    if (!e.PINECONE_API_KEY) missing.push('PINECONE_API_KEY: required when VECTOR_PROVIDER=pinecone');
+    if (!e.PINECONE_INDEX_HOST) missing.push('PINECONE_INDEX_HOST: required when VECTOR_PROVIDER=pinecone');
+  }
+  const usable = { openai, elevenlabs: eleven, local: true, fake: true } as Record<string, boolean>;
+  const chain = <T extends string>(name: string, raw: string | undefined, primary: T, all: readonly T[], auto: readonly T[]): T[] => {
+    if (raw?.trim().toLowerCase() === 'none') return [];
+    const list = raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : auto.filter((p) => usable[p]);
+    const out: T[] = [];
+    for (const p of list) {
+      if (!(all as readonly string[]).includes(p)) missing.push(`${name}: unknown provider "${p}" (one of ${all.join(', ')}, or none)`);
+      else if (!usable[p]) missing.push(`${name}: "${p}" needs its API key`);
+      else if (p !== primary && !out.includes(p as T)) out.push(p as T);
+    }
+    return out;
+  };
+  return {
+    stt,
+    tts,
+    llm,
+    embeddings,
+    vector,
+    fallback: {
+      stt: chain<SttChoice>('STT_FALLBACK', e.STT_FALLBACK, stt, ['openai', 'local', 'fake'], stt === 'fake' ? [] : ['openai', 'local']),
+      tts: chain<TtsChoice>('TTS_FALLBACK', e.TTS_FALLBACK, tts, ['elevenlabs', 'openai', 'local', 'fake'], tts === 'fake' ? [] : ['elevenlabs', 'openai', 'local']),
+      llm: chain<LlmChoice>('LLM_FALLBACK', e.LLM_FALLBACK, llm, ['openai', 'local', 'fake'], llm === 'fake' ? [] : ['openai', 'local']),
+    },
+  };
 }

@@ -7,7 +7,9 @@ const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.
 /** Connection string of this Jest worker's own database (created on first use), so parallel workers never collide. */
 export function testDatabaseUrl(): string {
   const worker = process.env.JEST_WORKER_ID ?? '0';
-  return ADMIN_URL.replace(/\/[^/]*$/, `/callcenter_test_${worker}`);
+  // TEST_DB_PREFIX lets two Jest runs on one machine (e.g. two developers' checkouts) use separate databases.
+  const prefix = (process.env.TEST_DB_PREFIX ?? '').replace(/[^a-z0-9_]/gi, '');
+  return ADMIN_URL.replace(/\/[^/]*$/, `/callcenter_test_${prefix}${worker}`);
 }
 
 /** Creates (if needed) and migrates this worker's test database; returns a knex instance. Call `db.destroy()` after. */
