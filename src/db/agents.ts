@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema, type DtmfMenu, type HttpToolSpec, type TtsVoices } from '../tools/types';
 
 /** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
 export interface Agent {
@@ -17,6 +18,12 @@ export interface Agent {
   /** E.164 number for a human handoff, or null. */
   handoffNumber: string | null;
   isDefault: boolean;
+  /** DTMF key → action (default `{ "0": "transfer" }`). */
+  dtmfMenu: DtmfMenu;
+  /** Cloud TTS voices per provider family and language (`voices` above is the local espeak-ng voice). */
+  ttsVoices: TtsVoices;
+  /** HTTP tools the LLM may call. Their secrets never leave the server (see {@link publicAgent}). */
+  tools: HttpToolSpec[];
 }
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
@@ -34,8 +41,14 @@ export const agentSchema = z
     intents: z.array(z.string().regex(/^[a-z0-9_]{1,64}$/, 'intents are snake_case')),
     handoffNumber: z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be E.164').nullable(),
     isDefault: z.boolean(),
+    dtmfMenu: dtmfMenuSchema.default({ '0': 'transfer' }),
+    ttsVoices: ttsVoicesSchema.default({}),
+    tools: z.array(httpToolSchema).default([]),
   })
   .refine((a) => a.languages.includes(a.defaultLanguage), { message: 'defaultLanguage must be one of languages', path: ['defaultLanguage'] });
+
+/** An agent as given to {@link AgentsRepo.upsert}: dtmfMenu, ttsVoices and tools may be omitted (defaults apply). */
+export type AgentInput = z.input<typeof agentSchema>;
 
 const toAgent = (r: Record<string, any>): Agent => ({
   id: r.id,
@@ -48,7 +61,15 @@ const toAgent = (r: Record<string, any>): Agent => ({
   intents: r.intents ?? [],
   handoffNumber: r.handoff_number,
   isDefault: r.is_default,
+  dtmfMenu: r.dtmf_menu ?? { '0': 'transfer' },
+  ttsVoices: r.tts_voices ?? {},
+  tools: r.tools ?? [],
 });
+
+/** An agent as the REST API shows it: tool secrets removed (replaced by `hasSecret`). */
+export function publicAgent(a: Agent): Omit<Agent, 'tools'> & { tools: Array<Omit<HttpToolSpec, 'secret'> & { hasSecret: boolean }> } {
+  return { ...a, tools: a.tools.map(({ secret, ...t }) => ({ ...t, hasSecret: !!secret })) };
+}
 
 /** Repository for agents and the phone numbers routed to them (tables `agents`, `phone_numbers`). */
 export class AgentsRepo {
@@ -82,7 +103,7 @@ export class AgentsRepo {
    * transaction (at most one default, enforced by the unique partial index `agents_one_default`).
    * @throws ZodError when the agent does not validate.
    */
-  async upsert(agent: Agent): Promise<Agent> {
+  async upsert(agent: AgentInput): Promise<Agent> {
     const a = agentSchema.parse(agent);
     const row = {
       id: a.id,
@@ -95,6 +116,9 @@ export class AgentsRepo {
       intents: a.intents,
       handoff_number: a.handoffNumber,
       is_default: a.isDefault,
+      dtmf_menu: JSON.stringify(a.dtmfMenu),
+      tts_voices: JSON.stringify(a.ttsVoices),
+      tools: JSON.stringify(a.tools),
     };
     return this.db.transaction(async (trx) => {
       if (a.isDefault) await trx('agents').where({ is_default: true }).whereNot({ id: a.id }).update({ is_default: false, updated_at: trx.fn.now() });

@@ -1,11 +1,11 @@
 import { KnowledgeRepo } from './knowledge';
 import type { Knex } from 'knex';
 import type { Embedder, VectorStore } from '../providers/types';
-import { AgentsRepo, type Agent } from './agents';
+import { AgentsRepo, type Agent, type AgentInput } from './agents';
 import { ingestDocument } from '../knowledge/ingest';
 
 /** The demo agent: Acme's English support line, the default for every number not bound to another agent. */
-export const DEMO_AGENT: Agent = {
+export const DEMO_AGENT: AgentInput = {
   id: 'support',
   name: 'Acme Support',
   systemPrompt: [

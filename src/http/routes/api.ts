@@ -3,7 +3,7 @@ import rateLimit from 'express-rate-limit';
 import { z } from 'zod';
 import { callSummary, decodeCallCursor, encodeCallCursor, type CallsRepo } from '../../db/calls';
 export type { CallSummary } from '../../db/calls';
-import type { AgentsRepo } from '../../db/agents';
+import { publicAgent, type AgentsRepo } from '../../db/agents';
 import { apiAuth } from '../middleware/api-auth';
 
 /**
@@ -30,7 +30,7 @@ const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 
  *   `nextCursor` is an opaque keyset position when more calls exist (pass it as `cursor` for the next page), else null.
  *   400 `{error}` on a bad query.
  * - `GET /api/calls/:callSid` → exactly `CallsRepo.detail()` (`CallDetail`); 404 `{error}` when unknown.
- * - `GET /api/agents` → `{ agents: Agent[] }`.
+ * - `GET /api/agents` → `{ agents: Agent[] }` (tool secrets removed, see `publicAgent`).
  *
  * Rate-limited per client (default 600 requests/min, 429 beyond). Responses are JSON with `Cache-Control: no-store`. Errors thrown by the repositories reach the app's error handler.
  */
@@ -70,7 +70,7 @@ export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKe
   });
 
   r.get('/api/agents', async (_req, res) => {
-    res.json({ agents: await d.agents.list() });
+    res.json({ agents: (await d.agents.list()).map(publicAgent) });
   });
 
   return r;

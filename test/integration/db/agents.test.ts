@@ -3,6 +3,9 @@ import { setupTestDb, uniqueSid } from '../../helpers/db';
 import { AgentsRepo, type Agent } from '../../../src/db/agents';
 
 const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
+  dtmfMenu: { '0': 'transfer' },
+  ttsVoices: {},
+  tools: [],
   id,
   name: `Agent ${id}`,
   systemPrompt: 'Be helpful.',
