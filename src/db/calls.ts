@@ -43,6 +43,8 @@ export interface TurnTimings {
   llmFirstTokenMs?: number;
   ttsFirstByteMs?: number;
   replyLatencyMs?: number;
+  /** End-of-turn decision (endpointing fired) → first agent audio frame sent: the platform's own cost plus providers. */
+  turnOverheadMs?: number;
 }
 
 export interface TurnInput {
@@ -248,6 +250,22 @@ export class CallsRepo {
         status: this.db.raw(`CASE WHEN status IN (${TERMINAL_STATUSES.map(() => '?').join(',')}) THEN status ELSE 'completed' END`, [...TERMINAL_STATUSES]),
         updated_at: this.db.fn.now(),
       });
+  }
+
+  /** Stores the warm transfer of a live call (target, reason, summary, time). */
+  async setTransfer(callSid: string, t: { target: string; reason: string; summary: string; at: string }): Promise<void> {
+    await this.db('calls').where({ call_sid: callSid }).update({ transfer: JSON.stringify(t), end_reason: 'transfer', updated_at: this.db.fn.now() });
+  }
+
+  /** Why the agent ended the call (`silence`, `max_duration`, `dtmf`, an LLM reason …), unless already set. */
+  async setEndReason(callSid: string, reason: string): Promise<void> {
+    await this.db('calls').where({ call_sid: callSid }).whereNull('end_reason').update({ end_reason: reason.slice(0, 48), updated_at: this.db.fn.now() });
+  }
+
+  /** The stored transfer and end reason of a call (null when none). */
+  async control(callSid: string): Promise<{ transfer: { target: string; reason: string; summary: string; at: string } | null; endReason: string | null } | null> {
+    const r = await this.db('calls').where({ call_sid: callSid }).first('transfer', 'end_reason');
+    return r ? { transfer: r.transfer ?? null, endReason: r.end_reason ?? null } : null;
   }
 
   /** Records that the call's post-call jobs are in the queue (the sweeper skips it from then on). */

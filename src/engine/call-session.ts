@@ -1,13 +1,18 @@
 import type { Logger } from 'pino';
-import type { LlmProvider, SttProvider, TtsProvider } from '../providers/types';
+import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from '../providers/types';
 import type { TurnInput, TurnTimings } from '../db/calls';
+import type { Metrics } from '../metrics/metrics';
+import type { CallControl } from '../telephony/call-control';
 import { mulawDecode } from '../audio/mulaw';
-import { Conversation, type AgentProfile, type Retriever } from './conversation';
+import { Conversation, type AgentProfile, type CallAction, type Retriever } from './conversation';
 import { decideLanguage } from './language';
 import { summarizeTranscript } from '../analytics/transcript';
-import { MULAW_BYTES_PER_MS, Playout, type MediaTransport } from './playout';
+import { MULAW_BYTES_PER_MS, Playout, type HeardSpeech, type MediaTransport } from './playout';
 import { AsyncQueue } from './async-queue';
 import { APOLOGY } from './phrases';
+import { phrase } from './call-control-phrases';
+import { SilenceMonitor } from './silence-monitor';
+import { runToolCall, type ToolRunnerDeps } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
 
 export type { TurnEvent };
@@ -19,11 +24,29 @@ export interface TurnDetectorLike {
   close?(): void | Promise<void>;
 }
 
+/** A warm transfer as stored on the call. */
+export interface TransferRecord {
+  target: string;
+  reason: string;
+  /** Short transcript of the call so far, for the human who picks up. */
+  summary: string;
+  at: string;
+}
+
 /** Where a session writes what happened (CallsRepo implements it). */
 export interface CallStore {
   addTurn(callSid: string, t: TurnInput): Promise<number>;
   addEvent(callSid: string, type: string, payload?: Record<string, unknown>): Promise<void>;
   finish(callSid: string, f: { language: string | null; intent: string | null }): Promise<void>;
+  setTransfer(callSid: string, t: TransferRecord): Promise<void>;
+  setEndReason(callSid: string, reason: string): Promise<void>;
+}
+
+/** Call-control limits (ms); 0 disables a timer. */
+export interface CallLimits {
+  silenceRepromptMs: number;
+  maxReprompts: number;
+  maxCallDurationMs: number;
 }
 
 export interface CallSessionDeps {
@@ -40,39 +63,78 @@ export interface CallSessionDeps {
   /** Called once after the call's rows are written (enqueues post-call jobs). */
   onEnded: (callSid: string) => Promise<void>;
   logger: Logger;
+  /** Transfer and hangup over Twilio REST; without it those actions are recorded but the call stays up. */
+  callControl?: CallControl;
+  metrics?: Metrics;
+  /** Silence reprompts and the call's time limit. Default: 8 s, 2 reprompts, 15 min. */
+  limits?: Partial<CallLimits>;
+  /** Tools offered to the LLM (built-ins + the agent's HTTP tools). */
+  tools?: ToolSpec[];
+  /** Executes the agent's HTTP tools. */
+  httpTool?: ToolRunnerDeps['httpTool'];
+  /** Pre-rendered 8 kHz mu-law apology per language, played when every provider failed (no TTS needed). */
+  cachedApology?: (language: string) => Uint8Array | null;
+  /** Intent classifier for LLMs that do not report one (the local classifier). */
+  classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
   /** How long `end()` waits for in-flight work after aborting it (ms); default 5000. */
   endDeadlineMs?: number;
 }
 
+type Utterance = Extract<TurnEvent, { type: 'utterance' }>;
+
+/** What one `say()` produced: what the caller heard, and when (ms on the session clock). */
+interface Spoken extends HeardSpeech {
+  startMs: number;
+  endMs: number;
+  error: unknown;
+}
+
+const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000 };
+
 /**
  * One phone call: greets, listens (VAD + endpointing), transcribes, decides the language, answers with retrieval +
- * LLM, speaks the answer sentence by sentence, and on barge-in (caller speech confirmed by the VAD while agent audio
- * is still buffered at Twilio) sends `clear` and aborts the turn. Turns run one at a time; every turn and event is
- * written to the store in order. `end()` is idempotent: it aborts work, writes the call's final state, then calls
- * `onEnded`. A failing provider never throws out of the session: it is logged and recorded as an event.
+ * LLM (+ tools), and speaks the answer sentence by sentence as soon as each sentence is ready.
+ *
+ * Barge-in: at the caller's speech onset while the agent is talking, `clear` is sent at once (Playout.pause);
+ * when the speech reaches the barge-in minimum the turn is aborted (one AbortSignal through LLM, TTS and playout)
+ * and the agent turn is stored `interrupted` with only what was heard; a backchannel (shorter speech) resumes the
+ * agent where it stopped and is not answered. Call control: DTMF menu, silence reprompts then hangup, a time limit,
+ * and agent-initiated transfer / end of call (LLM tools). Turns run one at a time; every turn and event is written
+ * in order. `end()` is idempotent. A failing provider never throws out of the session.
  */
 export class CallSession {
   private readonly log: Logger;
   private readonly playout: Playout;
   private readonly conversation: Conversation;
+  private readonly limits: CallLimits;
+  private readonly silence: SilenceMonitor;
   private readonly t0 = performance.now();
   private vadChain: Promise<void> = Promise.resolve();
   private turnChain: Promise<void> = Promise.resolve();
   private writeChain: Promise<unknown> = Promise.resolve();
   private turnAbort: AbortController | null = null;
   private readonly callAbort = new AbortController();
+  private maxTimer: NodeJS.Timeout | null = null;
   private audioMsReceived = 0;
   private vadFailed = false;
   private turnNo = 0;
   private language: string;
   private readonly turns: TurnInput[] = [];
   private ended: Promise<void> | null = null;
+  /** Set once the call is being transferred or hung up: caller input is ignored from then on. */
+  private closing: string | null = null;
+  /** The speech segment that paused the agent (speechStartMs), and whether it turned out to be a backchannel. */
+  private pausedBy: number | null = null;
+  private backchannel: { startMs: number; bargedIn: boolean } | null = null;
+  private lastHeard = '';
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
     this.playout = new Playout(d.transport);
     this.conversation = new Conversation(d.agent, d.llm, d.retriever);
     this.language = d.agent.defaultLanguage;
+    this.limits = { ...DEFAULT_LIMITS, ...d.limits };
+    this.silence = new SilenceMonitor(this.limits.silenceRepromptMs, (n) => this.onSilence(n));
   }
 
   /** ms since the session started (the stream's clock). */
@@ -80,16 +142,17 @@ export class CallSession {
     return performance.now() - this.t0;
   }
 
-  /** Speaks the agent's first message. */
+  /** Speaks the agent's first message and starts the call's time limit. */
   start(): void {
     this.log.info('call session started');
+    if (this.limits.maxCallDurationMs > 0) {
+      this.maxTimer = setTimeout(() => this.onMaxDuration(), this.limits.maxCallDurationMs);
+      this.maxTimer.unref();
+    }
     this.runTurn(async (signal) => {
-      const text = this.d.agent.firstMessage;
-      const r = await this.speak([text], signal);
-      if (r.spoken) {
-        this.conversation.addAgentSpeech(r.spoken);
-        this.recordTurn({ role: 'agent', text: r.spoken, language: this.language, startMs: r.startMs, endMs: r.endMs, interrupted: r.aborted });
-      }
+      const spoken = await this.say([this.d.agent.firstMessage], signal);
+      this.recordAgent(spoken, { intent: null });
+      if (!signal.aborted) this.silence.arm();
     });
   }
 
@@ -112,12 +175,28 @@ export class CallSession {
 
   /**
    * A DTMF digit pressed by the caller. Digits can be PINs or card numbers, so they are never logged and are stored
-   * masked (`*`, `#` and `0` — the menu keys — are kept as they are).
+   * masked (`*`, `#` and `0` — the menu keys — are kept as they are). A key of the agent's DTMF menu interrupts the
+   * agent and runs its action (transfer, end_call, repeat).
    */
   onDtmf(digit: string): void {
+    if (this.ended) return;
     this.log.debug('dtmf');
     const stored = /^[*#0]$/.test(digit) ? digit : 'X';
     this.write(() => this.d.store.addEvent(this.d.callSid, 'dtmf', { digit: stored, atMs: Math.round(this.now()) }));
+    this.silence.activity();
+    const action = this.d.agent.dtmfMenu?.[digit];
+    if (!action || this.closing) return;
+    this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
+    this.interrupt('dtmf');
+    if (action === 'repeat') {
+      this.runTurn(async (signal) => {
+        const spoken = await this.say([this.lastHeard || this.d.agent.firstMessage], signal);
+        this.recordAgent(spoken, { intent: null });
+        if (!signal.aborted) this.silence.arm();
+      });
+    } else {
+      this.runTurn((signal) => this.perform(action === 'transfer' ? { type: 'transfer', reason: 'dtmf' } : { type: 'end_call', reason: 'dtmf' }, signal, false));
+    }
   }
 
   /** A mark echoed by Twilio. */
@@ -127,21 +206,56 @@ export class CallSession {
   }
 
   private onTurnEvents(events: TurnEvent[], receivedAt: number, audioMsAtPush: number): void {
+    const wallAt = (audioMs: number) => receivedAt - (audioMsAtPush - audioMs);
     for (const ev of events) {
-      if (ev.type === 'speech_start') {
-        if (this.playout.speaking) this.bargeIn(ev.atMs);
-      } else {
-        const speechEndWall = receivedAt - (audioMsAtPush - ev.endMs);
-        this.runTurn((signal) => this.answer(ev, speechEndWall, signal));
+      switch (ev.type) {
+        case 'speech_onset':
+          this.silence.activity();
+          if (this.playout.speaking && !this.playout.paused && !this.closing && this.playout.pause()) {
+            this.pausedBy = ev.speechStartMs;
+            this.log.debug({ atMs: ev.atMs }, 'agent paused at speech onset');
+          }
+          break;
+        case 'barge_in':
+          if (this.backchannel?.startMs === ev.speechStartMs) this.backchannel.bargedIn = true;
+          if (this.closing) break;
+          if (this.playout.paused || this.playout.speaking) this.bargeIn(ev.atMs, ev.speechStartMs);
+          break;
+        case 'backchannel':
+          if (this.playout.paused && this.pausedBy === ev.speechStartMs) {
+            this.pausedBy = null;
+            this.backchannel = { startMs: ev.speechStartMs, bargedIn: false };
+            this.playout.resume();
+            this.write(() => this.d.store.addEvent(this.d.callSid, 'backchannel', { atMs: Math.round(ev.atMs), speechMs: Math.round(ev.speechMs) }));
+          }
+          break;
+        case 'utterance':
+          if (this.closing) break;
+          if (this.backchannel?.startMs === ev.startMs && !this.backchannel.bargedIn) break; // "mm-hm" over the agent: not a turn
+          this.runTurn((signal) => this.answer(ev, wallAt(ev.endMs), wallAt(ev.endpointedAtMs), signal));
+          break;
+        default:
+          break;
       }
     }
   }
 
-  private bargeIn(atMs: number): void {
-    this.log.info({ atMs }, 'barge-in');
-    this.playout.clear();
+  /** Caller speech confirmed while the agent talks: stop the audio (if the onset did not already) and abort the turn. */
+  private bargeIn(atMs: number, speechStartMs: number): void {
+    this.playout.stop();
+    this.pausedBy = null;
+    const heard = this.playout.heard();
+    this.log.info({ atMs, heardChars: heard.text.length }, 'barge-in');
+    this.d.metrics?.bargeIns.inc();
     this.turnAbort?.abort(new Error('barge-in'));
-    this.write(() => this.d.store.addEvent(this.d.callSid, 'barge_in', { atMs: Math.round(atMs) }));
+    this.write(() => this.d.store.addEvent(this.d.callSid, 'barge_in', { atMs: Math.round(atMs), speechStartMs: Math.round(speechStartMs) }));
+  }
+
+  /** Stops whatever the agent is doing (DTMF action, time limit). */
+  private interrupt(reason: string): void {
+    this.playout.stop();
+    this.pausedBy = null;
+    this.turnAbort?.abort(new Error(reason));
   }
 
   /** Queues a turn; turns run one at a time, each with its own AbortController chained to the call's. */
@@ -163,7 +277,7 @@ export class CallSession {
     });
   }
 
-  private async answer(u: Extract<TurnEvent, { type: 'utterance' }>, speechEndWall: number, signal: AbortSignal): Promise<void> {
+  private async answer(u: Utterance, speechEndWall: number, endpointedWall: number, signal: AbortSignal): Promise<void> {
     const timings: TurnTimings = { endpointingMs: Math.round(u.endpointedAtMs - u.endMs) };
     const sttStart = performance.now();
     const transcript = await this.d.stt.transcribe(u.audio, { languageHint: this.language, signal });
@@ -171,6 +285,7 @@ export class CallSession {
     const text = transcript.text.trim();
     if (!text) {
       this.write(() => this.d.store.addEvent(this.d.callSid, 'stt.empty', { startMs: u.startMs, endMs: u.endMs }));
+      if (!signal.aborted) this.silence.arm();
       return;
     }
     const lang = decideLanguage({ text, sttLanguage: transcript.language, prior: this.language, supported: this.d.agent.languages });
@@ -179,80 +294,208 @@ export class CallSession {
 
     const llmStart = performance.now();
     let intent: string | null = null;
+    let action: CallAction | null = null;
     let failure: unknown = null;
-    const segmentQueue = new AsyncQueue<string>();
-    signal.addEventListener('abort', () => segmentQueue.close(), { once: true });
+    const segments = new AsyncQueue<string>();
+    signal.addEventListener('abort', () => segments.close(), { once: true });
+    // A caller speaking a language the agent does not speak is told so, in the agent's default language.
+    if (lang.language !== lang.replyLanguage && lang.source !== 'prior') segments.push(phrase('unsupportedLanguage', lang.replyLanguage));
     const producer = (async () => {
       try {
-        for await (const ev of this.conversation.reply(text, lang.replyLanguage, signal)) {
+        const tools = { tools: this.d.tools, runTool: this.d.tools?.length ? (call: Parameters<typeof runToolCall>[0], s: AbortSignal) => this.runTool(call, s) : undefined };
+        for await (const ev of this.conversation.reply(text, lang.replyLanguage, signal, tools)) {
           if (ev.type === 'intent') intent = ev.intent;
           else if (ev.type === 'first_token') timings.llmFirstTokenMs = Math.round(ev.at - llmStart);
-          else segmentQueue.push(ev.text);
+          else if (ev.type === 'segment') segments.push(ev.text);
+          else if (ev.type === 'action') action = ev.action;
+          else this.write(() => this.d.store.addEvent(this.d.callSid, 'tool', { name: ev.name, ok: ev.ok }));
         }
       } catch (err) {
         if (!signal.aborted) failure = err;
       } finally {
-        segmentQueue.close();
+        segments.close();
       }
     })();
-    let spoken = { spoken: '', startMs: 0, endMs: 0, aborted: false };
-    try {
-      spoken = await this.speak(segmentQueue, signal, timings, speechEndWall);
-    } catch (err) {
-      if (!signal.aborted) failure = err;
-    }
+    let spoken = await this.say(segments, signal, { timings, speechEndWall, endpointedWall });
     await producer;
-    if (failure && !spoken.spoken && !signal.aborted) {
-      // The reply failed before any audio: say so rather than leave the caller in silence.
+    failure ??= spoken.error;
+    if (failure && !spoken.text && !signal.aborted) {
+      // The reply failed before any audio: apologise (cached audio, no provider needed) and offer a person.
       this.providerError('reply', failure);
-      failure = null;
-      spoken = await this.speak([APOLOGY[lang.replyLanguage] ?? APOLOGY.en], signal).catch(() => spoken);
+      spoken = await this.sayApology(lang.replyLanguage, signal);
+    } else if (failure) {
+      this.providerError('reply', failure);
     }
-    callerTurn.intent = intent;
+    callerTurn.intent = intent ?? this.d.classifyIntent?.(text, this.d.agent.intents, lang.replyLanguage).intent ?? null;
     this.recordTurn(callerTurn);
-    if (spoken.spoken) {
-      this.conversation.addAgentSpeech(spoken.spoken);
-      this.recordTurn({ role: 'agent', text: spoken.spoken, language: lang.replyLanguage, startMs: spoken.startMs, endMs: spoken.endMs, intent, interrupted: spoken.aborted, timings });
-    }
-    if (failure) throw failure;
-    this.log.info({ ...timings, language: lang.language, replyLanguage: lang.replyLanguage, intent, callerChars: text.length, agentChars: spoken.spoken.length }, 'turn answered');
+    this.recordAgent(spoken, { intent: callerTurn.intent, timings, language: lang.replyLanguage });
+    this.observe(timings);
+    this.log.info({ ...timings, language: lang.language, replyLanguage: lang.replyLanguage, intent: callerTurn.intent, interrupted: !spoken.complete, callerChars: text.length, heardChars: spoken.text.length }, 'turn answered');
+    if (signal.aborted) return;
+    if (action) await this.perform(action, signal, !!spoken.text);
+    else this.silence.arm();
+  }
+
+  private runTool(call: Parameters<typeof runToolCall>[0], signal: AbortSignal) {
+    return runToolCall(call, { agent: this.d.agent, callSid: this.d.callSid, retriever: this.d.retriever, language: () => this.language, httpTool: this.d.httpTool }, signal);
   }
 
   /**
-   * Speaks segments in order (each: TTS → playout → mark). Returns the text whose audio was sent, its span on the
-   * session clock (ms), and whether it was cut short. Fills ttsFirstByteMs / replyLatencyMs on the first audio.
+   * Speaks segments as one utterance (each: TTS → playout → mark), then waits until Twilio has played it all (or
+   * the turn is aborted). Returns what the caller heard. Fills ttsFirstByteMs / replyLatencyMs / turnOverheadMs on
+   * the first audio. Provider errors are returned in `error` (what was heard before them stays valid).
    */
-  private async speak(
+  private async say(
     segments: AsyncIterable<string> | string[],
     signal: AbortSignal,
-    timings?: TurnTimings,
-    speechEndWall?: number,
-  ): Promise<{ spoken: string; startMs: number; endMs: number; aborted: boolean }> {
+    t?: { timings: TurnTimings; speechEndWall: number; endpointedWall: number },
+  ): Promise<Spoken> {
     const turn = ++this.turnNo;
-    const spoken: string[] = [];
+    this.playout.beginUtterance();
+    this.silence.disarm();
     let startMs = -1;
-    let bytes = 0;
     let seg = 0;
-    for await (const text of segments) {
-      if (signal.aborted) break;
-      const ttsStart = performance.now();
-      const voice = this.d.agent.voices[this.language];
-      const r = await this.playout.playSegment(this.d.tts.synthesize(text, { voice, language: this.language, signal }), `turn-${turn}-seg-${++seg}`, signal);
-      if (r.firstAudioAt !== null) {
-        if (startMs < 0) {
+    let error: unknown = null;
+    const voice = this.d.agent.voices[this.language];
+    const voices = {
+      elevenlabs: this.d.agent.ttsVoices?.elevenlabs?.[this.language],
+      openai: this.d.agent.ttsVoices?.openai?.[this.language],
+      local: this.d.agent.ttsVoices?.local?.[this.language] ?? voice,
+    };
+    try {
+      for await (const text of segments) {
+        if (signal.aborted) break;
+        const ttsStart = performance.now();
+        const audio = this.d.tts.synthesize(text, { voice, voices, language: this.language, signal });
+        const r = await this.playout.playSegment(audio, { mark: `turn-${turn}-seg-${++seg}`, text }, signal);
+        if (r.firstAudioAt !== null && startMs < 0) {
           startMs = r.firstAudioAt - this.t0;
-          if (timings) {
-            timings.ttsFirstByteMs = Math.round(r.firstAudioAt - ttsStart);
-            if (speechEndWall !== undefined) timings.replyLatencyMs = Math.round(r.firstAudioAt - speechEndWall);
+          if (t) {
+            t.timings.ttsFirstByteMs = Math.round(r.firstAudioAt - ttsStart);
+            t.timings.replyLatencyMs = Math.round(r.firstAudioAt - t.speechEndWall);
+            t.timings.turnOverheadMs = Math.round(r.firstAudioAt - t.endpointedWall);
           }
         }
-        spoken.push(text);
+        if (r.aborted) break;
       }
-      bytes += r.bytes;
-      if (r.aborted) break;
+      if (!signal.aborted) await this.playout.drained(signal);
+    } catch (err) {
+      if (!signal.aborted) error = err;
     }
+    const heard = this.playout.heard();
     const s = Math.max(0, startMs);
-    return { spoken: spoken.join(' '), startMs: s, endMs: s + bytes / MULAW_BYTES_PER_MS, aborted: signal.aborted };
+    return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error };
+  }
+
+  /** Plays the cached apology (no TTS needed), else synthesizes it. */
+  private async sayApology(language: string, signal: AbortSignal): Promise<Spoken> {
+    const text = APOLOGY[language] ?? APOLOGY.en;
+    const cached = this.d.cachedApology?.(language);
+    if (!cached) return this.say([text], signal);
+    this.playout.beginUtterance();
+    const startMs = this.now();
+    async function* once() {
+      yield { encoding: 'mulaw' as const, sampleRate: 8000, data: cached! };
+    }
+    await this.playout.playSegment(once(), { mark: `turn-${++this.turnNo}-apology`, text }, signal);
+    if (!signal.aborted) await this.playout.drained(signal);
+    const heard = this.playout.heard();
+    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null };
+  }
+
+  /** Performs a transfer or an end of call, after the reply that led to it has been spoken. */
+  private async perform(action: CallAction, signal: AbortSignal, alreadySpoke: boolean): Promise<void> {
+    if (action.type === 'end_call') {
+      if (!alreadySpoke) this.recordAgent(await this.say([phrase('goodbye', this.language)], signal), { intent: null });
+      if (!signal.aborted) await this.hangup(action.reason);
+      return;
+    }
+    const target = this.d.agent.handoffNumber;
+    if (!target || !this.d.callControl) {
+      this.recordAgent(await this.say([phrase('noHandoff', this.language)], signal), { intent: null });
+      if (!signal.aborted) this.silence.arm();
+      return;
+    }
+    if (!alreadySpoke) this.recordAgent(await this.say([phrase('handoff', this.language)], signal), { intent: null });
+    if (signal.aborted) return;
+    this.closing = 'transfer';
+    const record: TransferRecord = { target, reason: action.reason, summary: this.summary(), at: new Date().toISOString() };
+    try {
+      await this.d.callControl.transfer(this.d.callSid, target);
+      this.d.metrics?.callControl.inc({ action: 'transfer' });
+      this.log.info({ reason: action.reason }, 'call transferred');
+      this.write(() => this.d.store.setTransfer(this.d.callSid, record));
+      this.write(() => this.d.store.addEvent(this.d.callSid, 'transfer', { target, reason: action.reason }));
+    } catch (err) {
+      this.closing = null;
+      this.providerError('transfer', err);
+      this.recordAgent(await this.say([phrase('noHandoff', this.language)], signal), { intent: null });
+      if (!signal.aborted) this.silence.arm();
+    }
+  }
+
+  /** Ends the call from our side (Twilio REST); the stream's `stop` then ends the session. */
+  private async hangup(reason: string): Promise<void> {
+    this.closing = reason;
+    this.d.metrics?.callControl.inc({ action: 'hangup' });
+    this.write(() => this.d.store.setEndReason(this.d.callSid, reason));
+    this.write(() => this.d.store.addEvent(this.d.callSid, 'hangup', { reason }));
+    if (!this.d.callControl) return;
+    try {
+      await this.d.callControl.hangup(this.d.callSid);
+    } catch (err) {
+      this.providerError('hangup', err);
+    }
+  }
+
+  private onSilence(n: number): void {
+    if (this.ended || this.closing) return;
+    this.d.metrics?.callControl.inc({ action: n > this.limits.maxReprompts ? 'silence_hangup' : 'reprompt' });
+    this.runTurn(async (signal) => {
+      if (n > this.limits.maxReprompts) {
+        this.recordAgent(await this.say([phrase('goodbyeSilence', this.language)], signal), { intent: null });
+        if (!signal.aborted) await this.hangup('silence');
+        return;
+      }
+      this.recordAgent(await this.say([phrase('reprompt', this.language)], signal), { intent: null });
+      if (!signal.aborted) this.silence.arm();
+    });
+  }
+
+  private onMaxDuration(): void {
+    if (this.ended || this.closing) return;
+    this.log.info({ maxCallDurationMs: this.limits.maxCallDurationMs }, 'call time limit reached');
+    this.closing = 'max_duration';
+    this.silence.disarm();
+    this.interrupt('max_duration');
+    this.runTurn(async (signal) => {
+      this.recordAgent(await this.say([phrase('maxDuration', this.language)], signal), { intent: null });
+      if (!signal.aborted) await this.hangup('max_duration');
+    });
+  }
+
+  /** Stores an agent turn with what the caller heard (`interrupted` when it was cut), and keeps it in the history. */
+  private recordAgent(s: Spoken, o: { intent: string | null; timings?: TurnTimings; language?: string }): void {
+    if (!s.text) return;
+    this.conversation.addAgentSpeech(s.text);
+    this.lastHeard = s.text;
+    this.recordTurn({ role: 'agent', text: s.text, language: o.language ?? this.language, startMs: s.startMs, endMs: s.endMs, intent: o.intent, interrupted: !s.complete, timings: o.timings });
+  }
+
+  private observe(t: TurnTimings): void {
+    const h = this.d.metrics?.turnStageMs;
+    if (!h) return;
+    const stages: Array<[string, number | undefined]> = [
+      ['endpointing', t.endpointingMs], ['stt', t.sttMs], ['llm_first_token', t.llmFirstTokenMs],
+      ['tts_first_byte', t.ttsFirstByteMs], ['reply', t.replyLatencyMs], ['turn_overhead', t.turnOverheadMs],
+    ];
+    for (const [stage, v] of stages) if (v !== undefined) h.observe({ stage }, v);
+  }
+
+  /** The last turns as "Caller: … / Agent: …" (≤ 600 characters), for the human taking a transfer. */
+  private summary(): string {
+    const lines = this.turns.slice(-6).map((t) => `${t.role === 'caller' ? 'Caller' : 'Agent'}: ${t.text}`);
+    return lines.join('\n').slice(-600);
   }
 
   private recordTurn(t: TurnInput): void {
@@ -282,6 +525,8 @@ export class CallSession {
 
   private async doEnd(reason: string): Promise<void> {
     this.log.info({ reason, turns: this.turns.length }, 'call session ending');
+    this.silence.disarm();
+    if (this.maxTimer) clearTimeout(this.maxTimer);
     this.callAbort.abort(new Error(reason));
     // A provider that ignores its AbortSignal must not keep the call from being finished.
     const deadlineMs = this.d.endDeadlineMs ?? END_DEADLINE_MS;

@@ -1,23 +1,47 @@
-import type { ChatMessage, LlmProvider, Passage } from '../providers/types';
+import type { ChatMessage, LlmProvider, Passage, ToolCall, ToolSpec } from '../providers/types';
 import type { Agent } from '../db/agents';
 import { SentenceChunker } from './sentence-chunker';
 
 /** The parts of an agent the conversation needs. */
-export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'>;
+export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools'>>;
 
 /** Knowledge retrieval for the current turn (vector search over the agent's knowledge base). */
 export interface Retriever {
   retrieve(agentId: string, query: string, k: number, o?: { language?: string }): Promise<Passage[]>;
 }
 
+/** Something the agent decided to do to the call (from a tool call or a DTMF key). */
+export type CallAction = { type: 'transfer'; reason: string } | { type: 'end_call'; reason: string };
+
+/** What running one tool call gave: the text the LLM sees, and an action for the call when the tool has one. */
+export interface ToolResult {
+  content: string;
+  action?: CallAction;
+}
+
 export type ReplyEvent =
   | { type: 'intent'; intent: string; confidence: number }
   | { type: 'first_token'; at: number }
-  | { type: 'segment'; text: string };
+  | { type: 'segment'; text: string }
+  | { type: 'tool'; name: string; ok: boolean }
+  | { type: 'action'; action: CallAction };
+
+/** Options of one {@link Conversation.reply}. */
+export interface ReplyOptions {
+  /** Tools offered to the LLM (built-ins + the agent's HTTP tools). */
+  tools?: ToolSpec[];
+  /** Runs one tool call; must not throw (errors become the tool's content). */
+  runTool?: (call: ToolCall, signal: AbortSignal) => Promise<ToolResult>;
+  /** LLM rounds with tool results before giving up on more tools (default 3). */
+  maxToolRounds?: number;
+}
 
 /**
- * One agent's dialogue state: the history of what was said (caller utterances and agent text that was spoken) and
- * the reply loop: retrieval → LLM stream → sentence segments. Only text that reached the caller is kept in history.
+ * One agent's dialogue state: the history (caller utterances, tool exchanges, and agent text the caller HEARD) and
+ * the reply loop: retrieval → LLM stream → sentence segments, spoken as soon as each is complete. Tool calls are
+ * run after the round's text (so "let me check" is already playing); their results go back to the LLM for another
+ * round, unless a tool ends the conversation (transfer, end of call), which is yielded as an `action`.
  */
 export class Conversation {
   private readonly history: ChatMessage[] = [];
@@ -29,17 +53,23 @@ export class Conversation {
     private readonly topK = 3,
   ) {}
 
-  /** Records agent speech that the caller heard (greeting, replies). */
+  /** Records agent speech that the caller heard (greeting, replies, the heard part of an interrupted reply). */
   addAgentSpeech(text: string): void {
     if (text.trim()) this.history.push({ role: 'assistant', content: text.trim() });
   }
 
+  /** A copy of the history (oldest first), for tests and summaries. */
+  messages(): ChatMessage[] {
+    return [...this.history];
+  }
+
   /**
-   * Runs one reply to `utterance` in `language` (ISO 639-1). Yields the intent, the time of the first LLM token
-   * (performance.now()) and speakable segments as soon as each is complete. Aborts with `signal`.
-   * Retrieval failures degrade to no passages (the LLM still answers); LLM errors propagate.
+   * Runs one reply to `utterance` in `language` (ISO 639-1). Yields the intent (when the LLM gives one), the time of
+   * the first LLM token (performance.now()), speakable segments as soon as each is complete, tool outcomes and at
+   * most one terminal action. Aborts with `signal`. Retrieval failures degrade to no passages (the LLM still
+   * answers); LLM errors propagate.
    */
-  async *reply(utterance: string, language: string, signal: AbortSignal): AsyncGenerator<ReplyEvent> {
+  async *reply(utterance: string, language: string, signal: AbortSignal, o: ReplyOptions = {}): AsyncGenerator<ReplyEvent> {
     this.history.push({ role: 'user', content: utterance });
     let passages: Passage[] = [];
     try {
@@ -47,24 +77,50 @@ export class Conversation {
     } catch {
       passages = [];
     }
-    const chunker = new SentenceChunker();
     let first = true;
-    const stream = this.llm.chat(
-      { system: this.agent.systemPrompt, messages: [...this.history], passages, language, intents: this.agent.intents },
-      signal,
-    );
-    for await (const delta of stream) {
-      if (signal.aborted) return;
-      if (delta.type === 'intent') {
-        yield { type: 'intent', intent: delta.intent, confidence: delta.confidence };
-      } else if (delta.type === 'text') {
-        if (first) {
-          first = false;
-          yield { type: 'first_token', at: performance.now() };
+    const maxRounds = o.maxToolRounds ?? 3;
+    for (let round = 0; ; round++) {
+      const offerTools = o.tools?.length && o.runTool && round < maxRounds ? o.tools : undefined;
+      const chunker = new SentenceChunker();
+      const calls: ToolCall[] = [];
+      const stream = this.llm.chat(
+        { system: this.agent.systemPrompt, messages: [...this.history], passages, language, intents: this.agent.intents, tools: offerTools },
+        signal,
+      );
+      for await (const delta of stream) {
+        if (signal.aborted) return;
+        if (delta.type === 'intent') {
+          yield { type: 'intent', intent: delta.intent, confidence: delta.confidence };
+        } else if (delta.type === 'text') {
+          if (first) {
+            first = false;
+            yield { type: 'first_token', at: performance.now() };
+          }
+          for (const s of chunker.push(delta.text)) yield { type: 'segment', text: s };
+        } else if (offerTools) {
+          calls.push({ id: delta.id, name: delta.name, arguments: delta.arguments });
         }
-        for (const s of chunker.push(delta.text)) yield { type: 'segment', text: s };
+      }
+      for (const s of chunker.flush()) yield { type: 'segment', text: s };
+      if (!calls.length || !o.runTool) return;
+      if (first) {
+        first = false;
+        yield { type: 'first_token', at: performance.now() };
+      }
+      const results: ToolResult[] = [];
+      for (const call of calls) {
+        results.push(await o.runTool(call, signal));
+        signal.throwIfAborted();
+      }
+      // The exchange enters the history only when complete (a tool call without its result is an invalid request).
+      this.history.push({ role: 'assistant', content: '', toolCalls: calls });
+      calls.forEach((c, i) => this.history.push({ role: 'tool', toolCallId: c.id, content: results[i].content }));
+      for (const [i, r] of results.entries()) yield { type: 'tool', name: calls[i].name, ok: !r.content.startsWith('error') };
+      const action = results.find((r) => r.action)?.action;
+      if (action) {
+        yield { type: 'action', action };
+        return;
       }
     }
-    for (const s of chunker.flush()) yield { type: 'segment', text: s };
   }
 }

@@ -1,5 +1,7 @@
 import type { AudioChunk } from '../providers/types';
-import { frameMulaw, pcmToMulaw8k } from '../audio/frames';
+import { mulawEncode } from '../audio/mulaw';
+import { StreamingResampler } from '../audio/resample';
+import { cutHeardText } from './heard-text';
 
 /** What the engine needs from the Twilio side: raw 8 kHz mu-law out, marks, clear. */
 export interface MediaTransport {
@@ -11,106 +13,295 @@ export interface MediaTransport {
 export interface SegmentResult {
   /** performance.now() when the first audio byte of the segment was sent, or null if none was. */
   firstAudioAt: number | null;
-  /** mu-law bytes sent (8000 bytes = 1 s). */
+  /** mu-law bytes of the segment (8000 bytes = 1 s). */
   bytes: number;
   aborted: boolean;
+}
+
+/** What the caller heard of the current utterance (see {@link Playout.heard}). */
+export interface HeardSpeech {
+  /** Text of the segments whose marks came back, plus the heard words of the segment that was playing. */
+  text: string;
+  /** True when every segment played to its mark. */
+  complete: boolean;
+  /** mu-law bytes played (8 per ms). */
+  bytes: number;
 }
 
 /** 8 kHz mu-law: one byte per sample, 8 bytes per ms. */
 export const MULAW_BYTES_PER_MS = 8;
 const FRAME_BYTES = 160; // 20 ms
 
+interface LedgerSegment {
+  text: string;
+  mark: string;
+  /** Offsets in the utterance's audio (bytes). endByte is null while the segment is still streaming. */
+  startByte: number;
+  endByte: number | null;
+  markSent: boolean;
+  played: boolean;
+}
+
 /**
- * Sends synthesized audio to Twilio as 20 ms mu-law `media` frames, followed by a `mark` per segment, and tracks
- * which marks are still pending (= audio Twilio has buffered but not finished playing). `mulaw`/8 kHz chunks pass
- * through unchanged; `pcm16` chunks are resampled and encoded.
+ * Sends an utterance's synthesized audio to Twilio as 20 ms mu-law `media` frames with a `mark` after each segment,
+ * and keeps a ledger of what was sent so the engine knows what the caller actually heard.
+ *
+ * - `mulaw`/8 kHz chunks pass through byte for byte; `pcm16` chunks go through one StreamingResampler per segment.
+ * - Playhead model: Twilio plays our audio in order in real time. The playhead is anchored when audio starts after
+ *   an idle moment, and re-anchored exactly when a mark comes back (Twilio echoes a mark once the audio before it
+ *   has played — Media Streams docs, "mark" message). `heard()` = segments whose marks came back + the words of the
+ *   cut segment in proportion to its elapsed playout time.
+ * - Barge-in: `pause()` sends `clear` at once (Twilio drops its buffer and echoes pending marks, reported as
+ *   'cleared') and holds further audio; `resume()` re-sends from the heard position (a backchannel did not
+ *   interrupt); otherwise the engine aborts the turn and records `heard()`.
  */
 export class Playout {
-  private readonly pending = new Set<string>();
+  private audio = new Uint8Array(64 * 1024);
+  private length = 0;
+  private segments: LedgerSegment[] = [];
+  /** Utterance bytes handed to Twilio (since the last pause, counting from the resume point). */
+  private sent = 0;
+  private anchorWall = 0;
+  private anchorByte = 0;
+  private readonly pending = new Map<string, LedgerSegment>();
   private readonly cleared = new Set<string>();
-  private carry = new Uint8Array(0);
+  private pausedAtByte: number | null = null;
   private streaming = false;
+  private resumes = 0;
+  private waiters: Array<() => void> = [];
 
   constructor(private readonly transport: MediaTransport) {}
 
-  /** True while a segment is being sent or Twilio still has our audio buffered (some mark not yet echoed). */
+  /** True while a segment is streaming, audio is paused, or Twilio still has our audio buffered (a mark is pending). */
   get speaking(): boolean {
-    return this.streaming || this.pending.size > 0;
+    return this.streaming || this.pausedAtByte !== null || this.pending.size > 0;
+  }
+
+  /** True between `pause()` and `resume()`/`beginUtterance()`. */
+  get paused(): boolean {
+    return this.pausedAtByte !== null;
+  }
+
+  /** Starts a new utterance (greeting, reply, reprompt): forgets the previous ledger. */
+  beginUtterance(): void {
+    this.length = 0;
+    this.segments = [];
+    this.sent = 0;
+    this.anchorByte = 0;
+    this.anchorWall = performance.now();
+    this.pausedAtByte = null;
   }
 
   /**
-   * Streams one segment: each chunk is sent as soon as it arrives; then `mark(markName)`.
-   * Stops (without a mark) when `signal` aborts, even if the provider rejects because of the abort. Other provider
-   * errors propagate.
+   * Streams one segment of the current utterance: each chunk is sent as soon as it arrives (held while paused),
+   * then `mark(markName)`. Stops (without a mark) when `signal` aborts, even if the provider rejects because of the
+   * abort. Other provider errors propagate (the segment stays in the ledger as far as it got).
    */
-  async playSegment(chunks: AsyncIterable<AudioChunk>, markName: string, signal: AbortSignal): Promise<SegmentResult> {
+  async playSegment(chunks: AsyncIterable<AudioChunk>, seg: { mark: string; text: string }, signal: AbortSignal): Promise<SegmentResult> {
+    const entry: LedgerSegment = { text: seg.text, mark: seg.mark, startByte: this.length, endByte: null, markSent: false, played: false };
+    this.segments.push(entry);
+    let resampler: StreamingResampler | null = null;
+    let oddByte: number | null = null;
     let firstAudioAt: number | null = null;
-    let bytes = 0;
+    const noteFirst = () => {
+      if (firstAudioAt === null && this.sent > entry.startByte) firstAudioAt = performance.now();
+    };
     this.streaming = true;
     try {
       for await (const chunk of chunks) {
-        if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
-        const mulaw = chunk.encoding === 'mulaw' && chunk.sampleRate === 8000 ? chunk.data : pcmToMulaw8k(pcm16ChunkToPcm(chunk));
-        const sent = this.sendFramed(mulaw);
-        if (sent > 0 && firstAudioAt === null) firstAudioAt = performance.now();
-        bytes += sent;
+        if (signal.aborted) return { firstAudioAt, bytes: this.length - entry.startByte, aborted: true };
+        if (chunk.encoding === 'mulaw' && chunk.sampleRate === 8000) {
+          this.append(chunk.data);
+        } else {
+          resampler ??= new StreamingResampler(chunk.sampleRate, 8000);
+          const { samples, odd } = pcm16Samples(chunk.data, oddByte);
+          oddByte = odd;
+          this.append(mulawEncode(resampler.push(samples)));
+        }
+        this.pump(false);
+        noteFirst();
       }
     } catch (err) {
       // A provider that rejects because we aborted it is not a failure of the segment.
-      if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
+      if (signal.aborted) return { firstAudioAt, bytes: this.length - entry.startByte, aborted: true };
       throw err;
     } finally {
       this.streaming = false;
     }
-    if (signal.aborted) return { firstAudioAt, bytes, aborted: true };
-    bytes += this.flushCarry();
-    if (firstAudioAt === null && bytes > 0) firstAudioAt = performance.now();
-    this.pending.add(markName);
-    this.transport.sendMark(markName);
-    return { firstAudioAt, bytes, aborted: false };
+    if (signal.aborted) return { firstAudioAt, bytes: this.length - entry.startByte, aborted: true };
+    if (resampler) this.append(mulawEncode(resampler.flush()));
+    entry.endByte = this.length;
+    this.pump(true);
+    noteFirst();
+    if (firstAudioAt === null && entry.endByte > entry.startByte && !this.paused) firstAudioAt = performance.now();
+    this.notify();
+    return { firstAudioAt, bytes: entry.endByte - entry.startByte, aborted: false };
   }
 
   /** Handles a mark echoed by Twilio. Returns 'played' or 'cleared' (echoed because of a clear), or 'unknown'. */
   onMark(name: string): 'played' | 'cleared' | 'unknown' {
     if (this.cleared.delete(name)) return 'cleared';
-    if (this.pending.delete(name)) return 'played';
-    return 'unknown';
+    const seg = this.pending.get(name);
+    if (!seg) return 'unknown';
+    this.pending.delete(name);
+    seg.played = true;
+    if (this.segments.includes(seg) && seg.endByte !== null) {
+      this.anchorWall = performance.now();
+      this.anchorByte = seg.endByte;
+    }
+    this.notify();
+    return 'played';
   }
 
-  /** Sends `clear`: Twilio drops buffered audio and echoes pending marks, which are then reported as 'cleared'. */
-  clear(): void {
-    for (const m of this.pending) this.cleared.add(m);
+  /**
+   * Barge-in onset: sends `clear` now and holds further audio. Returns false (and does nothing) when nothing is
+   * playing or already paused.
+   */
+  pause(): boolean {
+    if (!this.speaking || this.paused) return false;
+    const heardAt = this.playhead(performance.now());
+    this.pausedAtByte = heardAt;
+    for (const [name, seg] of this.pending) {
+      this.cleared.add(name);
+      seg.markSent = false;
+    }
     this.pending.clear();
-    this.carry = new Uint8Array(0);
+    this.sent = heardAt;
     this.transport.sendClear();
+    this.notify();
+    return true;
   }
 
-  private sendFramed(mulaw: Uint8Array): number {
-    const data = this.carry.length ? concat(this.carry, mulaw) : mulaw;
-    const whole = data.length - (data.length % FRAME_BYTES);
-    for (const frame of frameMulaw(data.subarray(0, whole), FRAME_BYTES)) this.transport.sendMedia(frame);
-    this.carry = data.slice(whole);
-    return whole;
+  /** Backchannel: re-sends the utterance from where the caller stopped hearing it, then carries on. */
+  resume(): void {
+    if (!this.paused) return;
+    this.pausedAtByte = null;
+    this.resumes++;
+    this.anchorWall = performance.now();
+    this.anchorByte = this.sent;
+    this.pump(true);
+    this.notify();
   }
 
-  private flushCarry(): number {
-    const n = this.carry.length;
-    if (n) this.transport.sendMedia(this.carry);
-    this.carry = new Uint8Array(0);
-    return n;
+  /** Stops the utterance for good (barge-in confirmed, DTMF, call end): `clear` if audio is still queued at Twilio. */
+  stop(): void {
+    if (!this.paused) this.pause();
+  }
+
+  /** What the caller heard of the current utterance so far (see class doc). */
+  heard(): HeardSpeech {
+    const at = this.pausedAtByte ?? this.playhead(performance.now());
+    const words: string[] = [];
+    let complete = this.segments.length > 0;
+    for (const s of this.segments) {
+      if (s.played) {
+        words.push(s.text.trim());
+        continue;
+      }
+      complete = false;
+      const total = (s.endByte ?? this.length) - s.startByte;
+      const cut = cutHeardText(s.text, total > 0 ? (at - s.startByte) / total : 0);
+      if (cut) words.push(cut);
+      break;
+    }
+    return { text: words.filter(Boolean).join(' '), complete, bytes: Math.max(0, at) };
+  }
+
+  /**
+   * Resolves when every segment of the utterance has played (all marks back), or when paused audio is stopped,
+   * or `signal` aborts. Marks that never come back (a broken peer) are given up on after the estimated remaining
+   * playout + `graceMs`.
+   */
+  async drained(signal: AbortSignal, graceMs = 2_000): Promise<void> {
+    while (!signal.aborted && this.unplayed()) {
+      const remainingMs = Math.max(0, this.sent - this.playhead(performance.now())) / MULAW_BYTES_PER_MS;
+      const woke = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => done(false), remainingMs + graceMs);
+        const onAbort = () => done(true);
+        const done = (v: boolean) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          this.waiters = this.waiters.filter((w) => w !== wake);
+          resolve(v);
+        };
+        const wake = () => done(true);
+        this.waiters.push(wake);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      if (!woke && !this.paused) {
+        for (const s of this.segments) s.played = true; // the peer never echoed: assume it played
+        return;
+      }
+    }
+  }
+
+  /** Resumes after a backchannel so far in this utterance (for tests and logs). */
+  get resumeCount(): number {
+    return this.resumes;
+  }
+
+  private unplayed(): boolean {
+    return this.streaming || this.segments.some((s) => !s.played);
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Estimated utterance byte Twilio is playing now. */
+  private playhead(now: number): number {
+    return Math.min(this.sent, this.anchorByte + Math.max(0, now - this.anchorWall) * MULAW_BYTES_PER_MS);
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.audio.length) {
+      const next = new Uint8Array(Math.max(this.audio.length * 2, this.length + bytes.length));
+      next.set(this.audio.subarray(0, this.length));
+      this.audio = next;
+    }
+    this.audio.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Sends what can be sent: whole segments with their marks, and whole frames of the one still streaming. */
+  private pump(flushOpen: boolean): void {
+    if (this.paused) return;
+    const now = performance.now();
+    if (this.playhead(now) >= this.sent) {
+      this.anchorWall = now; // Twilio was idle: playback (re)starts with what we send now
+      this.anchorByte = this.sent;
+    }
+    for (const s of this.segments) {
+      if (s.endByte === null) {
+        const end = flushOpen ? this.length : this.sent + Math.floor((this.length - this.sent) / FRAME_BYTES) * FRAME_BYTES;
+        this.sendRange(end);
+        break;
+      }
+      if (s.endByte > this.sent) this.sendRange(s.endByte);
+      if (!s.markSent && !s.played && s.endByte <= this.sent) {
+        const name = this.resumes ? `${s.mark}-r${this.resumes}` : s.mark;
+        s.markSent = true;
+        this.pending.set(name, s);
+        this.transport.sendMark(name);
+      }
+    }
+  }
+
+  private sendRange(end: number): void {
+    while (this.sent < end) {
+      const n = Math.min(FRAME_BYTES, end - this.sent);
+      this.transport.sendMedia(this.audio.slice(this.sent, this.sent + n));
+      this.sent += n;
+    }
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
-function pcm16ChunkToPcm(chunk: AudioChunk) {
-  const view = new DataView(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength);
-  const samples = new Int16Array(Math.floor(chunk.data.byteLength / 2));
-  for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
-  return { samples, sampleRate: chunk.sampleRate };
+/** Little-endian 16-bit samples from `data`, carrying an odd trailing byte over to the next chunk. */
+function pcm16Samples(data: Uint8Array, carry: number | null): { samples: Int16Array; odd: number | null } {
+  const bytes = carry === null ? data : Uint8Array.from([carry, ...data]);
+  const n = bytes.length >> 1;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const samples = new Int16Array(n);
+  for (let i = 0; i < n; i++) samples[i] = view.getInt16(i * 2, true);
+  return { samples, odd: bytes.length % 2 ? bytes[bytes.length - 1] : null };
 }

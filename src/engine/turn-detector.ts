@@ -14,6 +14,11 @@ import type { VadFrame, VadStream } from './vad';
  *   it has lasted `maxUtteranceMs` (reason `max_length`; speech going on starts a new segment, which emits its own
  *   `speech_start`), or at {@link TurnDetector.flush} (reason `end_of_stream`).
  * - The utterance audio runs from `startMs - prerollMs` to `endMs + postrollMs` (clamped to the audio seen).
+ * - Barge-in support (the agent may be talking): `speech_onset` at the first speech window of a segment (the engine
+ *   pauses agent audio at once); `barge_in` once the segment's speech reaches `bargeInMinSpeechMs` (a real
+ *   interruption); `backchannel` when the segment's speech stops for `backchannelGapMs` before reaching it (a short
+ *   noise or "mm-hm": the engine resumes the agent). Each is emitted at most once per segment; `barge_in` can
+ *   follow a `backchannel` when the caller goes on talking.
  */
 
 export interface TurnDetectorOptions {
@@ -31,9 +36,16 @@ export interface TurnDetectorOptions {
   positiveThreshold?: number;
   /** Probability below which speech stops (hysteresis). Default 0.35. */
   negativeThreshold?: number;
+  /** Speech (summed) a segment needs before it interrupts the agent (ms). Default 400. */
+  bargeInMinSpeechMs?: number;
+  /** Non-speech after a short segment that makes it a backchannel (ms). Default 300. */
+  backchannelGapMs?: number;
 }
 
 export type TurnEvent =
+  | { type: 'speech_onset'; /** End of the first speech window of a new segment. */ atMs: number; speechStartMs: number }
+  | { type: 'barge_in'; /** When the segment's speech reached bargeInMinSpeechMs. */ atMs: number; speechStartMs: number }
+  | { type: 'backchannel'; /** When the gap reached backchannelGapMs. */ atMs: number; speechStartMs: number; speechMs: number }
   | { type: 'speech_start'; /** Time the speech was confirmed (minSpeechMs reached). */ atMs: number; /** First speech window start. */ speechStartMs: number }
   | {
       type: 'utterance';
@@ -47,6 +59,8 @@ export type TurnEvent =
       /** When the turn was closed (silence timeout fired, cap reached, or stream ended). */
       endpointedAtMs: number;
       reason: 'silence' | 'max_length' | 'end_of_stream';
+      /** Summed speech time of the segment (ms). */
+      speechMs: number;
     };
 
 const RATE = 8000;
@@ -95,6 +109,8 @@ interface Segment {
   lastSpeechEndMs: number;
   speechMs: number;
   confirmed: boolean;
+  bargeIn: boolean;
+  backchannel: boolean;
 }
 
 /**
@@ -121,8 +137,10 @@ export class TurnDetector {
       postrollMs: options.postrollMs ?? 200,
       positiveThreshold: options.positiveThreshold ?? 0.5,
       negativeThreshold: options.negativeThreshold ?? 0.35,
+      bargeInMinSpeechMs: options.bargeInMinSpeechMs ?? 400,
+      backchannelGapMs: options.backchannelGapMs ?? 300,
     };
-    for (const k of ['silenceMs', 'minSpeechMs', 'maxUtteranceMs', 'prerollMs', 'postrollMs'] as const) {
+    for (const k of ['silenceMs', 'minSpeechMs', 'maxUtteranceMs', 'prerollMs', 'postrollMs', 'bargeInMinSpeechMs', 'backchannelGapMs'] as const) {
       if (!Number.isFinite(this.o[k]) || this.o[k] < 0) throw new Error(`TurnDetector: ${k} must be a non-negative number of ms, got ${this.o[k]}`);
     }
     const { positiveThreshold: pos, negativeThreshold: neg } = this.o;
@@ -165,26 +183,40 @@ export class TurnDetector {
   /** Feeds VAD frames directly (for callers that run the VAD themselves; `push` uses it). */
   consume(frames: VadFrame[]): TurnEvent[] {
     const events: TurnEvent[] = [];
-    const { positiveThreshold: pos, negativeThreshold: neg, silenceMs, minSpeechMs, maxUtteranceMs } = this.o;
+    const { positiveThreshold: pos, negativeThreshold: neg, silenceMs, minSpeechMs, maxUtteranceMs, bargeInMinSpeechMs, backchannelGapMs } = this.o;
     for (const f of frames) {
       this.lastFrameEndMs = f.endMs;
       this.inSpeech = f.probability >= (this.inSpeech ? neg : pos);
       let s = this.seg;
       if (this.inSpeech) {
-        if (!s) s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false };
+        if (!s) {
+          s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false, bargeIn: false, backchannel: false };
+          events.push({ type: 'speech_onset', atMs: f.endMs, speechStartMs: s.startMs });
+        }
         s.speechMs += f.endMs - f.startMs;
         s.lastSpeechEndMs = f.endMs;
         if (!s.confirmed && s.speechMs >= minSpeechMs) {
           s.confirmed = true;
           events.push({ type: 'speech_start', atMs: f.endMs, speechStartMs: s.startMs });
         }
+        if (!s.bargeIn && s.speechMs >= bargeInMinSpeechMs) {
+          s.bargeIn = true;
+          events.push({ type: 'barge_in', atMs: f.endMs, speechStartMs: s.startMs });
+        }
         if (s.confirmed && f.endMs - s.startMs >= maxUtteranceMs) {
           events.push(this.utterance(s, f.endMs, 'max_length'));
           this.seg = null;
         }
-      } else if (s && f.endMs - s.lastSpeechEndMs >= silenceMs) {
-        if (s.confirmed) events.push(this.utterance(s, f.endMs, 'silence'));
-        this.seg = null;
+      } else if (s) {
+        const gap = f.endMs - s.lastSpeechEndMs;
+        if (!s.bargeIn && !s.backchannel && gap >= backchannelGapMs) {
+          s.backchannel = true;
+          events.push({ type: 'backchannel', atMs: f.endMs, speechStartMs: s.startMs, speechMs: s.speechMs });
+        }
+        if (gap >= silenceMs) {
+          if (s.confirmed) events.push(this.utterance(s, f.endMs, 'silence'));
+          this.seg = null;
+        }
       }
     }
     // Keep only what a future utterance can still need.
@@ -205,6 +237,7 @@ export class TurnDetector {
       endMs: s.lastSpeechEndMs,
       endpointedAtMs,
       reason,
+      speechMs: s.speechMs,
     };
   }
 }

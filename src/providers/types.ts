@@ -27,16 +27,38 @@ export interface AudioChunk {
   data: Uint8Array;
 }
 
-export interface TtsProvider {
-  readonly id: string; // e.g. 'local.espeak-ng'
-  /** Streams audio for `text`. `language` is ISO 639-1. @throws ProviderError */
-  synthesize(text: string, o: { voice?: string; language: string; signal: AbortSignal }): AsyncIterable<AudioChunk>;
+/** Options of one synthesis. */
+export interface SynthesizeOptions {
+  /** Local (espeak-ng) voice, e.g. `es`; cloud providers ignore it. */
+  voice?: string;
+  /** Voice per provider family for this language (the agent's `ttsVoices`), e.g. `{ elevenlabs: '<voiceId>' }`. */
+  voices?: Partial<Record<'elevenlabs' | 'openai' | 'local', string>>;
+  /** ISO 639-1. */
+  language: string;
+  signal: AbortSignal;
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+export interface TtsProvider {
+  readonly id: string; // e.g. 'local.espeak-ng'
+  /** Streams audio for `text`. @throws ProviderError */
+  synthesize(text: string, o: SynthesizeOptions): AsyncIterable<AudioChunk>;
 }
+
+/** A tool call the LLM made (arguments: the JSON text as the model produced it). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * One message of the conversation (OpenAI chat shape, camelCased): an assistant message may carry the tool calls
+ * it made, and each is answered by a `tool` message with the same `toolCallId`.
+ */
+export type ChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
 
 /** A knowledge-base passage retrieved for the current turn. */
 export interface Passage {

@@ -38,6 +38,8 @@ async function run(signal: Int16Array, opts = {}, chunk = 160, flush = true): Pr
   if (flush) events.push(...(await td.flush()));
   return events;
 }
+/** The endpointing events only (barge-in events are tested separately). */
+const core = (e: TurnEvent[]) => e.filter((x) => x.type === 'speech_start' || x.type === 'utterance');
 const utterances = (e: TurnEvent[]) => e.filter((x): x is Extract<TurnEvent, { type: 'utterance' }> => x.type === 'utterance');
 
 describe('TurnDetector (energy VAD stand-in)', () => {
@@ -46,11 +48,11 @@ describe('TurnDetector (energy VAD stand-in)', () => {
   });
 
   it('a 100 ms burst produces no event (shorter than minSpeechMs)', async () => {
-    expect(await run(concat(silence(500), tone(100), silence(1500)))).toEqual([]);
+    expect(core(await run(concat(silence(500), tone(100), silence(1500))))).toEqual([]);
   });
 
   it('one spoken second gives speech_start then one utterance endpointed ~silenceMs after the speech', async () => {
-    const ev = await run(concat(silence(1000), tone(1000), silence(1500)));
+    const ev = core(await run(concat(silence(1000), tone(1000), silence(1500))));
     expect(ev.map((e) => e.type)).toEqual(['speech_start', 'utterance']);
     const start = ev[0] as Extract<TurnEvent, { type: 'speech_start' }>;
     expect(start.atMs - start.speechStartMs).toBeGreaterThanOrEqual(250);
@@ -87,7 +89,7 @@ describe('TurnDetector (energy VAD stand-in)', () => {
     const u = utterances(await run(concat(silence(300), tone(600), silence(100))));
     expect(u).toHaveLength(1);
     expect(u[0].reason).toBe('end_of_stream');
-    expect(await run(concat(silence(300), tone(150)))).toEqual([]);
+    expect(core(await run(concat(silence(300), tone(150))))).toEqual([]);
   });
 
   it('gives the same events whatever the chunk size', async () => {
@@ -103,8 +105,29 @@ describe('TurnDetector (energy VAD stand-in)', () => {
     const frames = (ps: number[]) => ps.map((p, i) => ({ startMs: i * 32, endMs: i * 32 + 32, probability: p }));
     const td = () => new TurnDetector(new EnergyVad(), { minSpeechMs: 96, silenceMs: 96 });
     expect(td().consume(frames([0.4, 0.4, 0.4, 0.4, 0.4, 0.1, 0.1, 0.1]))).toEqual([]);
-    const ev = td().consume(frames([0.9, 0.4, 0.4, 0.1, 0.1, 0.1, 0.1]));
+    const ev = core(td().consume(frames([0.9, 0.4, 0.4, 0.1, 0.1, 0.1, 0.1])));
     expect(ev.map((e) => e.type)).toEqual(['speech_start', 'utterance']);
+  });
+
+  it('barge-in events: onset at the first speech window, barge_in at bargeInMinSpeechMs, once per segment', async () => {
+    const ev = await run(concat(silence(500), tone(1000), silence(1500)), { bargeInMinSpeechMs: 400 });
+    expect(ev.map((e) => e.type)).toEqual(['speech_onset', 'speech_start', 'barge_in', 'utterance']);
+    const onset = ev[0] as Extract<TurnEvent, { type: 'speech_onset' }>;
+    const barge = ev[2] as Extract<TurnEvent, { type: 'barge_in' }>;
+    expect(Math.abs(onset.speechStartMs - 500)).toBeLessThanOrEqual(32);
+    expect(onset.atMs - onset.speechStartMs).toBe(32);
+    expect(barge.atMs - barge.speechStartMs).toBeGreaterThanOrEqual(400);
+    expect(barge.atMs - barge.speechStartMs).toBeLessThan(432);
+  });
+
+  it('a short "mm-hm" is a backchannel (after backchannelGapMs), not a barge-in; talking on makes it one', async () => {
+    const short = await run(concat(silence(500), tone(300), silence(1500)), { bargeInMinSpeechMs: 400, backchannelGapMs: 300 });
+    expect(short.map((e) => e.type)).toEqual(['speech_onset', 'speech_start', 'backchannel', 'utterance']);
+    const bc = short[2] as Extract<TurnEvent, { type: 'backchannel' }>;
+    expect(bc.speechMs).toBeLessThan(400);
+    expect(utterances(short)[0].speechMs).toBe(bc.speechMs);
+    const onAfter = await run(concat(silence(500), tone(300), silence(400), tone(600), silence(1500)), { bargeInMinSpeechMs: 400, backchannelGapMs: 300 });
+    expect(onAfter.map((e) => e.type)).toEqual(['speech_onset', 'speech_start', 'backchannel', 'barge_in', 'utterance']);
   });
 
   it('rejects invalid options', () => {

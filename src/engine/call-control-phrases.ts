@@ -1,0 +1,51 @@
+/** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
+export const CALL_CONTROL_PHRASES: Record<'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+  reprompt: {
+    en: 'Are you still there? How can I help you?',
+    es: '¿Sigue ahí? ¿En qué puedo ayudarle?',
+    fr: 'Êtes-vous toujours là ? Comment puis-je vous aider ?',
+    de: 'Sind Sie noch da? Wie kann ich Ihnen helfen?',
+  },
+  goodbyeSilence: {
+    en: "I haven't heard anything, so I'll end the call now. Please call again anytime. Goodbye.",
+    es: 'No le escucho, así que voy a terminar la llamada. Llame cuando quiera. Adiós.',
+    fr: "Je ne vous entends pas, je vais donc raccrocher. N'hésitez pas à rappeler. Au revoir.",
+    de: 'Ich höre nichts, daher beende ich jetzt das Gespräch. Rufen Sie gern wieder an. Auf Wiederhören.',
+  },
+  goodbye: {
+    en: 'Thank you for calling. Goodbye.',
+    es: 'Gracias por llamar. Adiós.',
+    fr: "Merci de votre appel. Au revoir.",
+    de: 'Vielen Dank für Ihren Anruf. Auf Wiederhören.',
+  },
+  maxDuration: {
+    en: "We've reached the time limit for this call. Please call again if you need more help. Goodbye.",
+    es: 'Hemos llegado al límite de tiempo de esta llamada. Vuelva a llamar si necesita más ayuda. Adiós.',
+    fr: "Nous avons atteint la durée maximale de cet appel. Rappelez-nous si vous avez besoin d'aide. Au revoir.",
+    de: 'Die maximale Gesprächsdauer ist erreicht. Rufen Sie gern wieder an. Auf Wiederhören.',
+  },
+  handoff: {
+    en: "I'm transferring you to a member of our team now. Please hold.",
+    es: 'Le paso ahora con una persona de nuestro equipo. No cuelgue, por favor.',
+    fr: "Je vous transfère à un membre de notre équipe. Veuillez patienter.",
+    de: 'Ich verbinde Sie jetzt mit einem Mitarbeiter. Bitte bleiben Sie dran.',
+  },
+  noHandoff: {
+    en: "I'm sorry, no one is available to take your call right now. I can keep helping you here.",
+    es: 'Lo siento, ahora mismo no hay nadie disponible. Puedo seguir ayudándole yo.',
+    fr: "Désolé, personne n'est disponible pour le moment. Je peux continuer à vous aider.",
+    de: 'Leider ist gerade niemand erreichbar. Ich kann Ihnen aber weiterhelfen.',
+  },
+  unsupportedLanguage: {
+    en: "I'm sorry, I can only help you in English.",
+    es: 'Lo siento, solo puedo ayudarle en español.',
+    fr: "Désolé, je ne peux vous aider qu'en français.",
+    de: 'Es tut mir leid, ich kann Ihnen nur auf Deutsch helfen.',
+  },
+};
+
+/** The phrase `kind` in `language`, else in English. */
+export function phrase(kind: keyof typeof CALL_CONTROL_PHRASES, language: string): string {
+  const t = CALL_CONTROL_PHRASES[kind];
+  return t[language] ?? t.en;
+}

@@ -1,0 +1,66 @@
+import type { Passage, ToolCall } from '../providers/types';
+import type { HttpToolSpec } from '../tools/types';
+import type { AgentProfile, Retriever, ToolResult } from './conversation';
+
+/** Result of calling an agent's HTTP tool (see src/tools/http-tool.ts). */
+export type HttpToolOutcome = { ok: true; status: number; text: string } | { ok: false; error: string };
+
+/** Dependencies of {@link runToolCall}. */
+export interface ToolRunnerDeps {
+  agent: AgentProfile;
+  callSid: string;
+  retriever: Retriever;
+  /** Language of the current turn (ISO 639-1), for knowledge search. */
+  language: () => string;
+  /** Executes an HTTP tool (signed POST); never throws. */
+  httpTool?: (spec: HttpToolSpec, args: Record<string, unknown>, o: { callSid: string; agentId: string; signal: AbortSignal }) => Promise<HttpToolOutcome>;
+}
+
+/** Cap on the text one tool hands back to the LLM (characters). */
+const MAX_TOOL_TEXT = 4_000;
+
+/**
+ * Runs one LLM tool call and never throws (errors become `error: …` content the LLM can read):
+ * - `transfer_to_human {reason}` → action transfer; `end_call {reason}` → action end_call (the engine performs them
+ *   after the reply has been spoken);
+ * - `search_knowledge {query}` → the agent's top passages as numbered text;
+ * - any of the agent's HTTP tools → the signed POST's response text (capped at 4000 characters).
+ */
+export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: AbortSignal): Promise<ToolResult> {
+  let args: Record<string, unknown>;
+  try {
+    const parsed = call.arguments.trim() ? JSON.parse(call.arguments) : {};
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    args = parsed;
+  } catch {
+    return { content: `error: the arguments of ${call.name} are not a JSON object` };
+  }
+  const reason = typeof args.reason === 'string' ? args.reason.slice(0, 200) : '';
+  switch (call.name) {
+    case 'transfer_to_human':
+      return { content: 'The caller is being transferred to a human agent.', action: { type: 'transfer', reason: reason || 'requested by the caller' } };
+    case 'end_call':
+      return { content: 'The call is ending.', action: { type: 'end_call', reason: reason || 'conversation finished' } };
+    case 'search_knowledge': {
+      const query = typeof args.query === 'string' ? args.query.trim() : '';
+      if (!query) return { content: 'error: search_knowledge needs a non-empty "query"' };
+      try {
+        const passages = await d.retriever.retrieve(d.agent.id, query, 3, { language: d.language() });
+        return { content: formatPassages(passages) };
+      } catch (err) {
+        return { content: `error: knowledge search failed (${(err as Error).message})` };
+      }
+    }
+    default: {
+      const spec = d.agent.tools?.find((t) => t.name === call.name);
+      if (!spec || !d.httpTool) return { content: `error: unknown tool ${call.name}` };
+      const r = await d.httpTool(spec, args, { callSid: d.callSid, agentId: d.agent.id, signal });
+      return { content: r.ok ? r.text.slice(0, MAX_TOOL_TEXT) : `error: ${r.error}` };
+    }
+  }
+}
+
+function formatPassages(passages: Passage[]): string {
+  if (!passages.length) return 'No matching knowledge.';
+  return passages.map((p, i) => `[${i + 1}] ${p.title}: ${p.text}`).join('\n').slice(0, MAX_TOOL_TEXT);
+}
