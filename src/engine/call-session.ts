@@ -9,7 +9,7 @@ import { decideLanguage } from './language';
 import { summarizeTranscript } from '../analytics/transcript';
 import { MULAW_BYTES_PER_MS, Playout, type HeardSpeech, type MediaTransport } from './playout';
 import { AsyncQueue } from './async-queue';
-import { APOLOGY } from './phrases';
+import { APOLOGY, TRANSFER_WORD } from './phrases';
 import { phrase } from './call-control-phrases';
 import { SilenceMonitor } from './silence-monitor';
 import { runToolCall, type ToolRunnerDeps } from './tool-runner';
@@ -72,8 +72,11 @@ export interface CallSessionDeps {
   tools?: ToolSpec[];
   /** Executes the agent's HTTP tools. */
   httpTool?: ToolRunnerDeps['httpTool'];
-  /** Pre-rendered 8 kHz mu-law apology per language, played when every provider failed (no TTS needed). */
-  cachedApology?: (language: string) => Uint8Array | null;
+  /**
+   * Pre-rendered 8 kHz mu-law apology per language that offers a person (ApologyCache), played when a reply failed
+   * before any audio — no provider needed. After it, a caller saying the transfer word is transferred directly.
+   */
+  apology?: { get(language: string): Uint8Array; text(language: string): string };
   /** Intent classifier for LLMs that do not report one (the local classifier). */
   classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
   /** How long `end()` waits for in-flight work after aborting it (ms); default 5000. */
@@ -127,6 +130,8 @@ export class CallSession {
   private pausedBy: number | null = null;
   private backchannel: { startMs: number; bargedIn: boolean } | null = null;
   private lastHeard = '';
+  /** True right after the outage apology ("say 'agent'"): the next caller turn may ask for a person. */
+  private offeredTransfer = false;
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
@@ -291,6 +296,14 @@ export class CallSession {
     const lang = decideLanguage({ text, sttLanguage: transcript.language, prior: this.language, supported: this.d.agent.languages });
     this.language = lang.replyLanguage;
     const callerTurn: TurnInput = { role: 'caller', text, language: lang.language, startMs: u.startMs, endMs: u.endMs, sttConfidence: transcript.confidence ?? null };
+    if (this.offeredTransfer && asksForPerson(text, lang.replyLanguage)) {
+      // The outage apology offered a person and the caller asked for one: no provider needed for this.
+      this.offeredTransfer = false;
+      this.recordTurn({ ...callerTurn, intent: 'human_handoff' });
+      await this.perform({ type: 'transfer', reason: 'caller asked for a person after a provider outage' }, signal, false);
+      return;
+    }
+    this.offeredTransfer = false;
 
     const llmStart = performance.now();
     let intent: string | null = null;
@@ -387,11 +400,12 @@ export class CallSession {
     return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error };
   }
 
-  /** Plays the cached apology (no TTS needed), else synthesizes it. */
+  /** Plays the cached apology (no TTS needed), else synthesizes the short one. */
   private async sayApology(language: string, signal: AbortSignal): Promise<Spoken> {
-    const text = APOLOGY[language] ?? APOLOGY.en;
-    const cached = this.d.cachedApology?.(language);
-    if (!cached) return this.say([text], signal);
+    if (!this.d.apology) return this.say([APOLOGY[language] ?? APOLOGY.en], signal);
+    const cached = this.d.apology.get(language);
+    const text = this.d.apology.text(language);
+    this.offeredTransfer = true;
     this.playout.beginUtterance();
     const startMs = this.now();
     async function* once() {
@@ -547,6 +561,13 @@ export class CallSession {
       this.log.error({ err }, 'finishing call failed (the sweeper retries post-call work)');
     }
   }
+}
+
+/** Whether `text` asks for a person: the transfer word the apology offered, in `language` or English. */
+function asksForPerson(text: string, language: string): boolean {
+  const words = new Set([TRANSFER_WORD[language], TRANSFER_WORD.en].filter(Boolean).map((w) => w.toLowerCase()));
+  const lower = text.toLowerCase();
+  return [...words].some((w) => new RegExp(`(^|[^\\p{L}])${w}([^\\p{L}]|$)`, 'u').test(lower));
 }
 
 /** Default of how long `end()` waits for in-flight work after aborting it (ms). */

@@ -4,9 +4,12 @@ import type { StreamHandler, StreamHandlerFactory } from '../telephony/media-str
 import type { MediaTransport } from './playout';
 import type { CallsRepo } from '../db/calls';
 import type { AgentsRepo } from '../db/agents';
-import type { LlmProvider, SttProvider, TtsProvider } from '../providers/types';
+import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from '../providers/types';
+import type { Agent } from '../db/agents';
+import type { Metrics } from '../metrics/metrics';
+import type { CallControl } from '../telephony/call-control';
 import type { Retriever } from './conversation';
-import { CallSession, type TurnDetectorLike } from './call-session';
+import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './call-session';
 
 export interface SessionFactoryDeps {
   calls: CallsRepo;
@@ -21,6 +24,15 @@ export interface SessionFactoryDeps {
   onCallEnded: (callSid: string) => Promise<void>;
   /** Live sessions by callSid (for metrics and graceful shutdown). */
   live?: Map<string, CallSession>;
+  /** Transfer / hangup over Twilio REST. */
+  callControl?: CallControl;
+  metrics?: Metrics;
+  limits?: Partial<CallLimits>;
+  /** Tools offered to the LLM for an agent (built-ins + its HTTP tools). */
+  toolsFor?: (agent: Agent) => ToolSpec[];
+  httpTool?: CallSessionDeps['httpTool'];
+  apology?: CallSessionDeps['apology'];
+  classifyIntent?: CallSessionDeps['classifyIntent'];
 }
 
 /**
@@ -53,8 +65,16 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       store: d.calls,
       onEnded: d.onCallEnded,
       logger: log,
+      callControl: d.callControl,
+      metrics: d.metrics,
+      limits: d.limits,
+      tools: d.toolsFor?.(agent),
+      httpTool: d.httpTool,
+      apology: d.apology,
+      classifyIntent: d.classifyIntent,
     });
     d.live?.set(callSid, session);
+    d.metrics?.activeCalls.inc();
     session.start();
     return {
       onMedia: (ev) => session.onMedia(ev.mulaw),
@@ -65,6 +85,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
           await session.end(reason);
         } finally {
           if (d.live?.get(callSid) === session) d.live.delete(callSid);
+          d.metrics?.activeCalls.dec();
         }
       },
     };

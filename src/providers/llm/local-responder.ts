@@ -62,7 +62,8 @@ const abortError = (signal: AbortSignal): unknown => signal.reason ?? Object.ass
  *    errors and to words split in two, e.g. "re fund") combined by noisy-OR with the best embedding similarity to
  *    per-intent example phrases ({@link INTENT_LEXICON}); below `intentThreshold` the intent is `unknown`.
  * 2. Streams `{type:'intent'}` first, then the answer as word-sized `{type:'text'}` deltas:
- *    `human_handoff` → a handoff line; `goodbye` → a closing line; otherwise the 1–3 sentences of the best passage
+ *    `human_handoff` → a handoff line (+ a `transfer_to_human` tool call when offered); `goodbye` → a closing line
+ *    (+ `end_call` when offered); otherwise the 1–3 sentences of the best passage
  *    that overlap most with the question (and the intent's cue words) when the passage is relevant enough;
  *    a known intent without a relevant passage asks the caller for more detail; `unknown` gets a polite fallback
  *    listing what the agent can help with.
@@ -98,6 +99,14 @@ export class LocalResponder implements LlmProvider {
       await new Promise((resolve) => setImmediate(resolve)); // let an abort (timer, socket event) land between pieces
       if (signal.aborted) throw abortError(signal);
       yield { type: 'text', text: piece };
+    }
+    // Act like a tool-using LLM: a handoff or a goodbye ends the conversation through the engine's tools.
+    const offered = new Set((req.tools ?? []).map((t) => t.name));
+    const lastIsToolResult = req.messages.at(-1)?.role === 'tool';
+    if (!lastIsToolResult && intent === 'human_handoff' && offered.has('transfer_to_human')) {
+      yield { type: 'tool_call', id: 'local_transfer', name: 'transfer_to_human', arguments: JSON.stringify({ reason: 'caller asked for a person' }) };
+    } else if (!lastIsToolResult && intent === 'goodbye' && offered.has('end_call')) {
+      yield { type: 'tool_call', id: 'local_end_call', name: 'end_call', arguments: JSON.stringify({ reason: 'caller said goodbye' }) };
     }
   }
 

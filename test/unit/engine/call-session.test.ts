@@ -92,7 +92,7 @@ interface SetupOptions {
   speed?: number;
   limits?: ConstructorParameters<typeof CallSession>[0]['limits'];
   tools?: ConstructorParameters<typeof CallSession>[0]['tools'];
-  cachedApology?: (language: string) => Uint8Array | null;
+  apology?: { get(language: string): Uint8Array; text(language: string): string };
 }
 
 function setup(o: SetupOptions = {}) {
@@ -124,7 +124,7 @@ function setup(o: SetupOptions = {}) {
     callControl: ctl.control,
     limits: { silenceRepromptMs: 0, ...o.limits },
     tools: o.tools,
-    cachedApology: o.cachedApology,
+    apology: o.apology,
   });
   player.attach((name) => session.onMark(name));
   afterEachCleanup.push(() => player.close());
@@ -295,7 +295,9 @@ describe('CallSession with scripted fake providers', () => {
     const llm = new FakeLlm({ replies: ['never'], failWith: () => new Error('llm 500') });
     const tts = new FakeTts({ failWith: (i) => (i > 0 ? new Error('tts 500') : undefined) });
     const cached = Uint8Array.from({ length: 800 }, (_, i) => (i * 7) & 0xff);
-    const { session, mem, feed, w } = setup({ llm, tts, cachedApology: () => cached });
+    const stt = new FakeStt({ respond: (_a, i) => (i === 0 ? 'Where is my order?' : 'Agent, please.') });
+    const apology = { get: () => cached, text: () => "Sorry, I'm having trouble right now. Press 0 or say 'agent' to reach a person." };
+    const { session, mem, feed, w, actions } = setup({ llm, tts, stt, apology });
     session.start();
     await until(() => mem.turns.length === 1);
     const before = w.out.length;
@@ -305,6 +307,23 @@ describe('CallSession with scripted fake providers', () => {
     const sent = w.out.slice(before).filter((o) => o.kind === 'media').reduce((a, o) => a + (o.bytes ?? 0), 0);
     expect(sent).toBe(800);
     expect(mem.turns[2].text).toMatch(/^Sorry/);
+  });
+
+  it("after the outage apology, a caller saying 'agent' is transferred without any provider", async () => {
+    const llm = new FakeLlm({ replies: ['never'], failWith: () => new Error('llm 500') });
+    const stt = new FakeStt({ respond: (_a, i) => (i === 0 ? 'Where is my order?' : 'Agent, please.') });
+    const apology = { get: () => new Uint8Array(400), text: () => "Sorry, I'm having trouble right now. Press 0 or say 'agent' to reach a person." };
+    const { session, mem, feed, actions } = setup({ llm, stt, apology });
+    session.start();
+    await until(() => mem.turns.length === 1);
+    feed(utterance(0, 1000));
+    await until(() => mem.turns.length === 3);
+    feed(utterance(3000, 3800));
+    await until(() => actions.length === 1);
+    await session.end('stop');
+    expect(actions[0]).toMatchObject({ type: 'transfer', target: '+15005550006' });
+    expect(mem.turns[3]).toMatchObject({ role: 'caller', text: 'Agent, please.', intent: 'human_handoff' });
+    expect(llm.calls).toHaveLength(1);
   });
 
   it('DTMF digits are stored masked, menu keys as they are', async () => {

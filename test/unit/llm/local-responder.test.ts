@@ -151,3 +151,21 @@ describe('LocalResponder.chat', () => {
     await expect(run(r, request('hi'), pre.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
+
+describe('LocalResponder tool calls', () => {
+  const r = new LocalResponder();
+  const tools = ['transfer_to_human', 'end_call', 'search_knowledge'].map((name) => ({ name, description: name, parameters: { type: 'object' } }));
+
+  it('asks for transfer_to_human after the handoff line when the tool is offered', async () => {
+    const { deltas, text } = await run(r, request('Can I speak to a real person please?', [], { tools }));
+    expect(text.length).toBeGreaterThan(0);
+    expect(deltas.at(-1)).toMatchObject({ type: 'tool_call', name: 'transfer_to_human' });
+    expect(JSON.parse((deltas.at(-1) as { arguments: string }).arguments)).toHaveProperty('reason');
+  });
+
+  it('ends the call on goodbye, and makes no tool call when tools are not offered', async () => {
+    expect((await run(r, request('thank you, goodbye', [], { tools }))).deltas.at(-1)).toMatchObject({ type: 'tool_call', name: 'end_call' });
+    expect((await run(r, request('thank you, goodbye'))).deltas.some((d) => d.type === 'tool_call')).toBe(false);
+    expect((await run(r, request('when are you open', [], { tools }))).deltas.some((d) => d.type === 'tool_call')).toBe(false);
+  });
+});
