@@ -5,6 +5,7 @@ import * as m0300 from './20261121000300_vector_items';
 import * as m0400 from './20261121000400_calls';
 import * as m0500 from './20261121000500_post_call';
 import * as m0600 from './20261121000600_call_control';
+import * as m0700 from './20261121000700_knowledge_source';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -15,6 +16,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261121000400_calls', m0400],
   ['20261121000500_post_call', m0500],
   ['20261121000600_call_control', m0600],
+  ['20261121000700_knowledge_source', m0700],
 ];
 
 /**

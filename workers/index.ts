@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import { CallsRepo } from '../src/db/calls';
 import { PostCallRepo } from '../src/db/post-call';
 import { createPostCallQueue, DEFAULT_QUEUE_PREFIX, POST_CALL_QUEUE, type PostCallKind, type PostCallPayload, type PostCallQueue } from '../src/jobs/queues';
+import { KNOWLEDGE_QUEUE, type INGEST_JOB, type KnowledgeJob } from '../src/jobs/knowledge-queue';
+import type { Embedder, VectorStore } from '../src/providers/types';
+import type { ChunkOptions } from '../src/knowledge/chunker';
+import { createKnowledgeIngestProcessor, type KnowledgeJobResult } from './processors/knowledge-ingest';
 import { createCrmSyncProcessor } from './processors/crm-sync';
 import { createCsatProcessor } from './processors/csat';
 import { createFinalizeTranscriptProcessor } from './processors/finalize-transcript';
@@ -20,19 +24,27 @@ export interface WorkerDeps {
   /** Jobs processed in parallel by this worker. Default 4. */
   concurrency?: number;
   fetchImpl?: typeof fetch;
+  /**
+   * Knowledge ingestion (queue `knowledge`, see src/jobs/knowledge-queue.ts): when given, a second Worker ingests
+   * uploaded documents with this embedder and vector store, one job at a time (so runs for one document never interleave).
+   */
+  knowledge?: { embedder: Embedder; vectors: VectorStore; chunking?: ChunkOptions };
 }
 
 export interface RunningWorkers {
   /** Producer handle on the same queue (processors use it to enqueue the next step). */
   queue: PostCallQueue;
   worker: Worker<PostCallPayload, unknown, PostCallKind>;
+  /** The knowledge-ingestion Worker, when `deps.knowledge` was given. */
+  knowledgeWorker?: Worker<KnowledgeJob, KnowledgeJobResult, typeof INGEST_JOB>;
   /** Graceful stop: waits for active jobs (`worker.close()`), then closes the queue. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
  * Starts the post-call Worker on the `post-call` queue, dispatching by job name to the three processors
- * (finalize-transcript → csat → crm-sync; each enqueues the next). Used by workers/main.ts and in-process by
+ * (finalize-transcript → csat → crm-sync; each enqueues the next), and, with `deps.knowledge`, the knowledge
+ * Worker on the `knowledge` queue (processors/knowledge-ingest.ts). Used by workers/main.ts and in-process by
  * tests and the demo.
  */
 export function startWorkers(deps: WorkerDeps): RunningWorkers {
@@ -65,14 +77,24 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
     logger.warn({ jobId: job?.id, kind: job?.name, attemptsMade: job?.attemptsMade, err: err.message }, 'post-call job attempt failed');
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'post-call worker error'));
+  const knowledgeWorker = deps.knowledge ? startKnowledgeWorker(deps, deps.knowledge, prefix) : undefined;
   let closing: Promise<void> | undefined;
   return {
     queue,
     worker,
+    knowledgeWorker,
     close: () =>
       (closing ??= (async () => {
-        await worker.close();
+        await Promise.all([worker.close(), knowledgeWorker?.close()]);
         await queue.close();
       })()),
   };
+}
+
+function startKnowledgeWorker(deps: WorkerDeps, k: NonNullable<WorkerDeps['knowledge']>, prefix: string): Worker<KnowledgeJob, KnowledgeJobResult, typeof INGEST_JOB> {
+  const logger = deps.logger.child({ component: 'knowledge-worker' });
+  const processor = createKnowledgeIngestProcessor({ db: deps.db, embedder: k.embedder, vectors: k.vectors, chunking: k.chunking, logger });
+  const worker = new Worker<KnowledgeJob, KnowledgeJobResult, typeof INGEST_JOB>(KNOWLEDGE_QUEUE, processor, { connection: deps.connection, prefix, concurrency: 1 });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'knowledge worker error'));
+  return worker;
 }

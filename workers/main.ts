@@ -4,12 +4,13 @@ import { createDb } from '../src/db/knex';
 import { createPostCallQueue, createRedisConnection } from '../src/jobs/queues';
 import { startSweeper } from '../src/jobs/sweeper';
 import { createLogger } from '../src/logger';
+import { buildProviders } from '../src/providers/registry';
 import { startWorkers } from './index';
 import { closeOnSignal, runMain } from '../src/process-lifecycle';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
- * Worker and the sweeper, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
+ * and knowledge-ingestion Workers and the sweeper, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
  * Exits 1 on invalid configuration.
  */
 async function main(): Promise<void> {
@@ -17,12 +18,14 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, 'callcenter-worker');
   const db = createDb(config.databaseUrl);
   const workerRedis = createRedisConnection(config.redisUrl, 'worker');
-  const workers = startWorkers({ db, connection: workerRedis, logger, crm: config.crm });
+  // Knowledge ingestion embeds with the same embedder and writes to the same vector store the server retrieves from.
+  const { embedder, vectors } = buildProviders(config, { db, logger });
+  const workers = startWorkers({ db, connection: workerRedis, logger, crm: config.crm, knowledge: { embedder, vectors } });
   // The sweeper enqueues through its own producer connection (fails fast while Redis is down; retried next sweep).
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
   const sweeperQueue = createPostCallQueue(producerRedis);
   const sweeper = startSweeper({ queue: sweeperQueue, calls: new CallsRepo(db), logger });
-  logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call workers started');
+  logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
   closeOnSignal(logger, 30_000, async () => {
     await sweeper.stop();

@@ -111,8 +111,8 @@ export async function sendWebhook(o: SendWebhookOptions): Promise<WebhookOutcome
   return { outcome, statusCode: res.status, error: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`.slice(0, 200) };
 }
 
-/** A short description of a fetch failure without the URL (which may carry credentials). */
-function describeNetworkError(err: unknown): string {
+/** A short description of a fetch failure without the URL (which may carry credentials), at most 200 characters. */
+export function describeNetworkError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; name?: string } };
   if (e?.name === 'TimeoutError') return 'TimeoutError: request timed out';
   if (e?.name === 'AbortError') return 'AbortError: request aborted';

@@ -1,10 +1,9 @@
 import { Router } from 'express';
-import rateLimit from 'express-rate-limit';
 import { z } from 'zod';
 import { callSummary, decodeCallCursor, encodeCallCursor, type CallsRepo } from '../../db/calls';
 export type { CallSummary } from '../../db/calls';
 import { publicAgent, type AgentsRepo } from '../../db/agents';
-import { apiAuth } from '../middleware/api-auth';
+import { apiGuard } from '../middleware/api-guard';
 
 /**
  * Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 time (only calls that started
@@ -24,7 +23,7 @@ const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 
 
 
 /**
- * The REST API (express 5 Router), every route behind {@link apiAuth} (`Authorization: Bearer <apiKey>`):
+ * The REST API (express 5 Router), every route behind {@link apiGuard} (rate limit, then `Authorization: Bearer <apiKey>`):
  *
  * - `GET /api/calls?limit=&before=&cursor=` → `{ calls: CallSummary[], nextCursor: string | null }`, newest first.
  *   `nextCursor` is an opaque keyset position when more calls exist (pass it as `cursor` for the next page), else null.
@@ -36,12 +35,7 @@ const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 
  */
 export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKey: string; requestsPerMinute?: number }): Router {
   const r = Router();
-  // Per-client limit in front of authentication, so a leaked or guessed key cannot be brute-forced quickly.
-  const limiter = rateLimit({ windowMs: 60_000, limit: d.requestsPerMinute ?? 600, standardHeaders: 'draft-8', legacyHeaders: false, message: { error: 'too many requests' } });
-  r.use('/api', limiter, apiAuth(d.apiKey), (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
+  r.use('/api', apiGuard({ apiKey: d.apiKey, requestsPerMinute: d.requestsPerMinute }));
 
   r.get('/api/calls', async (req, res) => {
     const q = listCallsQuery.safeParse(req.query);

@@ -64,6 +64,56 @@ export const INTENT_LEXICON: Record<string, Record<string, IntentLexicon>> = {
       ],
     },
   },
+  // Spanish: accents are stripped by tokenize() ("mañana" → "manana"), so cues are written without them.
+  es: {
+    hours: {
+      cues: [
+        ['horario', 0.9], ['horarios', 0.9], ['abren', 0.85], ['abre', 0.8], ['abierto', 0.8], ['abiertos', 0.8], ['cierran', 0.8], ['cierra', 0.75],
+        ['a que hora', 0.7], ['que hora', 0.6], ['sabado', 0.55], ['domingo', 0.55], ['festivo', 0.5], ['hoy', 0.3], ['manana', 0.3],
+      ],
+      examples: [
+        'a que hora abren', 'cual es su horario', 'a que hora cierran', 'estan abiertos el sabado', 'abren los domingos',
+        'cual es el horario de atencion', 'a que hora abren manana', 'estan abiertos hoy',
+      ],
+    },
+    order_status: {
+      cues: [
+        ['pedido', 0.8], ['paquete', 0.8], ['envio', 0.75], ['entrega', 0.75], ['seguimiento', 0.85], ['rastrear', 0.85], ['donde esta mi', 0.7],
+        ['no ha llegado', 0.7], ['llegado', 0.6], ['llega', 0.55], ['estado', 0.5],
+      ],
+      examples: [
+        'donde esta mi pedido', 'quiero saber el estado de mi pedido', 'mi paquete no ha llegado', 'ya enviaron mi pedido',
+        'cuando llega mi entrega', 'puede revisar mi pedido', 'como puedo rastrear mi paquete',
+      ],
+    },
+    refund: {
+      cues: [
+        ['reembolso', 0.95], ['devolucion', 0.85], ['devolver', 0.8], ['mi dinero', 0.85], ['devuelvan el dinero', 0.95], ['cobrado', 0.55],
+        ['roto', 0.5], ['danado', 0.55], ['defectuoso', 0.55], ['cambiar', 0.5],
+      ],
+      examples: [
+        'quiero que me devuelvan el dinero', 'quiero un reembolso', 'como devuelvo un articulo', 'puedo pedir un reembolso',
+        'cual es su politica de devoluciones', 'el articulo llego roto quiero un reembolso', 'cuanto tarda un reembolso',
+      ],
+    },
+    human_handoff: {
+      cues: [
+        ['persona', 0.85], ['humano', 0.95], ['agente', 0.85], ['operador', 0.9], ['representante', 0.95], ['hablar con', 0.6], ['transferir', 0.7],
+        ['encargado', 0.8], ['supervisor', 0.85],
+      ],
+      examples: [
+        'quiero hablar con una persona', 'puedo hablar con un humano', 'paseme con un agente', 'quiero hablar con alguien',
+        'un representante por favor', 'operador', 'necesito hablar con el encargado',
+      ],
+    },
+    goodbye: {
+      cues: [
+        ['adios', 0.95], ['hasta luego', 0.9], ['chao', 0.9], ['eso es todo', 0.8], ['nada mas', 0.8], ['buen dia', 0.6], ['gracias', 0.45],
+        ['colgar', 0.7],
+      ],
+      examples: ['gracias adios', 'eso es todo gracias', 'nada mas que tenga buen dia', 'adios', 'hasta luego', 'muchas gracias por su ayuda adios'],
+    },
+  },
 };
 
 /** Reply strings of the local responder, per ISO 639-1 language. */
@@ -99,5 +149,20 @@ export const RESPONDER_STRINGS: Record<string, ResponderStrings> = {
       human_handoff: 'connecting you with a person',
     },
     join: (items) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`),
+  },
+  es: {
+    handoff: 'Por supuesto. Espere un momento mientras le paso con un miembro de nuestro equipo.',
+    goodbye: 'Gracias por llamar. Que tenga un buen día, ¡adiós!',
+    fallback: 'Lo siento, no le he entendido bien. Puedo ayudarle con {topics}. ¿Qué le gustaría saber?',
+    fallbackGeneric: 'Lo siento, no le he entendido bien. ¿Podría decirlo de otra manera?',
+    clarify: 'Puedo ayudarle con {topic}. ¿Podría contarme un poco más sobre lo que necesita?',
+    empty: 'Perdone, no le he oído bien. ¿Puede repetirlo, por favor?',
+    labels: {
+      hours: 'nuestro horario',
+      order_status: 'el estado de un pedido',
+      refund: 'reembolsos y devoluciones',
+      human_handoff: 'pasarle con una persona',
+    },
+    join: (items) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} o ${items[items.length - 1]}`),
   },
 };

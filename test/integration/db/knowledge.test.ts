@@ -104,7 +104,7 @@ describe('knowledge ingestion and retrieval', () => {
     it('creates the support agent once, as the default, with four ready documents and no duplicate chunks', async () => {
       expect((await db('agents').where({ is_default: true }).select('id')).map((r) => r.id)).toEqual(['support']);
       const agent = await new AgentsRepo(db).get('support');
-      expect(agent).toMatchObject({ name: 'Acme Support', isDefault: true, languages: ['en'], voices: { en: 'en-us' }, handoffNumber: '+15005550006' });
+      expect(agent).toMatchObject({ name: 'Acme Support', isDefault: true, languages: ['en', 'es', 'fr', 'de'], voices: { en: 'en-us', es: 'es', fr: 'fr-fr', de: 'de' }, handoffNumber: '+15005550006' });
       expect(agent!.intents).toEqual(['hours', 'order_status', 'refund', 'human_handoff', 'goodbye']);
       expect((await new AgentsRepo(db).forNumber('+18005550199'))!.id).toBe('support');
       const docs = await repo.listDocuments('support');
