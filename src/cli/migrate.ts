@@ -3,6 +3,7 @@ import { runMain } from '../process-lifecycle';
 import { createLogger } from '../logger';
 import { createDb } from '../db/knex';
 import { ensureDatabase, migrateAndSeed } from '../db/setup';
+import { buildProviders } from '../providers/registry';
 
 /** `npm run migrate`: create the database if missing, apply migrations, seed the demo agent (idempotent). */
 async function main(): Promise<void> {
@@ -11,7 +12,9 @@ async function main(): Promise<void> {
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   try {
-    const r = await migrateAndSeed(db);
+    // Seed the knowledge into the store calls will search (Pinecone / OpenAI embeddings when configured).
+    const { embedder, vectors } = buildProviders(config, { db, logger });
+    const r = await migrateAndSeed(db, { embedder, vectors });
     logger.info({ applied: r.applied, agentId: r.agentId }, 'database migrated and seeded');
   } finally {
     await db.destroy();

@@ -4,6 +4,7 @@ import { migrateLatest } from './knex';
 import { seedDemo } from './seed';
 import { LocalHashEmbedder } from '../providers/embeddings/local-hash';
 import { PostgresVectorStore } from '../providers/vector/postgres';
+import type { Embedder, VectorStore } from '../providers/types';
 
 /**
  * Creates the database named in `databaseUrl` if it does not exist (connecting to the server's `postgres`
@@ -34,9 +35,14 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** `npm run migrate`: applies migrations, then the idempotent demo seed (agent + knowledge base). */
-export async function migrateAndSeed(db: Knex): Promise<{ applied: string[]; agentId: string }> {
+/**
+ * `npm run migrate`: applies migrations, then the idempotent demo seed (agent + knowledge base). The knowledge is
+ * embedded and stored with the configured embedder and vector store (`knowledge`), by default the offline ones —
+ * retrieval at call time must use the same pair, or it finds nothing.
+ * @throws whatever migration or ingestion throws (a failed document is retried on the next run).
+ */
+export async function migrateAndSeed(db: Knex, knowledge?: { embedder: Embedder; vectors: VectorStore }): Promise<{ applied: string[]; agentId: string }> {
   const applied = await migrateLatest(db);
-  const { agent } = await seedDemo(db, { embedder: new LocalHashEmbedder(), vectors: new PostgresVectorStore(db) });
+  const { agent } = await seedDemo(db, knowledge ?? { embedder: new LocalHashEmbedder(), vectors: new PostgresVectorStore(db) });
   return { applied, agentId: agent.id };
 }
