@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import type { Pcm } from '../../audio/types';
+import type { Metrics } from '../../metrics/metrics';
+import type { AudioChunk, ChatRequest, LlmDelta, LlmProvider, SttProvider, SynthesizeOptions, Transcript, TtsProvider } from '../types';
+import { errorKind, safeErrorMessage, type Capability } from './errors';
+
+/** Options of the `Fallback*` providers. */
+export interface FallbackOptions {
+  /** Requests served by provider i > 0 are counted in `providerFallbacks {capability, from: providers[i-1].id, to}`. */
+  metrics?: Pick<Metrics, 'providerFallbacks'>;
+  /** Moving down the chain is logged at `warn` with both provider ids and a redacted error message. */
+  logger?: Logger;
+}
+
+/** `a>b>c`: the id of a chain. */
+const chainId = (providers: ReadonlyArray<{ id: string }>) => providers.map((p) => p.id).join('>');
+
+/**
+ * Shared chain walking. `attempt(p)` runs one provider and reports through `started()` when its first output
+ * went out; failures before that move to the next provider, failures after propagate. The caller's abort
+ * propagates as `signal.reason` and never moves down the chain. After the last provider fails, its error is thrown.
+ */
+class Chain<P extends { id: string }> {
+  readonly id: string;
+  constructor(
+    private readonly capability: Capability,
+    readonly providers: readonly P[],
+    private readonly o: FallbackOptions,
+  ) {
+    if (!providers.length) throw new Error(`Fallback ${capability}: needs at least one provider`);
+    this.id = chainId(providers);
+  }
+
+  served(i: number): void {
+    if (i > 0) this.o.metrics?.providerFallbacks.inc({ capability: this.capability, from: this.providers[i - 1].id, to: this.providers[i].id });
+  }
+
+  /** Returns normally when provider i's failure should move on to i+1; throws otherwise. */
+  failed(i: number, err: unknown, signal: AbortSignal, started: boolean): void {
+    if (signal.aborted) throw signal.reason;
+    const from = this.providers[i].id;
+    if (started || i === this.providers.length - 1) {
+      this.o.logger?.warn({ capability: this.capability, provider: from, kind: errorKind(err), afterOutput: started, err: safeErrorMessage(err) }, 'provider chain failed');
+      throw err;
+    }
+    const to = this.providers[i + 1].id;
+    this.o.logger?.warn({ capability: this.capability, from, to, kind: errorKind(err), err: safeErrorMessage(err) }, 'provider failed; falling back');
+  }
+}
+
+/**
+ * An {@link SttProvider} over an ordered chain: each utterance goes to the first provider; on failure it is
+ * transcribed by the next, and so on. Wrap each provider with {@link ResilientStt} first (timeouts/retries).
+ * `id` is the chain (`openai.whisper>local.pocketsphinx`); `warmup` warms every provider in parallel and rejects
+ * with the first failure after all have finished; `close` closes all.
+ */
+export class FallbackStt implements SttProvider {
+  readonly id: string;
+  private readonly chain: Chain<SttProvider>;
+  constructor(readonly providers: readonly SttProvider[], o: FallbackOptions = {}) {
+    this.chain = new Chain('stt', providers, o);
+    this.id = this.chain.id;
+  }
+
+  async transcribe(audio: Pcm, opts: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+    for (let i = 0; ; i++) {
+      opts.signal.throwIfAborted();
+      try {
+        const t = await this.providers[i].transcribe(audio, opts);
+        this.chain.served(i);
+        return t;
+      } catch (err) {
+        this.chain.failed(i, err, opts.signal, false);
+      }
+    }
+  }
+
+  async warmup(): Promise<void> {
+    const results = await Promise.allSettled(this.providers.map((p) => p.warmup?.()));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.providers.map((p) => p.close?.()));
+  }
+}
+
+/**
+ * A {@link TtsProvider} over an ordered chain: a failure before the first non-empty audio chunk moves to the
+ * next provider; once audio has been yielded, a failure propagates (never two voices in one sentence). Wrap each
+ * provider with {@link ResilientTts} first. `id` is the chain (`elevenlabs>openai.tts>local.espeak-ng`).
+ */
+export class FallbackTts implements TtsProvider {
+  readonly id: string;
+  private readonly chain: Chain<TtsProvider>;
+  constructor(readonly providers: readonly TtsProvider[], o: FallbackOptions = {}) {
+    this.chain = new Chain('tts', providers, o);
+    this.id = this.chain.id;
+  }
+
+  async *synthesize(text: string, opts: SynthesizeOptions): AsyncGenerator<AudioChunk> {
+    for (let i = 0; ; i++) {
+      opts.signal.throwIfAborted();
+      let started = false;
+      try {
+        for await (const chunk of this.providers[i].synthesize(text, opts)) {
+          if (!started && chunk.data.length > 0) {
+            started = true;
+            this.chain.served(i);
+          }
+          yield chunk;
+        }
+        if (!started) this.chain.served(i);
+        return;
+      } catch (err) {
+        this.chain.failed(i, err, opts.signal, started);
+      }
+    }
+  }
+}
+
+/**
+ * An {@link LlmProvider} over an ordered chain: a failure before the first delta moves to the next provider;
+ * once a delta has been yielded, a failure propagates. Wrap each provider with {@link ResilientLlm} first.
+ * `id` is the chain (`openai.chat>local.responder`).
+ */
+export class FallbackLlm implements LlmProvider {
+  readonly id: string;
+  private readonly chain: Chain<LlmProvider>;
+  constructor(readonly providers: readonly LlmProvider[], o: FallbackOptions = {}) {
+    this.chain = new Chain('llm', providers, o);
+    this.id = this.chain.id;
+  }
+
+  async *chat(req: ChatRequest, signal: AbortSignal): AsyncGenerator<LlmDelta> {
+    for (let i = 0; ; i++) {
+      signal.throwIfAborted();
+      let started = false;
+      try {
+        for await (const delta of this.providers[i].chat(req, signal)) {
+          if (!started) {
+            started = true;
+            this.chain.served(i);
+          }
+          yield delta;
+        }
+        if (!started) this.chain.served(i);
+        return;
+      } catch (err) {
+        this.chain.failed(i, err, signal, started);
+      }
+    }
+  }
+}
