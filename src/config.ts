@@ -93,6 +93,8 @@ const schema = z.object({
   MAX_REPROMPTS: z.coerce.number().int().min(0).max(10).default(2),
   /** Hard cap on one call (ms); the agent says goodbye and hangs up. 0 disables. */
   MAX_CALL_DURATION_MS: intMs(15 * 60_000),
+  /** End of caller speech → a cached "one moment" filler when the reply has no audio yet (ms); 0 disables. */
+  DEAD_AIR_FILLER_MS: intMs(1_900),
   /** Serve Prometheus metrics at GET /metrics (behind the API key). */
   METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Silero speech-probability thresholds (start / continue). */
@@ -164,6 +166,7 @@ export interface Config {
     silenceRepromptMs: number;
     maxReprompts: number;
     maxCallDurationMs: number;
+    deadAirFillerMs: number;
   };
   metricsEnabled: boolean;
   local: { espeakBin: string; pythonBin: string };
@@ -245,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       silenceRepromptMs: e.SILENCE_REPROMPT_MS,
       maxReprompts: e.MAX_REPROMPTS,
       maxCallDurationMs: e.MAX_CALL_DURATION_MS,
+      deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
     },
     local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
     fake: { sttMs: e.FAKE_STT_MS, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },

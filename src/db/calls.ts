@@ -45,6 +45,8 @@ export interface TurnTimings {
   replyLatencyMs?: number;
   /** End-of-turn decision (endpointing fired) → first agent audio frame sent: the platform's own cost plus providers. */
   turnOverheadMs?: number;
+  /** True when the dead-air filler was played because the reply had no audio in time. */
+  fillerPlayed?: boolean;
 }
 
 export interface TurnInput {

@@ -1,5 +1,11 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+  oneMoment: {
+    en: 'One moment, please.',
+    es: 'Un momento, por favor.',
+    fr: 'Un instant, s\'il vous plaît.',
+    de: 'Einen Moment, bitte.',
+  },
   reprompt: {
     en: 'Are you still there? How can I help you?',
     es: '¿Sigue ahí? ¿En qué puedo ayudarle?',

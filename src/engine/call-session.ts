@@ -12,6 +12,7 @@ import { AsyncQueue } from './async-queue';
 import { APOLOGY, TRANSFER_WORD } from './phrases';
 import { phrase } from './call-control-phrases';
 import { SilenceMonitor } from './silence-monitor';
+import { DeadAirGuard } from './dead-air';
 import { runToolCall, type ToolRunnerDeps } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
 
@@ -47,6 +48,8 @@ export interface CallLimits {
   silenceRepromptMs: number;
   maxReprompts: number;
   maxCallDurationMs: number;
+  /** End of caller speech → cached filler when the reply has no audio yet (ms); 0 disables. */
+  deadAirMs: number;
 }
 
 export interface CallSessionDeps {
@@ -77,6 +80,8 @@ export interface CallSessionDeps {
    * before any audio — no provider needed. After it, a caller saying the transfer word is transferred directly.
    */
   apology?: { get(language: string): Uint8Array; text(language: string): string };
+  /** Pre-rendered short filler ("One moment, please.") per language, against dead air on slow turns. */
+  filler?: { get(language: string): Uint8Array; text(language: string): string };
   /** Intent classifier for LLMs that do not report one (the local classifier). */
   classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
   /** How long `end()` waits for in-flight work after aborting it (ms); default 5000. */
@@ -92,7 +97,7 @@ interface Spoken extends HeardSpeech {
   error: unknown;
 }
 
-const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000 };
+const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000, deadAirMs: 1_900 };
 
 /**
  * One phone call: greets, listens (VAD + endpointing), transcribes, decides the language, answers with retrieval +
@@ -284,12 +289,39 @@ export class CallSession {
 
   private async answer(u: Utterance, speechEndWall: number, endpointedWall: number, signal: AbortSignal): Promise<void> {
     const timings: TurnTimings = { endpointingMs: Math.round(u.endpointedAtMs - u.endMs) };
+    this.playout.beginUtterance();
+    const guard = this.armDeadAirGuard(speechEndWall, signal);
+    try {
+      await this.reply(u, speechEndWall, endpointedWall, timings, guard, signal);
+    } finally {
+      guard?.cancel();
+    }
+  }
+
+  /** Arms the filler against dead air (see {@link DeadAirGuard}); null when disabled or no filler is cached. */
+  private armDeadAirGuard(speechEndWall: number, signal: AbortSignal): DeadAirGuard | null {
+    const filler = this.d.filler;
+    if (!filler || this.limits.deadAirMs <= 0) return null;
+    const language = this.language;
+    const bytes = filler.get(language);
+    const guard: DeadAirGuard = new DeadAirGuard(speechEndWall + this.limits.deadAirMs, bytes, () => {
+      this.log.info('dead air: playing the filler');
+      async function* once() {
+        yield { encoding: 'mulaw' as const, sampleRate: 8000, data: bytes };
+      }
+      return this.playout.playSegment(once(), { mark: `turn-${this.turnNo + 1}-filler`, text: filler.text(language) }, signal).catch(() => undefined);
+    });
+    return guard;
+  }
+
+  private async reply(u: Utterance, speechEndWall: number, endpointedWall: number, timings: TurnTimings, guard: DeadAirGuard | null, signal: AbortSignal): Promise<void> {
     const sttStart = performance.now();
     const transcript = await this.d.stt.transcribe(u.audio, { languageHint: this.language, signal });
     timings.sttMs = Math.round(performance.now() - sttStart);
     const text = transcript.text.trim();
     if (!text) {
       this.write(() => this.d.store.addEvent(this.d.callSid, 'stt.empty', { startMs: u.startMs, endMs: u.endMs }));
+      if (guard?.playing) await guard.playing;
       if (!signal.aborted) this.silence.arm();
       return;
     }
@@ -329,12 +361,13 @@ export class CallSession {
         segments.close();
       }
     })();
-    let spoken = await this.say(segments, signal, { timings, speechEndWall, endpointedWall });
+    let spoken = await this.say(segments, signal, { timings, speechEndWall, endpointedWall, guard, continueUtterance: true });
     await producer;
     failure ??= spoken.error;
     if (failure && !spoken.text && !signal.aborted) {
       // The reply failed before any audio: apologise (cached audio, no provider needed) and offer a person.
       this.providerError('reply', failure);
+      guard?.cancel();
       spoken = await this.sayApology(lang.replyLanguage, signal);
     } else if (failure) {
       this.providerError('reply', failure);
@@ -361,10 +394,11 @@ export class CallSession {
   private async say(
     segments: AsyncIterable<string> | string[],
     signal: AbortSignal,
-    t?: { timings: TurnTimings; speechEndWall: number; endpointedWall: number },
+    t?: { timings: TurnTimings; speechEndWall: number; endpointedWall: number; guard?: DeadAirGuard | null; continueUtterance?: boolean },
   ): Promise<Spoken> {
     const turn = ++this.turnNo;
-    this.playout.beginUtterance();
+    const guard = t?.guard ?? null;
+    if (!t?.continueUtterance) this.playout.beginUtterance();
     this.silence.disarm();
     let startMs = -1;
     let seg = 0;
@@ -378,9 +412,19 @@ export class CallSession {
     try {
       for await (const text of segments) {
         if (signal.aborted) break;
+        if (guard?.playing) await guard.playing; // the filler went out while STT / the LLM were slow
         const ttsStart = performance.now();
-        const audio = this.d.tts.synthesize(text, { voice, voices, language: this.language, signal });
+        let audio = this.d.tts.synthesize(text, { voice, voices, language: this.language, signal });
+        const guarded = guard && !guard.audioStarted && !guard.used;
+        if (guarded) {
+          guard.inSegment = true;
+          audio = guard.guardFirstChunk(audio);
+        }
         const r = await this.playout.playSegment(audio, { mark: `turn-${turn}-seg-${++seg}`, text }, signal);
+        if (guard) {
+          guard.inSegment = false;
+          if (r.firstAudioAt !== null) guard.audioStarted = true;
+        }
         if (r.firstAudioAt !== null && startMs < 0) {
           startMs = r.firstAudioAt - this.t0;
           if (t) {
@@ -395,8 +439,10 @@ export class CallSession {
     } catch (err) {
       if (!signal.aborted) error = err;
     }
+    if (guard?.playing) await guard.playing;
     const heard = this.playout.heard();
     const s = Math.max(0, startMs);
+    if (t && guard?.used) t.timings.fillerPlayed = true;
     return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error };
   }
 

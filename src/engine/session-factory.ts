@@ -32,6 +32,7 @@ export interface SessionFactoryDeps {
   toolsFor?: (agent: Agent) => ToolSpec[];
   httpTool?: CallSessionDeps['httpTool'];
   apology?: CallSessionDeps['apology'];
+  filler?: CallSessionDeps['filler'];
   classifyIntent?: CallSessionDeps['classifyIntent'];
 }
 
@@ -71,6 +72,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       tools: d.toolsFor?.(agent),
       httpTool: d.httpTool,
       apology: d.apology,
+      filler: d.filler,
       classifyIntent: d.classifyIntent,
     });
     d.live?.set(callSid, session);

@@ -93,6 +93,7 @@ interface SetupOptions {
   limits?: ConstructorParameters<typeof CallSession>[0]['limits'];
   tools?: ConstructorParameters<typeof CallSession>[0]['tools'];
   apology?: { get(language: string): Uint8Array; text(language: string): string };
+  filler?: { get(language: string): Uint8Array; text(language: string): string };
 }
 
 function setup(o: SetupOptions = {}) {
@@ -125,6 +126,7 @@ function setup(o: SetupOptions = {}) {
     limits: { silenceRepromptMs: 0, ...o.limits },
     tools: o.tools,
     apology: o.apology,
+    filler: o.filler,
   });
   player.attach((name) => session.onMark(name));
   afterEachCleanup.push(() => player.close());
@@ -324,6 +326,36 @@ describe('CallSession with scripted fake providers', () => {
     expect(actions[0]).toMatchObject({ type: 'transfer', target: '+15005550006' });
     expect(mem.turns[3]).toMatchObject({ role: 'caller', text: 'Agent, please.', intent: 'human_handoff' });
     expect(llm.calls).toHaveLength(1);
+  });
+
+  it('dead air: a slow TTS gets the cached filler first, then the reply, in one utterance', async () => {
+    const tts = new FakeTts({ firstByteMs: 400 });
+    const fillerBytes = new Uint8Array(240).fill(0x55);
+    const filler = { get: () => fillerBytes, text: () => 'One moment, please.' };
+    const { session, mem, feed, w } = setup({ tts, filler, limits: { deadAirMs: 150 } });
+    session.start();
+    await until(() => mem.turns.length === 1, 5000);
+    const before = w.out.length;
+    feed(utterance(0, 20)); // speech ended with the audio fed so far: the dead-air clock starts now
+    await until(() => mem.turns.length === 3, 5000);
+    await session.end('stop');
+    const firstFrame = w.out.slice(before).find((o) => o.kind === 'media')!;
+    expect(firstFrame.bytes).toBe(160); // the filler's first 20 ms frame
+    expect(mem.turns[2].text).toBe('We are open nine to five. Anything else?');
+    expect(mem.turns[2].timings).toMatchObject({ fillerPlayed: true });
+  });
+
+  it('dead air: a slow STT gets the filler played on its own before the reply', async () => {
+    const stt = new FakeStt({ transcripts: ['When are you open on Saturday?'], latencyMs: 400 });
+    const filler = { get: () => new Uint8Array(320), text: () => 'One moment, please.' };
+    const { session, mem, feed, w } = setup({ stt, filler, limits: { deadAirMs: 150 } });
+    session.start();
+    await until(() => mem.turns.length === 1, 5000);
+    feed(utterance(0, 20)); // speech ended with the audio fed so far: the dead-air clock starts now
+    await until(() => mem.turns.length === 3, 5000);
+    await session.end('stop');
+    expect(marks(w.out)).toContain('turn-2-filler');
+    expect(mem.turns[2].text).toBe('One moment, please. We are open nine to five. Anything else?');
   });
 
   it('DTMF digits are stored masked, menu keys as they are', async () => {
