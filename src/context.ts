@@ -8,10 +8,18 @@ import { buildProviders, type Providers } from './providers/registry';
 import { KnowledgeRetriever } from './knowledge/retrieve';
 import { createPostCallQueue, createRedisConnection, type PostCallQueue } from './jobs/queues';
 import { enqueuePostCall } from './jobs/post-call';
+import { createKnowledgeQueue, type KnowledgeQueue } from './jobs/knowledge-queue';
 import { SileroVad } from './engine/vad';
 import { TurnDetector } from './engine/turn-detector';
 import type { TurnDetectorLike } from './engine/call-session';
 import type { Retriever } from './engine/conversation';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { TwilioCallControl, type CallControl } from './telephony/call-control';
+import { ApologyCache } from './engine/apology-cache';
+import { CALL_CONTROL_PHRASES } from './engine/call-control-phrases';
+import { LocalEspeakTts } from './providers/tts/local-espeak';
+import { LocalResponder } from './providers/llm/local-responder';
+import type { RequestClient } from 'twilio';
 
 /** Everything the server needs, built once from Config (the composition root's product). */
 export interface AppContext {
@@ -22,6 +30,18 @@ export interface AppContext {
   providers: Providers;
   retriever: Retriever;
   queue: PostCallQueue;
+  /** Producer handle on the `knowledge` ingestion queue (same Redis connection and prefix as `queue`). */
+  knowledgeQueue: KnowledgeQueue;
+  /** The process's Prometheus metrics (one registry per process; served by `GET /metrics`). */
+  metrics: Metrics;
+  /** Transfer and hangup of live calls (Twilio REST). */
+  callControl: CallControl;
+  /** The outage apology per language, pre-rendered with the offline TTS. */
+  apology: ApologyCache;
+  /** The dead-air filler ("One moment, please.") per language, pre-rendered with the offline TTS. */
+  filler: ApologyCache;
+  /** Offline intent classifier, for LLMs that report no intent. */
+  classifyIntent(text: string, intents: string[], language: string): { intent: string; confidence: number };
   createTurnDetector(): Promise<TurnDetectorLike>;
   enqueuePostCall(callSid: string): Promise<void>;
   close(): Promise<void>;
@@ -30,23 +50,38 @@ export interface AppContext {
 export interface ContextOverrides {
   providers?: Partial<Providers>;
   queuePrefix?: string;
+  /** Metrics to use instead of a fresh {@link createMetrics} registry (tests assert on their own). */
+  metrics?: Metrics;
+  /** Transport of the twilio REST client (tests inject a double that checks the wire). */
+  twilioHttpClient?: RequestClient;
 }
 
 /**
- * Builds db, queue, providers and the VAD from Config. Providers can be overridden (tests inject fakes).
+ * Builds db, queue, metrics, providers and the VAD from Config. Providers can be overridden (tests inject fakes).
  * The Silero model is loaded here so the first call does not pay for it.
  */
 export async function buildAppContext(config: Readonly<Config>, logger: Logger, o: ContextOverrides = {}): Promise<AppContext> {
   const db = createDb(config.databaseUrl);
   const calls = new CallsRepo(db);
   const agents = new AgentsRepo(db);
-  const providers = { ...buildProviders(config, { db, logger }), ...o.providers };
+  const metrics = o.metrics ?? createMetrics();
+  const providers = { ...buildProviders(config, { db, logger, metrics }), ...o.providers };
   const retriever = new KnowledgeRetriever({ embedder: providers.embedder, vectors: providers.vectors });
   const redis = createRedisConnection(config.redisUrl, 'producer');
   const queue = createPostCallQueue(redis, { prefix: o.queuePrefix });
   // Without a listener BullMQ prints Redis outages to stderr; the sweeper re-enqueues what was missed.
   queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
+  const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix });
+  knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
   const vad = await SileroVad.load();
+  const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: o.twilioHttpClient });
+  // The apology must play when every provider is down, so it is rendered offline, once, at startup.
+  const espeak = new LocalEspeakTts({ bin: config.local.espeakBin, logger });
+  const [apology, filler] = await Promise.all([
+    ApologyCache.build({ tts: espeak, logger }),
+    ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.oneMoment }),
+  ]);
+  const classifier = new LocalResponder(); // its own hashing embedder: classification never calls a cloud provider
   await providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use'));
   const e = config.engine;
   return {
@@ -57,6 +92,12 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     providers,
     retriever,
     queue,
+    knowledgeQueue,
+    metrics,
+    callControl,
+    apology,
+    filler,
+    classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
     createTurnDetector: async () =>
       new TurnDetector(vad.createStream(), {
         silenceMs: e.endpointingSilenceMs,
@@ -64,10 +105,11 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
         maxUtteranceMs: e.maxUtteranceMs,
         positiveThreshold: e.vadPositiveThreshold,
         negativeThreshold: e.vadNegativeThreshold,
+        bargeInMinSpeechMs: e.bargeInMinSpeechMs,
       }),
     enqueuePostCall: (callSid) => enqueuePostCall(queue, calls, callSid),
     close: async () => {
-      await Promise.allSettled([providers.stt.close?.(), queue.close()]);
+      await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close()]);
       redis.disconnect();
       await db.destroy();
     },

@@ -5,9 +5,13 @@ import type { AppContext } from './context';
 import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
 import { createApiRouter } from './http/routes/api';
+import { createKnowledgeRouter } from './http/routes/knowledge';
+import { createMetricsRouter } from './http/routes/metrics';
 import { attachMediaStreamServer } from './telephony/media-stream-server';
 import { createSessionFactory } from './engine/session-factory';
 import type { CallSession } from './engine/call-session';
+import { toolSpecsFor } from './tools/builtin';
+import { executeHttpTool } from './tools/http-tool';
 
 export interface RunningServer {
   port: number;
@@ -18,8 +22,8 @@ export interface RunningServer {
 }
 
 /**
- * Starts the HTTP server (Twilio webhooks, REST API, health) and the Media Streams WebSocket server on
- * `config.port` (0 = ephemeral). Resolves once listening.
+ * Starts the HTTP server (Twilio webhooks, REST API, health, `GET /metrics` when `config.metricsEnabled`) and the
+ * Media Streams WebSocket server on `config.port` (0 = ephemeral). Resolves once listening.
  */
 export async function startServer(config: Readonly<Config>, ctx: AppContext): Promise<RunningServer> {
   const live = new Map<string, CallSession>();
@@ -29,6 +33,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
     routers: [
       createTwilioRouter({ calls: ctx.calls, agents: ctx.agents, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, logger: ctx.logger }),
       createApiRouter({ calls: ctx.calls, agents: ctx.agents, apiKey: config.apiKey }),
+      createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue, apiKey: config.apiKey }),
+      ...(config.metricsEnabled ? [createMetricsRouter({ registry: ctx.metrics.registry, apiKey: config.apiKey })] : []),
     ],
   });
   const server = http.createServer(app);
@@ -47,6 +53,19 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
       createTurnDetector: ctx.createTurnDetector,
       onCallEnded: ctx.enqueuePostCall,
       live,
+      callControl: ctx.callControl,
+      metrics: ctx.metrics,
+      limits: {
+        silenceRepromptMs: config.engine.silenceRepromptMs,
+        maxReprompts: config.engine.maxReprompts,
+        maxCallDurationMs: config.engine.maxCallDurationMs,
+        deadAirMs: config.engine.deadAirFillerMs,
+      },
+      apology: ctx.apology,
+      filler: ctx.filler,
+      classifyIntent: ctx.classifyIntent,
+      toolsFor: toolSpecsFor,
+      httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
     }),
   });
   await new Promise<void>((resolve, reject) => {
