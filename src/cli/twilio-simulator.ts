@@ -10,7 +10,8 @@ import { frameMulaw } from '../audio/frames';
  * `POST /twilio/status`. Outbound audio is "played" in real time: marks are echoed when the audio queued before them
  * has played, and `clear` drops the buffer and echoes every pending mark at once. While the agent greets, the
  * caller stays silent (silence frames, as a real line sends); then the recording is streamed; then silence until
- * the agent's reply has finished playing.
+ * the agent's reply has finished playing. With `callerTurns` the caller speaks several times, each turn either after
+ * the agent went quiet or over the agent's speech (a barge-in).
  */
 export interface SimulateCallOptions {
   /** Where the server really listens, e.g. http://127.0.0.1:3000 (the public URL may be a tunnel). */
@@ -19,8 +20,14 @@ export interface SimulateCallOptions {
   publicBaseUrl: string;
   authToken: string;
   accountSid: string;
-  /** Caller audio: raw 8 kHz mu-law. */
-  callerMulaw: Uint8Array;
+  /** Caller audio: raw 8 kHz mu-law (one turn, spoken after the greeting). Ignored when `callerTurns` is given. */
+  callerMulaw?: Uint8Array;
+  /** What the caller says, in order (instead of `callerMulaw`). */
+  callerTurns?: CallerTurn[];
+  /** After the last caller turn: wait for the agent's reply to play (default) or hang up at once. */
+  afterLastTurn?: 'await_reply' | 'hang_up';
+  /** Timestamps of what crosses the wire, as it happens (for benchmarks). */
+  hooks?: SimulateCallHooks;
   from?: string;
   to?: string;
   /** Max wait for the greeting to finish playing (ms). */
@@ -29,6 +36,48 @@ export interface SimulateCallOptions {
   replyTimeoutMs?: number;
   /** Quiet time after the last agent audio that counts as "reply finished" (ms). */
   settleMs?: number;
+  /**
+   * Aborted when Twilio would end the stream on its own — the call was redirected (`<Dial>` transfer) or hung up
+   * through the REST API: the simulator stops waiting, sends `stop` and closes, as Twilio does.
+   */
+  endSignal?: AbortSignal;
+}
+
+/** One caller turn of a simulated call. */
+export interface CallerTurn {
+  /** Raw 8 kHz mu-law the caller speaks. */
+  audio: Uint8Array;
+  /**
+   * Unset: the caller waits until the agent's audio has played and the line has been quiet for 300 ms (at most
+   * `greetingTimeoutMs` for the first turn, `replyTimeoutMs` after that). Set: the caller starts speaking once the
+   * agent's audio (the greeting, or the first after the previous turn's audio ended) has been arriving for this many
+   * ms — over the agent, a barge-in.
+   */
+  bargeInAfterMs?: number;
+  /** DTMF digits the caller presses at the start of the turn (one `dtmf` event each, 100 ms apart). */
+  dtmf?: string;
+}
+
+/** Callbacks with times in ms since stream start (the simulator's clock, `performance.now()` based). */
+export interface SimulateCallHooks {
+  /** An agent `media` frame arrived (`bytes` of mu-law). */
+  onAgentMedia?(atMs: number, bytes: number): void;
+  /** A `clear` arrived. */
+  onClear?(atMs: number): void;
+  /** Caller turn `index` was sent: its first frame went out at `startMs`, its audio ends at `endMs`. */
+  onCallerTurn?(index: number, startMs: number, endMs: number): void;
+}
+
+/** What happened around one caller turn (ms since stream start). */
+export interface SimulatedCallerTurn {
+  /** When its first frame was sent. */
+  startMs: number;
+  /** When its audio ends (last frame's due time + 20 ms). */
+  endMs: number;
+  /** End of the turn's audio → first agent audio after it (before the next turn), or null. */
+  replyLatencyMs: number | null;
+  /** Start of the turn's audio → first `clear` after it (before the next turn), or null. */
+  clearLatencyMs: number | null;
 }
 
 export interface SimulatedSegment {
@@ -48,10 +97,12 @@ export interface SimulateCallResult {
   clears: number;
   /** media payloads that started with a RIFF/WAV header (must be 0: Twilio wants raw mu-law). */
   wavHeaders: number;
-  /** ms since stream start when the caller's recording ended. */
+  /** ms since stream start when the caller's (last) recording ended. */
   callerAudioEndMs: number;
-  /** End of caller audio → first agent audio received after it (ms), or null if none came. */
+  /** End of the (last) caller audio → first agent audio received after it (ms), or null if none came. */
   replyLatencyMs: number | null;
+  /** Per caller turn, in order. */
+  turns: SimulatedCallerTurn[];
   closeCode: number | null;
   closeReason: string;
   durationMs: number;
@@ -96,6 +147,11 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   let lastAgentAudioAt = -1;
   let callerAudioEndMs = -1;
   let firstAudioAfterCaller: number | null = null;
+  // Start of the current caller turn, the first clear after it, and the first agent audio since the last turn ended.
+  let turnStartMs = -1;
+  let firstClearAfterTurn: number | null = null;
+  let firstAgentAudioSinceTurn: number | null = null;
+  const hooks = o.hooks ?? {};
   const segments: SimulatedSegment[] = [];
   let current: SimulatedSegment | null = null;
   const pendingMarks = new Map<string, NodeJS.Timeout>();
@@ -119,7 +175,9 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
       }
       current.bytes += bytes.length;
       if (callerAudioEndMs >= 0 && firstAudioAfterCaller === null) firstAudioAfterCaller = t;
+      if (firstAgentAudioSinceTurn === null) firstAgentAudioSinceTurn = t;
       lastAgentAudioAt = t;
+      hooks.onAgentMedia?.(t, bytes.length);
       playheadEnd = Math.max(playheadEnd, t) + bytes.length / 8;
     } else if (msg.event === 'mark') {
       if (current) current.mark = msg.mark.name;
@@ -129,7 +187,10 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
       pendingMarks.set(msg.mark.name, setTimeout(() => echoMark(msg.mark.name), delay));
     } else if (msg.event === 'clear') {
       clears++;
-      playheadEnd = now();
+      const t = now();
+      if (turnStartMs >= 0 && firstClearAfterTurn === null) firstClearAfterTurn = t;
+      hooks.onClear?.(t);
+      playheadEnd = t;
       for (const [name, timer] of pendingMarks) {
         clearTimeout(timer);
         const s = segments.find((x) => x.mark === name);
@@ -159,20 +220,51 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   };
   const agentQuiet = (settleMs: number) => pendingMarks.size === 0 && playheadEnd <= now() && lastAgentAudioAt >= 0 && now() - lastAgentAudioAt >= settleMs;
   const settleMs = o.settleMs ?? 1500;
-  const isOpen = () => ws.readyState === ws.OPEN;
+  const isOpen = () => ws.readyState === ws.OPEN && !o.endSignal?.aborted;
 
-  // 1. Greeting: stay silent until it has played (or time out).
-  const greetDeadline = now() + (o.greetingTimeoutMs ?? 20_000);
-  while (isOpen() && now() < greetDeadline && !agentQuiet(300)) await sendFrame(SILENCE);
-  // 2. The caller speaks.
-  for (const frame of frameMulaw(o.callerMulaw, 160)) {
-    if (!isOpen()) break;
-    await sendFrame(frame);
+  const callerTurns: CallerTurn[] = o.callerTurns ?? (o.callerMulaw ? [{ audio: o.callerMulaw }] : []);
+  const turns: SimulatedCallerTurn[] = [];
+  const closeTurn = () => {
+    const last = turns[turns.length - 1];
+    if (!last) return;
+    last.replyLatencyMs = firstAudioAfterCaller === null ? null : Math.round(firstAudioAfterCaller - last.endMs);
+    last.clearLatencyMs = firstClearAfterTurn === null ? null : Math.round(firstClearAfterTurn - last.startMs);
+  };
+  for (let i = 0; i < callerTurns.length && isOpen(); i++) {
+    const turn = callerTurns[i];
+    // 1. Silence while the agent talks (the greeting, or the reply to the previous turn), or until it has talked
+    //    for `bargeInAfterMs` when this turn is a barge-in.
+    const deadline = now() + (i === 0 ? (o.greetingTimeoutMs ?? 20_000) : (o.replyTimeoutMs ?? 30_000));
+    const ready =
+      turn.bargeInAfterMs === undefined
+        ? () => (i === 0 || firstAudioAfterCaller !== null) && agentQuiet(300)
+        : () => firstAgentAudioSinceTurn !== null && now() - firstAgentAudioSinceTurn >= turn.bargeInAfterMs!;
+    while (isOpen() && now() < deadline && !ready()) await sendFrame(SILENCE);
+    closeTurn();
+    // 2. The caller speaks.
+    turnStartMs = sentMs;
+    firstClearAfterTurn = null;
+    callerAudioEndMs = -1;
+    firstAudioAfterCaller = null;
+    for (const digit of turn.dtmf ?? '') {
+      send({ event: 'dtmf', streamSid, dtmf: { track: 'inbound_track', digit } });
+      for (let k = 0; k < 5 && isOpen(); k++) await sendFrame(SILENCE);
+    }
+    for (const frame of frameMulaw(turn.audio, 160)) {
+      if (!isOpen()) break;
+      await sendFrame(frame);
+    }
+    callerAudioEndMs = sentMs;
+    firstAgentAudioSinceTurn = null;
+    turns.push({ startMs: turnStartMs, endMs: sentMs, replyLatencyMs: null, clearLatencyMs: null });
+    hooks.onCallerTurn?.(i, turnStartMs, sentMs);
   }
-  callerAudioEndMs = sentMs;
   // 3. Silence until the reply has played and the line is quiet.
   const replyDeadline = now() + (o.replyTimeoutMs ?? 30_000);
-  while (isOpen() && now() < replyDeadline && !(firstAudioAfterCaller !== null && agentQuiet(settleMs))) await sendFrame(SILENCE);
+  if (o.afterLastTurn !== 'hang_up') {
+    while (isOpen() && now() < replyDeadline && !(firstAudioAfterCaller !== null && agentQuiet(settleMs))) await sendFrame(SILENCE);
+  }
+  closeTurn();
   // 4. Hang up.
   send({ event: 'stop', streamSid, stop: { accountSid: o.accountSid, callSid } });
   const durationMs = now();
@@ -199,7 +291,8 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
     clears,
     wavHeaders,
     callerAudioEndMs,
-    replyLatencyMs: firstAudioAfterCaller === null ? null : Math.round(firstAudioAfterCaller - callerAudioEndMs),
+    replyLatencyMs: firstAudioAfterCaller === null || callerAudioEndMs < 0 ? null : Math.round(firstAudioAfterCaller - callerAudioEndMs),
+    turns,
     closeCode,
     closeReason,
     durationMs: Math.round(durationMs),

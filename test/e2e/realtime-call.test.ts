@@ -1,0 +1,159 @@
+import path from 'node:path';
+import pino from 'pino';
+import type { Knex } from 'knex';
+import { loadConfig, type Config } from '../../src/config';
+import { setupTestDb, testDatabaseUrl } from '../helpers/db';
+import { migrateAndSeed } from '../../src/db/setup';
+import { buildAppContext, type AppContext } from '../../src/context';
+import { startServer, type RunningServer } from '../../src/server';
+import { simulateCall, type CallerTurn } from '../../src/cli/twilio-simulator';
+import { wavFileToMulaw8k } from '../../src/cli/call-report';
+import { FIXTURE_AUDIO_DIR } from '../../src/eval/references';
+import { mulawDecode } from '../../src/audio/mulaw';
+import { SileroVad } from '../../src/engine/vad';
+import { FakeStt } from '../../src/providers/stt/fake';
+import { FakeLlm } from '../../src/providers/llm/fake';
+import { FakeTts } from '../../src/providers/tts/fake';
+import { TwilioRestDouble } from '../doubles/twilio-rest-double';
+
+const LONG_REPLY =
+  'Our refund policy is simple. You can return any item within thirty days of delivery. ' +
+  'Refunds go back to the original payment method. They usually arrive within five business days. ' +
+  'If the item arrived damaged, we also pay for the return shipping. Is there anything else I can help you with today?';
+
+/** The first `ms` of speech in a recording (from the first window Silero calls speech), as 8 kHz mu-law. */
+async function speechExcerpt(mulaw: Uint8Array, ms: number): Promise<Uint8Array> {
+  const vad = await SileroVad.load();
+  const stream = vad.createStream();
+  const frames = [...(await stream.push(mulawDecode(mulaw))), ...(await stream.flush())];
+  stream.close();
+  const first = frames.find((f) => f.probability >= 0.5);
+  if (!first) throw new Error('no speech in the recording');
+  const start = Math.round(first.startMs * 8);
+  return mulaw.slice(start, start + ms * 8);
+}
+
+/**
+ * Real-time conversation on the real server: real Silero VAD on real recordings streamed by the Twilio simulator,
+ * scripted fake providers (so what is asserted is the platform's behaviour), and the real twilio REST client with
+ * an httpClient double for transfers and hangups.
+ */
+describe('real-time conversation over Media Streams', () => {
+  let db: Knex;
+  let ctx: AppContext;
+  let server: RunningServer;
+  let config: Readonly<Config>;
+  const rest = new TwilioRestDouble();
+  const transcripts: string[] = [];
+  const replies: string[] = [];
+  const recording = wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0880.wav'));
+
+  beforeAll(async () => {
+    db = await setupTestDb();
+    await migrateAndSeed(db);
+    config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', SILENCE_REPROMPT_MS: '2500', MAX_REPROMPTS: '1' });
+    const providers = {
+      stt: new FakeStt({ respond: () => transcripts.shift() ?? 'Sorry?' }),
+      llm: new FakeLlm({ respond: () => replies.shift() ?? 'Okay.' }),
+      tts: new FakeTts({ firstByteMs: 5 }),
+    };
+    ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: `rt-${process.pid}-${Date.now()}`, providers, twilioHttpClient: rest.client });
+    server = await startServer(config, ctx);
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await ctx?.queue.obliterate({ force: true }).catch(() => undefined);
+    await ctx?.close();
+    await db?.destroy();
+  });
+
+  const call = (callerTurns: CallerTurn[], endSignal?: AbortSignal) =>
+    simulateCall({
+      serverUrl: `http://127.0.0.1:${server.port}`,
+      publicBaseUrl: config.publicBaseUrl,
+      authToken: config.twilio.authToken,
+      accountSid: config.twilio.accountSid,
+      callerTurns,
+      endSignal,
+    });
+  const turnsOf = (callSid: string) => db('call_turns').where({ call_sid: callSid }).orderBy('seq');
+
+  it('barge-in with real speech: clear at once, the turn is cut, only the heard text is stored and sent on', async () => {
+    transcripts.push('What is your refund policy?', 'Wait, I have another question.');
+    replies.push(LONG_REPLY, 'Of course, go ahead.');
+    const llmCalls = (ctx.providers.llm as FakeLlm).calls.length;
+    const sim = await call([{ audio: recording }, { audio: recording, bargeInAfterMs: 2500 }]);
+    expect(sim.clears).toBeGreaterThanOrEqual(1);
+    // Onset of real speech → clear: the VAD needs a window or two; the wire adds the rest.
+    expect(sim.turns[1].clearLatencyMs).not.toBeNull();
+    expect(sim.turns[1].clearLatencyMs!).toBeLessThan(400);
+    const turns = await turnsOf(sim.callSid);
+    const cut = turns.find((t) => t.role === 'agent' && t.text !== LONG_REPLY && LONG_REPLY.startsWith(t.text.slice(0, 20)));
+    expect(cut).toBeDefined();
+    expect(cut.interrupted).toBe(true);
+    expect(LONG_REPLY.startsWith(cut.text)).toBe(true);
+    // ~2.5 s of a reply that lasts > 15 s was heard.
+    expect(cut.text.length).toBeLessThan(LONG_REPLY.length / 2);
+    const next = (ctx.providers.llm as FakeLlm).calls[llmCalls + 1];
+    const history = next.messages.map((m) => m.content).join('\n');
+    expect(history).toContain(cut.text);
+    expect(history).not.toContain('return shipping');
+    expect(turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['What is your refund policy?', 'Wait, I have another question.']);
+    const events = await db('call_events').where({ call_sid: sim.callSid, type: 'barge_in' });
+    expect(events).toHaveLength(1);
+  }, 90_000);
+
+  it('a short backchannel ("mm-hm"-length real speech) pauses the agent briefly but does not interrupt it', async () => {
+    transcripts.push('What is your refund policy?', 'Mm-hm.');
+    replies.push(LONG_REPLY);
+    const mmhm = await speechExcerpt(recording, 300);
+    const sim = await call([{ audio: recording }, { audio: mmhm, bargeInAfterMs: 2000 }]);
+    const turns = await turnsOf(sim.callSid);
+    const reply = turns.find((t) => t.role === 'agent' && t.text === LONG_REPLY);
+    expect(reply).toBeDefined();
+    expect(reply.interrupted).toBe(false);
+    expect(turns.filter((t) => t.role === 'caller').map((t) => t.text)).toEqual(['What is your refund policy?']);
+    expect(await db('call_events').where({ call_sid: sim.callSid, type: 'barge_in' })).toHaveLength(0);
+    // The VAD did hear it: the agent paused (clear) at its onset and resumed once it was over.
+    expect(sim.clears).toBe(1);
+    expect(await db('call_events').where({ call_sid: sim.callSid, type: 'backchannel' })).toHaveLength(1);
+    // The reply's audio still reached the caller in full after the pause (resumed from where it stopped).
+    const replyBytes = (ctx.providers.tts as FakeTts).bytesFor(LONG_REPLY);
+    expect(sim.agentAudio.length).toBeGreaterThan(replyBytes * 0.95);
+  }, 90_000);
+
+  it('DTMF 0 transfers: handoff line, then calls(sid).update with <Dial> to the handoff number on the wire', async () => {
+    const ended = new AbortController();
+    rest.onUpdate = () => ended.abort();
+    const before = rest.requests.length;
+    const sim = await call([{ audio: new Uint8Array(0), dtmf: '0' }], ended.signal);
+    const wire = rest.requests.slice(before);
+    expect(wire).toHaveLength(1);
+    expect(wire[0].method).toBe('POST');
+    expect(wire[0].uri).toBe(`https://api.twilio.com/2010-04-01/Accounts/${config.twilio.accountSid}/Calls/${sim.callSid}.json`);
+    expect(wire[0].data.Twiml).toMatch(/<Response><Dial answerOnBridge="true" timeout="30"><Number>\+15005550006<\/Number><\/Dial><\/Response>/);
+    const row = await db('calls').where({ call_sid: sim.callSid }).first();
+    expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf' });
+    expect(row.end_reason).toBe('transfer');
+    const turns = await turnsOf(sim.callSid);
+    expect(turns.at(-1).text).toMatch(/transferring you/i);
+  }, 60_000);
+
+  it('silence: the agent reprompts, then says goodbye and hangs up through the REST API', async () => {
+    const ended = new AbortController();
+    rest.onUpdate = () => ended.abort();
+    const before = rest.requests.length;
+    const sim = await call([], ended.signal);
+    const wire = rest.requests.slice(before);
+    expect(wire.map((r) => r.data)).toEqual([{ Status: 'completed' }]);
+    const turns = await turnsOf(sim.callSid);
+    expect(turns.map((t) => t.text)).toEqual([
+      expect.stringMatching(/thanks for calling/i),
+      expect.stringMatching(/still there/i),
+      expect.stringMatching(/end the call now/i),
+    ]);
+    const row = await db('calls').where({ call_sid: sim.callSid }).first();
+    expect(row.end_reason).toBe('silence');
+  }, 60_000);
+});
