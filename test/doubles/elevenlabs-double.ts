@@ -101,6 +101,8 @@ export interface ElevenLabsDouble {
   requests: ElevenLabsRequest[];
   /** Queues `step` for the next `times` requests (default 1), after previously queued steps. */
   script(step: ElevenLabsStep, times?: number): void;
+  /** Drops every queued step not yet used (back to normal streaming). */
+  clearScript(): void;
   /** Releases every stream currently waiting in a `pause` step (later `pause` steps wait again). */
   resume(): void;
   /** Resolves once some request is waiting in a `pause` step. */
@@ -270,6 +272,9 @@ export async function startElevenLabsDouble(o: ElevenLabsDoubleOptions = {}): Pr
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
+    clearScript() {
+      queue.length = 0;
+    },
     script(step, times = 1) {
       for (let i = 0; i < times; i++) queue.push(step);
     },
