@@ -106,6 +106,10 @@ const schema = z.object({
   ESPEAK_BIN: z.string().default('espeak-ng'),
   PYTHON_BIN: z.string().default('/usr/bin/python3'),
   FAKE_STT_MS: intMs(0),
+  /** What the fake STT hears in every utterance (benchmarks). */
+  FAKE_STT_TEXT: z.string().default('What are your opening hours on Saturday?'),
+  /** Redis key prefix of the BullMQ queues (several deployments or benchmark runs can share one Redis). */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . or -').default('callcenter'),
   FAKE_LLM_FIRST_TOKEN_MS: intMs(0),
   FAKE_TTS_FIRST_BYTE_MS: intMs(0),
   /** Fake LLM delay between streamed words (ms). */
@@ -170,7 +174,9 @@ export interface Config {
   };
   metricsEnabled: boolean;
   local: { espeakBin: string; pythonBin: string };
-  fake: { sttMs: number; llmFirstTokenMs: number; llmPerTokenMs: number; ttsFirstByteMs: number };
+  fake: { sttMs: number; sttText: string; llmFirstTokenMs: number; llmPerTokenMs: number; ttsFirstByteMs: number };
+  /** BullMQ Redis key prefix shared by producers and workers. */
+  queuePrefix: string;
 }
 
 /** Thrown when the environment does not validate; `issues` lists every offending variable. */
@@ -251,7 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
     },
     local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
-    fake: { sttMs: e.FAKE_STT_MS, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
+    queuePrefix: e.QUEUE_PREFIX,
+    fake: { sttMs: e.FAKE_STT_MS, sttText: e.FAKE_STT_TEXT, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
   if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');
   if (missing.length) throw new ConfigError(missing);

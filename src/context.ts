@@ -68,10 +68,10 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const providers = { ...buildProviders(config, { db, logger, metrics }), ...o.providers };
   const retriever = new KnowledgeRetriever({ embedder: providers.embedder, vectors: providers.vectors });
   const redis = createRedisConnection(config.redisUrl, 'producer');
-  const queue = createPostCallQueue(redis, { prefix: o.queuePrefix });
+  const queue = createPostCallQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   // Without a listener BullMQ prints Redis outages to stderr; the sweeper re-enqueues what was missed.
   queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
-  const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix });
+  const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
   const vad = await SileroVad.load();
   const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: o.twilioHttpClient });

@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
@@ -10,6 +8,7 @@ import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
 import { wordErrorRate } from '../eval/wer';
 import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../eval/references';
 import { startCrmReceiver } from './crm-receiver';
+import { freePort, waitForHealth } from './local-server';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
@@ -98,29 +97,7 @@ function spawnTsx(entry: string, env: NodeJS.ProcessEnv, name: string): ChildPro
   return child;
 }
 
-async function waitForHealth(base: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server did not become healthy at ${base}`);
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 main().catch((err) => {
   console.error(err instanceof Error ? err.stack ?? err.message : err);

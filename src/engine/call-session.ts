@@ -242,7 +242,8 @@ export class CallSession {
         case 'utterance':
           if (this.closing) break;
           if (this.backchannel?.startMs === ev.startMs && !this.backchannel.bargedIn) break; // "mm-hm" over the agent: not a turn
-          this.runTurn((signal) => this.answer(ev, wallAt(ev.endMs), wallAt(ev.endpointedAtMs), signal));
+          // The end-of-turn decision is made now (the VAD has just seen enough silence): turn overhead counts from here.
+          this.runTurn((signal) => this.answer(ev, wallAt(ev.endMs), performance.now(), signal));
           break;
         default:
           break;
@@ -287,12 +288,12 @@ export class CallSession {
     });
   }
 
-  private async answer(u: Utterance, speechEndWall: number, endpointedWall: number, signal: AbortSignal): Promise<void> {
+  private async answer(u: Utterance, speechEndWall: number, decidedWall: number, signal: AbortSignal): Promise<void> {
     const timings: TurnTimings = { endpointingMs: Math.round(u.endpointedAtMs - u.endMs) };
     this.playout.beginUtterance();
     const guard = this.armDeadAirGuard(speechEndWall, signal);
     try {
-      await this.reply(u, speechEndWall, endpointedWall, timings, guard, signal);
+      await this.reply(u, speechEndWall, decidedWall, timings, guard, signal);
     } finally {
       guard?.cancel();
     }
@@ -314,7 +315,7 @@ export class CallSession {
     return guard;
   }
 
-  private async reply(u: Utterance, speechEndWall: number, endpointedWall: number, timings: TurnTimings, guard: DeadAirGuard | null, signal: AbortSignal): Promise<void> {
+  private async reply(u: Utterance, speechEndWall: number, decidedWall: number, timings: TurnTimings, guard: DeadAirGuard | null, signal: AbortSignal): Promise<void> {
     const sttStart = performance.now();
     const transcript = await this.d.stt.transcribe(u.audio, { languageHint: this.language, signal });
     timings.sttMs = Math.round(performance.now() - sttStart);
@@ -361,7 +362,7 @@ export class CallSession {
         segments.close();
       }
     })();
-    let spoken = await this.say(segments, signal, { timings, speechEndWall, endpointedWall, guard, continueUtterance: true });
+    let spoken = await this.say(segments, signal, { timings, speechEndWall, decidedWall, guard, continueUtterance: true });
     await producer;
     failure ??= spoken.error;
     if (failure && !spoken.text && !signal.aborted) {
@@ -394,7 +395,7 @@ export class CallSession {
   private async say(
     segments: AsyncIterable<string> | string[],
     signal: AbortSignal,
-    t?: { timings: TurnTimings; speechEndWall: number; endpointedWall: number; guard?: DeadAirGuard | null; continueUtterance?: boolean },
+    t?: { timings: TurnTimings; speechEndWall: number; decidedWall: number; guard?: DeadAirGuard | null; continueUtterance?: boolean },
   ): Promise<Spoken> {
     const turn = ++this.turnNo;
     const guard = t?.guard ?? null;
@@ -430,7 +431,7 @@ export class CallSession {
           if (t) {
             t.timings.ttsFirstByteMs = Math.round(r.firstAudioAt - ttsStart);
             t.timings.replyLatencyMs = Math.round(r.firstAudioAt - t.speechEndWall);
-            t.timings.turnOverheadMs = Math.round(r.firstAudioAt - t.endpointedWall);
+            t.timings.turnOverheadMs = Math.round(r.firstAudioAt - t.decidedWall);
           }
         }
         if (r.aborted) break;

@@ -51,7 +51,7 @@ function makeStt(choice: SttChoice, c: Readonly<Config>, d: ProviderDeps): SttPr
     case 'local':
       return new LocalPocketsphinxStt({ pythonBin: c.local.pythonBin, logger: d.logger });
     case 'fake':
-      return new FakeStt({ latencyMs: c.fake.sttMs });
+      return new FakeStt({ latencyMs: c.fake.sttMs, respond: () => c.fake.sttText, language: 'en' });
   }
 }
 

@@ -52,6 +52,28 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
   const base = () => `http://127.0.0.1:${server.port}`;
   const auth = () => ({ authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json' });
 
+  /**
+   * One call where the caller says `text` (espeak-ng, English); returns the call and the silences the caller sat
+   * through after they stopped speaking: before the first agent audio, then between agent audio frames (ms).
+   */
+  async function callMeasuringSilence(text: string) {
+    const agentMedia: number[] = [];
+    let callerEnd = 0;
+    const sim = await simulateCall({
+      serverUrl: base(),
+      publicBaseUrl: config.publicBaseUrl,
+      authToken: config.twilio.authToken,
+      accountSid: config.twilio.accountSid,
+      callerMulaw: await spoken(text, 'en'),
+      hooks: { onAgentMedia: (at) => agentMedia.push(at), onCallerTurn: (_i, _s, end) => (callerEnd = end) },
+    });
+    // The caller stopped speaking PAD_MS before the end of the audio sent.
+    const speechEnd = callerEnd - PAD_MS;
+    const after = agentMedia.filter((t) => t >= speechEnd);
+    const gaps = after.length ? [after[0] - speechEnd, ...after.slice(1).map((t, i) => t - after[i])] : [];
+    return { sim, gaps, maxSilenceMs: gaps.length ? Math.round(Math.max(...gaps)) : Infinity };
+  }
+
   beforeAll(async () => {
     db = await setupTestDb();
     await migrateAndSeed(db);
@@ -161,28 +183,14 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     openai.script('transcriptions', { kind: 'transcription', text: 'When are you open on Saturday?', language: 'english' });
     openai.script('chat', { kind: 'chat', content: ['We are open ', 'on Saturday from nine to five.'] });
     const speechBefore = openai.requestsTo('speech').length;
-    const agentMedia: number[] = [];
-    let callerEnd = 0;
-    const sim = await simulateCall({
-      serverUrl: base(),
-      publicBaseUrl: config.publicBaseUrl,
-      authToken: config.twilio.authToken,
-      accountSid: config.twilio.accountSid,
-      callerMulaw: await spoken('When are you open on Saturday?', 'en'),
-      hooks: { onAgentMedia: (at) => agentMedia.push(at), onCallerTurn: (_i, _s, end) => (callerEnd = end) },
-    });
+    const { sim, gaps, maxSilenceMs } = await callMeasuringSilence('When are you open on Saturday?');
     expect(sim.closeCode).toBe(1000);
     expect(openai.requestsTo('speech').length).toBeGreaterThan(speechBefore); // the fallback (OpenAI TTS) spoke
     const turns = await db('call_turns').where({ call_sid: sim.callSid }).orderBy('seq');
     expect(turns.filter((t) => t.role === 'agent').map((t) => t.text)).toContain('We are open on Saturday from nine to five.');
-    // The caller stopped speaking PAD_MS before the end of the audio sent; from then on the agent may wait for
-    // endpointing, but no silence may last more than 2 s until the reply was heard.
-    const speechEnd = callerEnd - PAD_MS;
-    const after = agentMedia.filter((t) => t >= speechEnd);
-    expect(after.length).toBeGreaterThan(0);
-    const gaps = [after[0] - speechEnd, ...after.slice(1).map((t, i) => t - after[i])];
-    console.log(JSON.stringify({ outage: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs: Math.round(Math.max(...gaps)), durationMs: sim.durationMs } }));
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(2000);
+    // Endpointing takes its 800 ms, but no silence may last more than 2 s until the reply was heard.
+    console.log(JSON.stringify({ outage500: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs } }));
+    expect(maxSilenceMs).toBeLessThanOrEqual(2000);
     eleven.clearScript();
     const fallbacks = await ctx.metrics.registry.getSingleMetricAsString('callcenter_provider_fallbacks_total');
     expect(fallbacks).toMatch(/capability="tts",from="elevenlabs\.tts",to="openai\.tts"\} [1-9]/);
@@ -193,26 +201,14 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     eleven.script({ kind: 'hang' }, 50);
     openai.script('transcriptions', { kind: 'transcription', text: 'Where is my order?', language: 'english' });
     openai.script('chat', { kind: 'chat', content: ['Your order ', 'ships within two business days.'] });
-    const agentMedia: number[] = [];
-    let callerEnd = 0;
-    const sim = await simulateCall({
-      serverUrl: base(),
-      publicBaseUrl: config.publicBaseUrl,
-      authToken: config.twilio.authToken,
-      accountSid: config.twilio.accountSid,
-      callerMulaw: await spoken('Where is my order?', 'en'),
-      hooks: { onAgentMedia: (at) => agentMedia.push(at), onCallerTurn: (_i, _s, end) => (callerEnd = end) },
-    });
+    const { sim, gaps, maxSilenceMs } = await callMeasuringSilence('Where is my order?');
     expect(sim.closeCode).toBe(1000);
     const turns = await db('call_turns').where({ call_sid: sim.callSid }).orderBy('seq');
     const reply = turns.filter((t) => t.role === 'agent').at(-1);
     expect(reply.text).toMatch(/ships within two business days/);
     expect(reply.timings).toMatchObject({ fillerPlayed: true });
-    const speechEnd = callerEnd - PAD_MS;
-    const after = agentMedia.filter((t) => t >= speechEnd);
-    const gaps = [after[0] - speechEnd, ...after.slice(1).map((t, i) => t - after[i])];
-    console.log(JSON.stringify({ hang: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs: Math.round(Math.max(...gaps)) } }));
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(2000);
+    console.log(JSON.stringify({ hang: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs } }));
+    expect(maxSilenceMs).toBeLessThanOrEqual(2000);
     eleven.clearScript();
   }, 60_000);
 });

@@ -12,7 +12,7 @@ export interface FakeTtsOptions {
   chunkMs?: number;
   /** Delay between chunks (ms). Default 0 (as fast as possible). */
   interChunkMs?: number;
-  /** Tone frequency (Hz); 0 gives mu-law silence (0xFF). Default 440. */
+  /** Tone frequency (Hz, rounded to a whole number); 0 gives mu-law silence (0xFF). Default 440. */
   toneHz?: number;
   /** Make a call fail with the returned error (0-based call index). */
   failWith?: (callIndex: number) => Error | undefined;
@@ -47,9 +47,27 @@ export class FakeTts implements TtsProvider {
       opts.signal.throwIfAborted();
       const n = Math.min(chunk, total - off);
       const data = new Uint8Array(n);
-      for (let k = 0; k < n; k++) data[k] = hz ? mulawEncodeSample(8000 * Math.sin((2 * Math.PI * hz * (off + k)) / 8000)) : 0xff;
+      const tone = hz ? toneSecond(Math.round(hz)) : null;
+      for (let k = 0; k < n; k++) data[k] = tone ? tone[(off + k) % 8000] : 0xff;
       yield { encoding: 'mulaw', sampleRate: 8000, data };
       if (this.o.interChunkMs) await abortableSleep(this.o.interChunkMs, opts.signal);
     }
   }
+}
+
+const tones = new Map<number, Uint8Array>();
+
+/**
+ * One second of a mu-law sine at `hz` (8000 samples, amplitude 8000), computed once per frequency: for a whole
+ * number of Hz the tone repeats every 8000 samples, so the fake's output costs a table lookup per byte and
+ * benchmarks measure the platform, not Math.sin.
+ */
+function toneSecond(hz: number): Uint8Array {
+  let t = tones.get(hz);
+  if (!t) {
+    t = new Uint8Array(8000);
+    for (let k = 0; k < 8000; k++) t[k] = mulawEncodeSample(8000 * Math.sin((2 * Math.PI * hz * k) / 8000));
+    tones.set(hz, t);
+  }
+  return t;
 }

@@ -1,0 +1,283 @@
+import os from 'node:os';
+import { loadConfig, type Config } from '../src/config';
+import { createDb } from '../src/db/knex';
+import { ensureDatabase, migrateAndSeed } from '../src/db/setup';
+import { createRedisConnection } from '../src/jobs/queues';
+import { parseArgs } from '../src/cli/args';
+import { loadCallerRecordings } from './audio';
+import { startLoadGenerator } from './loadgen-client';
+import { startServerProcess } from './server-process';
+import { bargeIns, concurrencyLevel, loadgenContext, sequentialTurns, type ScenarioContext } from './scenarios';
+import { emit, percentile, progress, round, summarize } from './stats';
+
+/**
+ * `npm run bench [-- --quick] [-- --levels 25,50,100]`: the platform's own speed, measured end to end.
+ *
+ * A real server process (src/main.ts with STT_PROVIDER/LLM_PROVIDER/TTS_PROVIDER=fake, real Silero VAD on every call,
+ * Postgres `callcenter_bench`, Redis) and a load generator in its own process speaking the Twilio Media Streams
+ * protocol (src/cli/twilio-simulator.ts) with real recordings (LibriVox, 8 kHz mu-law, trimmed to their speech).
+ * Prints one JSON object per line on stdout (`{ name, value, unit, ...context }`); progress goes to stderr.
+ *
+ * 1. Zero-latency fakes: `turn_overhead_ms_p95` (server-recorded `timings.turnOverheadMs`: end-of-turn decision →
+ *    first outbound media frame) and `barge_in_ms_p95` (caller speech onset → `clear` received by the caller).
+ * 2. Fakes at 150/300/75 ms (STT / LLM first token / TTS first byte): `reply_latency_ms_p50` / `_p95` for one call
+ *    (end of caller speech → first agent media frame, measured by the caller).
+ * 3. The same fakes, a fresh server per level: N simultaneous calls; a level passes when the server's event-loop
+ *    delay p99 (prom-client's p99 minus its 10 ms sampling interval, over the window where all calls are live) ≤ 20 ms,
+ *    reply latency p95 ≤ single-call p95 + 50 ms, and no call failed. `concurrent_calls` = highest passing N;
+ *    `cpu_ms_per_call_second` and `rss_mb_per_call` at that level.
+ */
+
+const FAKE_TRANSCRIPT = 'What are your opening hours on Saturday?';
+const LAG_P99_LIMIT_MS = 20;
+/**
+ * prom-client samples the event loop with perf_hooks.monitorEventLoopDelay at a 10 ms resolution
+ * (`eventLoopMonitoringPrecision` in src/metrics/metrics.ts), whose samples are the time between two timer runs: an
+ * idle loop reads ≈ 10 ms. The delay is that minus the interval (as @fastify/under-pressure and Elastic's monitor
+ * compute it).
+ */
+const LAG_SAMPLING_MS = 10;
+const REPLY_P95_MARGIN_MS = 50;
+
+interface Plan {
+  overhead: { calls: number; turns: number };
+  bargeIns: number;
+  reply: { calls: number; turns: number };
+  levels: number[];
+  levelTurns: number;
+}
+
+const FULL: Plan = { overhead: { calls: 2, turns: 5 }, bargeIns: 15, reply: { calls: 3, turns: 5 }, levels: [25, 50, 100, 150, 200, 250, 300], levelTurns: 2 };
+const QUICK: Plan = { overhead: { calls: 1, turns: 3 }, bargeIns: 4, reply: { calls: 1, turns: 3 }, levels: [10, 25], levelTurns: 1 };
+
+const FAKES_ZERO = { FAKE_STT_MS: '0', FAKE_LLM_FIRST_TOKEN_MS: '0', FAKE_TTS_FIRST_BYTE_MS: '0', FAKE_LLM_PER_TOKEN_MS: '0' };
+const FAKES_REAL = { FAKE_STT_MS: '150', FAKE_LLM_FIRST_TOKEN_MS: '300', FAKE_TTS_FIRST_BYTE_MS: '75', FAKE_LLM_PER_TOKEN_MS: '0' };
+/** STT + LLM first token + TTS first byte of FAKES_REAL: the part of turnOverheadMs that is simulated vendor time. */
+const FAKES_SUM_MS = +FAKES_REAL.FAKE_STT_MS + +FAKES_REAL.FAKE_LLM_FIRST_TOKEN_MS + +FAKES_REAL.FAKE_TTS_FIRST_BYTE_MS;
+const fakesContext = (f: typeof FAKES_ZERO) => ({ stt_ms: +f.FAKE_STT_MS, llm_first_token_ms: +f.FAKE_LLM_FIRST_TOKEN_MS, tts_first_byte_ms: +f.FAKE_TTS_FIRST_BYTE_MS });
+
+const cleanups: Array<() => Promise<void>> = [];
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string' });
+  const plan: Plan = { ...(args.quick ? QUICK : FULL) };
+  if (typeof args.levels === 'string') plan.levels = args.levels.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  const t0 = Date.now();
+  const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), mem_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadavg_1m_at_start: round(os.loadavg()[0], 2) };
+
+  // Database and queue: a bench database (created, migrated, seeded) and a Redis key prefix of our own.
+  const parent = loadConfig();
+  const databaseUrl = withDatabase(parent.databaseUrl, 'callcenter_bench');
+  const queuePrefix = `bench-${process.pid}-${Date.now().toString(36)}`;
+  progress(`database ${new URL(databaseUrl).pathname.slice(1)}: create + migrate + seed`);
+  await ensureDatabase(databaseUrl);
+  const db = createDb(databaseUrl, { min: 0, max: 4 });
+  cleanups.push(() => db.destroy());
+  await migrateAndSeed(db);
+  cleanups.push(() => dropQueue(parent.redisUrl, queuePrefix));
+
+  const baseEnv: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    STT_PROVIDER: 'fake',
+    TTS_PROVIDER: 'fake',
+    LLM_PROVIDER: 'fake',
+    EMBEDDINGS_PROVIDER: 'local',
+    VECTOR_PROVIDER: 'postgres',
+    METRICS_ENABLED: 'true',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  const serverConfig = (fakes: typeof FAKES_ZERO): Readonly<Config> => loadConfig({ ...process.env, ...baseEnv, ...fakes });
+  const cfg = serverConfig(FAKES_ZERO);
+  const twilio = { publicBaseUrl: cfg.publicBaseUrl, authToken: cfg.twilio.authToken, accountSid: cfg.twilio.accountSid };
+
+  progress('caller audio: LibriVox recordings → 8 kHz mu-law, trimmed to Silero speech bounds');
+  const recs = await loadCallerRecordings();
+  const audio = { recordings: recs.map((r) => `${r.file} (${Math.round(r.ms)} ms speech)`), trimmed_to_speech: true };
+  const loadgen = await startLoadGenerator(recs.map((r) => r.mulaw));
+  cleanups.push(() => loadgen.close());
+  const withServer = async <T>(fakes: typeof FAKES_ZERO, fn: (c: ScenarioContext) => Promise<T>): Promise<T> => {
+    const server = await startServerProcess({ env: { ...baseEnv, ...fakes }, apiKey: cfg.apiKey, queuePrefix, fakeTranscript: FAKE_TRANSCRIPT });
+    const stop = () => server.stop();
+    cleanups.push(stop);
+    try {
+      return await fn({ server, loadgen, db, twilio, recordings: recs.length });
+    } finally {
+      cleanups.splice(cleanups.indexOf(stop), 1);
+      await server.stop();
+    }
+  };
+  const common = { machine, audio, endpointing_silence_ms: cfg.engine.endpointingSilenceMs };
+
+  // 1. Zero-latency fakes: turn overhead and barge-in.
+  await withServer(FAKES_ZERO, async (c) => {
+    progress(`turn overhead: ${plan.overhead.calls} call(s) × ${plan.overhead.turns} turns, zero-latency fakes`);
+    const r = await sequentialTurns(c, plan.overhead.calls, plan.overhead.turns);
+    const o = summarize(r.server.turnOverheadMs);
+    emit({
+      name: 'turn_overhead_ms_p95',
+      value: o.n ? round(o.p95) : null,
+      unit: 'ms',
+      target: 15,
+      n: o.n,
+      p50: round(o.p50),
+      max: round(o.max),
+      ...(o.n ? {} : { note: 'the server recorded no timings.turnOverheadMs on agent turns (engine does not produce it yet)' }),
+      server_reply_latency_ms_p50: round(percentile(r.server.replyLatencyMs, 50)),
+      server_endpointing_ms_p50: round(percentile(r.server.endpointingMs, 50)),
+      caller_reply_latency_ms_p50: round(percentile(r.replies, 50)),
+      agent_turns_with_timings: r.timings.length,
+      warmup_calls: 1,
+      missing_replies: r.missingReplies,
+      failed_calls: r.failedCalls,
+      fakes: fakesContext(FAKES_ZERO),
+      ...loadgenContext(r.result),
+      ...common,
+    });
+
+    const speechMs = 1500;
+    const afterAgentAudioMs = 1000;
+    progress(`barge-in: ${plan.bargeIns} call(s), caller speaks ${speechMs} ms over the greeting after ${afterAgentAudioMs} ms`);
+    const b = await bargeIns(c, plan.bargeIns, { afterAgentAudioMs, speechMs });
+    const s = summarize(b.latencies);
+    const minSpeech = cfg.engine.bargeInMinSpeechMs;
+    emit({
+      name: 'barge_in_ms_p95',
+      value: s.n ? round(s.p95) : null,
+      unit: 'ms',
+      target: 150,
+      n: s.n,
+      p50: round(s.p50),
+      max: round(s.max),
+      missed: b.missed,
+      failed_calls: b.failedCalls,
+      measured: 'caller speech onset (first frame of a speech-trimmed recording, sent while the greeting plays) → clear received by the caller',
+      barge_in_min_speech_ms: minSpeech,
+      fakes: fakesContext(FAKES_ZERO),
+      ...loadgenContext(b.result),
+      ...common,
+    });
+  });
+
+  // 2. One call with realistic fake latencies: the reply-latency baseline.
+  const target = cfg.engine.endpointingSilenceMs + 550;
+  const baseline = await withServer(FAKES_REAL, async (c) => {
+    progress(`reply latency: ${plan.reply.calls} call(s) × ${plan.reply.turns} turns, fakes 150/300/75 ms`);
+    const r = await sequentialTurns(c, plan.reply.calls, plan.reply.turns);
+    const s = summarize(r.replies);
+    const ctx = {
+      n: s.n,
+      target,
+      warmup_calls: 1,
+      missing_replies: r.missingReplies,
+      failed_calls: r.failedCalls,
+      server_reply_latency_ms_p50: round(percentile(r.server.replyLatencyMs, 50)),
+      server_endpointing_ms_p50: round(percentile(r.server.endpointingMs, 50)),
+      server_stt_ms_p50: round(percentile(r.server.sttMs, 50)),
+      server_llm_first_token_ms_p50: round(percentile(r.server.llmFirstTokenMs, 50)),
+      server_tts_first_byte_ms_p50: round(percentile(r.server.ttsFirstByteMs, 50)),
+      server_turn_overhead_ms_p50: round(percentile(r.server.turnOverheadMs, 50)),
+      measured: 'end of caller speech (last frame of a speech-trimmed recording) → first agent media frame received by the caller',
+      fakes: fakesContext(FAKES_REAL),
+      ...loadgenContext(r.result),
+      ...common,
+    };
+    emit({ name: 'reply_latency_ms_p50', value: round(s.p50), unit: 'ms', ...ctx });
+    emit({ name: 'reply_latency_ms_p95', value: round(s.p95), unit: 'ms', max: round(s.max), ...ctx });
+    return s;
+  });
+
+  // 3. Concurrency ramp, a fresh server per level.
+  let best: { calls: number; cpu: number; rss: number } | null = null;
+  for (const n of plan.levels) {
+    const staggerMs = Math.max(5, Math.min(50, Math.floor(3000 / n)));
+    progress(`concurrency: ${n} simultaneous calls (started ${staggerMs} ms apart), ${plan.levelTurns} turn(s) each`);
+    let level;
+    try {
+      level = await withServer(FAKES_REAL, (c) => concurrencyLevel(c, n, { turnsPerCall: plan.levelTurns, staggerMs }));
+    } catch (err) {
+      emit({ name: 'concurrent_calls_level', value: n, unit: 'calls', pass: false, error: err instanceof Error ? err.message : String(err) });
+      break;
+    }
+    const r = summarize(level.replies);
+    const reasons: string[] = [];
+    const delayP99 = level.lagP99Ms - LAG_SAMPLING_MS;
+    if (!(delayP99 <= LAG_P99_LIMIT_MS)) reasons.push(`event-loop delay p99 ${round(delayP99)} ms > ${LAG_P99_LIMIT_MS}`);
+    if (!(r.p95 <= baseline.p95 + REPLY_P95_MARGIN_MS)) reasons.push(`reply p95 ${round(r.p95)} ms > ${round(baseline.p95)} + ${REPLY_P95_MARGIN_MS}`);
+    if (level.failedCalls.length) reasons.push(`${level.failedCalls.length} call(s) failed`);
+    if (level.missingReplies) reasons.push(`${level.missingReplies} turn(s) got no reply`);
+    const pass = reasons.length === 0;
+    emit({
+      name: 'concurrent_calls_level',
+      value: n,
+      unit: 'calls',
+      pass,
+      ...(pass ? {} : { failed_because: reasons }),
+      window_s: round(level.windowMs / 1000),
+      active_calls_at_window_start: level.activeCallsAtStart,
+      eventloop_delay_p99_ms: round(delayP99),
+      eventloop_delay_max_ms: round(level.lagMaxMs - LAG_SAMPLING_MS),
+      eventloop_delay_mean_ms: round(level.lagMeanMs - LAG_SAMPLING_MS),
+      prom_eventloop_lag_p99_ms: round(level.lagP99Ms),
+      reply_latency_ms_p50: round(r.p50),
+      reply_latency_ms_p95: round(r.p95),
+      reply_latency_ms_max: round(r.max),
+      reply_latency_n: r.n,
+      single_call_reply_latency_ms_p95: round(baseline.p95),
+      server_reply_latency_ms_p95: round(percentile(level.server.replyLatencyMs, 95)),
+      server_turn_overhead_ms_p95: round(percentile(level.server.turnOverheadMs, 95)),
+      fake_latency_sum_ms: FAKES_SUM_MS,
+      server_cpu_pct: round(level.serverCpuPct),
+      cpu_ms_per_call_second: round(level.cpuMsPerCallSecond, 2),
+      rss_mb_per_call: round(level.rssMbPerCall, 2),
+      missing_replies: level.missingReplies,
+      failed_calls: level.failedCalls.slice(0, 3),
+      loadavg_1m: round(level.loadavg1m, 2),
+      ...loadgenContext(level.loadgen),
+      fakes: fakesContext(FAKES_REAL),
+    });
+    if (!pass) break;
+    best = { calls: n, cpu: level.cpuMsPerCallSecond, rss: level.rssMbPerCall };
+  }
+  const rampCtx = { levels: plan.levels, criteria: `server event-loop delay p99 (prom-client nodejs_eventloop_lag_p99_seconds minus its ${LAG_SAMPLING_MS} ms sampling interval) <= ${LAG_P99_LIMIT_MS} ms, reply latency p95 <= single-call p95 + ${REPLY_P95_MARGIN_MS} ms, no failed call or missing reply`, target: 200, ...common };
+  emit({ name: 'concurrent_calls', value: best?.calls ?? 0, unit: 'calls', ...rampCtx });
+  emit({ name: 'cpu_ms_per_call_second', value: best ? round(best.cpu, 2) : null, unit: 'ms', at_calls: best?.calls ?? null, measured: 'server process CPU (process_cpu_seconds_total) per second of live call, over the window with all calls live', machine });
+  emit({ name: 'rss_mb_per_call', value: best ? round(best.rss, 2) : null, unit: 'MB', at_calls: best?.calls ?? null, measured: 'server RSS growth (process_resident_memory_bytes) from idle to the window end, per live call', machine });
+  progress(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+/** `databaseUrl` with its database name replaced. */
+function withDatabase(databaseUrl: string, name: string): string {
+  const u = new URL(databaseUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/**
+ * Removes the benchmark's BullMQ keys (`<prefix>:*`: post-call jobs no worker runs, queue metadata) from Redis.
+ * The prefix is unique to this run, so nothing else is touched.
+ */
+async function dropQueue(redisUrl: string, prefix: string): Promise<void> {
+  const redis = createRedisConnection(redisUrl, 'worker');
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c().catch((err) => progress(`cleanup: ${err instanceof Error ? err.message : err}`));
+}
+
+process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+main()
+  .catch((err) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup());
