@@ -7,12 +7,13 @@ import { mulawDecode } from '../audio/mulaw';
 import { Conversation, type AgentProfile, type CallAction, type Retriever } from './conversation';
 import { decideLanguage } from './language';
 import { summarizeTranscript } from '../analytics/transcript';
-import { MULAW_BYTES_PER_MS, Playout, type HeardSpeech, type MediaTransport } from './playout';
+import { Playout, type MediaTransport } from './playout';
+import { Speaker, type CachedPhrases, type ReplyTiming, type Spoken } from './speaker';
 import { AsyncQueue } from './async-queue';
 import { APOLOGY, TRANSFER_WORD } from './phrases';
 import { phrase } from './call-control-phrases';
 import { SilenceMonitor } from './silence-monitor';
-import { DeadAirGuard } from './dead-air';
+import type { DeadAirGuard } from './dead-air';
 import { runToolCall, type ToolRunnerDeps } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
 
@@ -79,9 +80,9 @@ export interface CallSessionDeps {
    * Pre-rendered 8 kHz mu-law apology per language that offers a person (ApologyCache), played when a reply failed
    * before any audio — no provider needed. After it, a caller saying the transfer word is transferred directly.
    */
-  apology?: { get(language: string): Uint8Array; text(language: string): string };
+  apology?: CachedPhrases;
   /** Pre-rendered short filler ("One moment, please.") per language, against dead air on slow turns. */
-  filler?: { get(language: string): Uint8Array; text(language: string): string };
+  filler?: CachedPhrases;
   /** Intent classifier for LLMs that do not report one (the local classifier). */
   classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
   /** How long `end()` waits for in-flight work after aborting it (ms); default 5000. */
@@ -89,13 +90,6 @@ export interface CallSessionDeps {
 }
 
 type Utterance = Extract<TurnEvent, { type: 'utterance' }>;
-
-/** What one `say()` produced: what the caller heard, and when (ms on the session clock). */
-interface Spoken extends HeardSpeech {
-  startMs: number;
-  endMs: number;
-  error: unknown;
-}
 
 const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000, deadAirMs: 1_900 };
 
@@ -113,6 +107,7 @@ const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, 
 export class CallSession {
   private readonly log: Logger;
   private readonly playout: Playout;
+  private readonly speaker: Speaker;
   private readonly conversation: Conversation;
   private readonly limits: CallLimits;
   private readonly silence: SilenceMonitor;
@@ -125,7 +120,6 @@ export class CallSession {
   private maxTimer: NodeJS.Timeout | null = null;
   private audioMsReceived = 0;
   private vadFailed = false;
-  private turnNo = 0;
   private language: string;
   private readonly turns: TurnInput[] = [];
   private ended: Promise<void> | null = null;
@@ -141,6 +135,7 @@ export class CallSession {
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
     this.playout = new Playout(d.transport);
+    this.speaker = new Speaker(this.playout, d.tts, d.agent, this.t0);
     this.conversation = new Conversation(d.agent, d.llm, d.retriever);
     this.language = d.agent.defaultLanguage;
     this.limits = { ...DEFAULT_LIMITS, ...d.limits };
@@ -301,18 +296,8 @@ export class CallSession {
 
   /** Arms the filler against dead air (see {@link DeadAirGuard}); null when disabled or no filler is cached. */
   private armDeadAirGuard(speechEndWall: number, signal: AbortSignal): DeadAirGuard | null {
-    const filler = this.d.filler;
-    if (!filler || this.limits.deadAirMs <= 0) return null;
-    const language = this.language;
-    const bytes = filler.get(language);
-    const guard: DeadAirGuard = new DeadAirGuard(speechEndWall + this.limits.deadAirMs, bytes, () => {
-      this.log.info('dead air: playing the filler');
-      async function* once() {
-        yield { encoding: 'mulaw' as const, sampleRate: 8000, data: bytes };
-      }
-      return this.playout.playSegment(once(), { mark: `turn-${this.turnNo + 1}-filler`, text: filler.text(language) }, signal).catch(() => undefined);
-    });
-    return guard;
+    if (!this.d.filler || this.limits.deadAirMs <= 0) return null;
+    return this.speaker.armFiller(this.d.filler, this.language, speechEndWall + this.limits.deadAirMs, signal, () => this.log.info('dead air: playing the filler'));
   }
 
   private async reply(u: Utterance, speechEndWall: number, decidedWall: number, timings: TurnTimings, guard: DeadAirGuard | null, signal: AbortSignal): Promise<void> {
@@ -387,81 +372,17 @@ export class CallSession {
     return runToolCall(call, { agent: this.d.agent, callSid: this.d.callSid, retriever: this.d.retriever, language: () => this.language, httpTool: this.d.httpTool }, signal);
   }
 
-  /**
-   * Speaks segments as one utterance (each: TTS → playout → mark), then waits until Twilio has played it all (or
-   * the turn is aborted). Returns what the caller heard. Fills ttsFirstByteMs / replyLatencyMs / turnOverheadMs on
-   * the first audio. Provider errors are returned in `error` (what was heard before them stays valid).
-   */
-  private async say(
-    segments: AsyncIterable<string> | string[],
-    signal: AbortSignal,
-    t?: { timings: TurnTimings; speechEndWall: number; decidedWall: number; guard?: DeadAirGuard | null; continueUtterance?: boolean },
-  ): Promise<Spoken> {
-    const turn = ++this.turnNo;
-    const guard = t?.guard ?? null;
-    if (!t?.continueUtterance) this.playout.beginUtterance();
+  /** Speaks `segments` in the call's language as one utterance (see {@link Speaker.say}); silence is not timed meanwhile. */
+  private say(segments: AsyncIterable<string> | string[], signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
     this.silence.disarm();
-    let startMs = -1;
-    let seg = 0;
-    let error: unknown = null;
-    const voice = this.d.agent.voices[this.language];
-    const voices = {
-      elevenlabs: this.d.agent.ttsVoices?.elevenlabs?.[this.language],
-      openai: this.d.agent.ttsVoices?.openai?.[this.language],
-      local: this.d.agent.ttsVoices?.local?.[this.language] ?? voice,
-    };
-    try {
-      for await (const text of segments) {
-        if (signal.aborted) break;
-        if (guard?.playing) await guard.playing; // the filler went out while STT / the LLM were slow
-        const ttsStart = performance.now();
-        let audio = this.d.tts.synthesize(text, { voice, voices, language: this.language, signal });
-        const guarded = guard && !guard.audioStarted && !guard.used;
-        if (guarded) {
-          guard.inSegment = true;
-          audio = guard.guardFirstChunk(audio);
-        }
-        const r = await this.playout.playSegment(audio, { mark: `turn-${turn}-seg-${++seg}`, text }, signal);
-        if (guard) {
-          guard.inSegment = false;
-          if (r.firstAudioAt !== null) guard.audioStarted = true;
-        }
-        if (r.firstAudioAt !== null && startMs < 0) {
-          startMs = r.firstAudioAt - this.t0;
-          if (t) {
-            t.timings.ttsFirstByteMs = Math.round(r.firstAudioAt - ttsStart);
-            t.timings.replyLatencyMs = Math.round(r.firstAudioAt - t.speechEndWall);
-            t.timings.turnOverheadMs = Math.round(r.firstAudioAt - t.decidedWall);
-          }
-        }
-        if (r.aborted) break;
-      }
-      if (!signal.aborted) await this.playout.drained(signal);
-    } catch (err) {
-      if (!signal.aborted) error = err;
-    }
-    if (guard?.playing) await guard.playing;
-    const heard = this.playout.heard();
-    const s = Math.max(0, startMs);
-    if (t && guard?.used) t.timings.fillerPlayed = true;
-    return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error };
+    return this.speaker.say(segments, this.language, signal, t);
   }
 
-  /** Plays the cached apology (no TTS needed), else synthesizes the short one. */
-  private async sayApology(language: string, signal: AbortSignal): Promise<Spoken> {
+  /** Plays the cached apology that offers a person (no provider needed), else synthesizes the short one. */
+  private sayApology(language: string, signal: AbortSignal): Promise<Spoken> {
     if (!this.d.apology) return this.say([APOLOGY[language] ?? APOLOGY.en], signal);
-    const cached = this.d.apology.get(language);
-    const text = this.d.apology.text(language);
     this.offeredTransfer = true;
-    this.playout.beginUtterance();
-    const startMs = this.now();
-    async function* once() {
-      yield { encoding: 'mulaw' as const, sampleRate: 8000, data: cached! };
-    }
-    await this.playout.playSegment(once(), { mark: `turn-${++this.turnNo}-apology`, text }, signal);
-    if (!signal.aborted) await this.playout.drained(signal);
-    const heard = this.playout.heard();
-    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null };
+    return this.speaker.playCached(this.d.apology, language, 'apology', signal);
   }
 
   /** Performs a transfer or an end of call, after the reply that led to it has been spoken. */
