@@ -323,7 +323,9 @@ export class LocalPocketsphinxStt implements SttProvider {
       });
       proc.on('exit', (code, sig) => {
         const why = `worker exited (code ${code}, signal ${sig})${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`;
-        this.o.logger?.warn({ provider: ID, worker: slot.index, code, signal: sig }, 'pocketsphinx worker exited');
+        // Stopping the pool on close() is expected; any other exit is worth a warning.
+        if (this.closing) this.o.logger?.debug({ provider: ID, worker: slot.index, code, signal: sig }, 'pocketsphinx worker stopped');
+        else this.o.logger?.warn({ provider: ID, worker: slot.index, code, signal: sig }, 'pocketsphinx worker exited');
         dead(why);
       });
       createInterface({ input: proc.stdout }).on('line', (line) => {
