@@ -358,6 +358,33 @@ describe('CallSession with scripted fake providers', () => {
     expect(mem.turns[2].text).toBe('One moment, please. We are open nine to five. Anything else?');
   });
 
+  it('a caller switching to Spanish gets Spanish (prompt language, TTS language, STT hint); German gets told in the default language', async () => {
+    const stt = new FakeStt({
+      transcripts: [
+        { text: '¿Cuál es el horario de atención del sábado por la mañana?', language: 'es' },
+        { text: 'Können Sie mir bitte die Öffnungszeiten am Samstag sagen?', language: 'de' },
+      ],
+    });
+    const llm = new FakeLlm({ replies: ['Abrimos a las nueve.', 'We open at nine.'] });
+    const tts = new FakeTts();
+    const { session, mem, feed } = setup({ stt, llm, tts });
+    session.start();
+    await until(() => mem.turns.length === 1);
+    feed(utterance(1000, 2500));
+    await until(() => mem.turns.length === 3);
+    feed(utterance(5000, 6500));
+    await until(() => mem.turns.length === 5);
+    await session.end('stop');
+    expect(mem.turns[1]).toMatchObject({ role: 'caller', language: 'es' });
+    expect(mem.turns[2]).toMatchObject({ role: 'agent', text: 'Abrimos a las nueve.', language: 'es' });
+    expect(llm.calls[0].language).toBe('es');
+    expect(tts.calls.find((c) => c.text === 'Abrimos a las nueve.')?.language).toBe('es');
+    expect(stt.calls[1].languageHint).toBe('es'); // the next utterance is transcribed with the call's language
+    // German is not one of this agent's languages (en, es): the turn is stored as de, the answer says so.
+    expect(mem.turns[3]).toMatchObject({ role: 'caller', language: 'de' });
+    expect(mem.turns[4].text.startsWith("I'm sorry, I can only help you in English.")).toBe(true);
+  });
+
   it('DTMF digits are stored masked, menu keys as they are', async () => {
     const { session, mem } = setup();
     session.start();
