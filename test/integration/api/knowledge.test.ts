@@ -17,6 +17,7 @@ import { LocalHashEmbedder } from '../../../src/providers/embeddings/local-hash'
 import { PostgresVectorStore } from '../../../src/providers/vector/postgres';
 import { ProviderError } from '../../../src/providers/errors';
 import { startWorkers, type RunningWorkers } from '../../../workers';
+import { waitFor } from '../../helpers/async';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-knowledge-${process.pid}-${Date.now().toString(36)}`;
@@ -36,15 +37,6 @@ class ScriptedEmbedder extends LocalHashEmbedder {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 const json = (res: Response): Promise<any> => res.json();
 

@@ -10,6 +10,7 @@ import { createPostCallQueue, createRedisConnection, postCallJobId, type PostCal
 import { startSweeper } from '../../../src/jobs/sweeper';
 import { startWorkers, type RunningWorkers } from '../../../workers';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
+import { waitFor } from '../../helpers/async';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'whsec_' + Buffer.from('integration-test-secret-32-bytes!').toString('base64');
@@ -49,15 +50,6 @@ class Receiver {
   }
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

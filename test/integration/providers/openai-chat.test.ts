@@ -3,6 +3,7 @@ import { OpenAiChatLlm } from '../../../src/providers/llm/openai-chat';
 import { buildChatMessages } from '../../../src/providers/llm/prompt';
 import type { ChatRequest, LlmDelta } from '../../../src/providers/types';
 import { startOpenAiDouble, type OpenAiDouble } from '../../doubles/openai-double';
+import { rejection, deferred } from '../../helpers/async';
 
 let openai: OpenAiDouble;
 
@@ -42,20 +43,7 @@ async function collect(it: AsyncIterable<LlmDelta>): Promise<LlmDelta[]> {
   return out;
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 const text = (ds: LlmDelta[]) => ds.flatMap((d) => (d.type === 'text' ? [d.text] : [])).join('');
 

@@ -4,6 +4,7 @@ import { OpenAiTts, pcm16le } from '../../../src/providers/tts/openai-tts';
 import type { AudioChunk } from '../../../src/providers/types';
 import { startOpenAiDouble, type OpenAiDouble } from '../../doubles/openai-double';
 import { toneSpeechPcm } from '../../doubles/openai-wire';
+import { rejection, deferred } from '../../helpers/async';
 
 let openai: OpenAiDouble;
 
@@ -23,20 +24,7 @@ async function collect(it: AsyncIterable<AudioChunk>): Promise<{ chunks: AudioCh
   return { chunks, bytes: Buffer.concat(chunks.map((c) => c.data)) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** The expected phone audio for 24 kHz PCM bytes: whole-signal resample to 8 kHz, mu-law. */
 function expectedMulaw(pcm: Buffer): Uint8Array {
