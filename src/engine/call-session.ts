@@ -11,28 +11,19 @@ import { Playout, type MediaTransport } from './playout';
 import { Speaker, type CachedPhrases, type ReplyTiming, type Spoken } from './speaker';
 import { AsyncQueue } from './async-queue';
 import { APOLOGY, TRANSFER_WORD } from './phrases';
-import { phrase } from './call-control-phrases';
-import { SilenceMonitor } from './silence-monitor';
+import { phrase, type CALL_CONTROL_PHRASES } from './call-control-phrases';
+import { CallFlow, type CallFlowHost, type CallLimits, type TransferRecord } from './call-flow';
 import type { DeadAirGuard } from './dead-air';
 import { runToolCall, type ToolRunnerDeps } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
 
-export type { TurnEvent };
+export type { TurnEvent, CallLimits, TransferRecord };
 
 /** VAD + endpointing over the caller's 8 kHz PCM. */
 export interface TurnDetectorLike {
   push(samples8k: Int16Array): Promise<TurnEvent[]>;
   flush(): Promise<TurnEvent[]> | TurnEvent[];
   close?(): void | Promise<void>;
-}
-
-/** A warm transfer as stored on the call. */
-export interface TransferRecord {
-  target: string;
-  reason: string;
-  /** Short transcript of the call so far, for the human who picks up. */
-  summary: string;
-  at: string;
 }
 
 /** Where a session writes what happened (CallsRepo implements it). */
@@ -42,15 +33,6 @@ export interface CallStore {
   finish(callSid: string, f: { language: string | null; intent: string | null }): Promise<void>;
   setTransfer(callSid: string, t: TransferRecord): Promise<void>;
   setEndReason(callSid: string, reason: string): Promise<void>;
-}
-
-/** Call-control limits (ms); 0 disables a timer. */
-export interface CallLimits {
-  silenceRepromptMs: number;
-  maxReprompts: number;
-  maxCallDurationMs: number;
-  /** End of caller speech → cached filler when the reply has no audio yet (ms); 0 disables. */
-  deadAirMs: number;
 }
 
 export interface CallSessionDeps {
@@ -110,21 +92,18 @@ export class CallSession {
   private readonly speaker: Speaker;
   private readonly conversation: Conversation;
   private readonly limits: CallLimits;
-  private readonly silence: SilenceMonitor;
+  private readonly flow: CallFlow;
   private readonly t0 = performance.now();
   private vadChain: Promise<void> = Promise.resolve();
   private turnChain: Promise<void> = Promise.resolve();
   private writeChain: Promise<unknown> = Promise.resolve();
   private turnAbort: AbortController | null = null;
   private readonly callAbort = new AbortController();
-  private maxTimer: NodeJS.Timeout | null = null;
   private audioMsReceived = 0;
   private vadFailed = false;
   private language: string;
   private readonly turns: TurnInput[] = [];
   private ended: Promise<void> | null = null;
-  /** Set once the call is being transferred or hung up: caller input is ignored from then on. */
-  private closing: string | null = null;
   /** The speech segment that paused the agent (speechStartMs), and whether it turned out to be a backchannel. */
   private pausedBy: number | null = null;
   private backchannel: { startMs: number; bargedIn: boolean } | null = null;
@@ -139,7 +118,7 @@ export class CallSession {
     this.conversation = new Conversation(d.agent, d.llm, d.retriever);
     this.language = d.agent.defaultLanguage;
     this.limits = { ...DEFAULT_LIMITS, ...d.limits };
-    this.silence = new SilenceMonitor(this.limits.silenceRepromptMs, (n) => this.onSilence(n));
+    this.flow = new CallFlow(this.flowHost(), { handoffNumber: d.agent.handoffNumber, callControl: d.callControl, metrics: d.metrics, store: d.store, limits: this.limits });
   }
 
   /** ms since the session started (the stream's clock). */
@@ -150,14 +129,11 @@ export class CallSession {
   /** Speaks the agent's first message and starts the call's time limit. */
   start(): void {
     this.log.info('call session started');
-    if (this.limits.maxCallDurationMs > 0) {
-      this.maxTimer = setTimeout(() => this.onMaxDuration(), this.limits.maxCallDurationMs);
-      this.maxTimer.unref();
-    }
+    this.flow.start();
     this.runTurn(async (signal) => {
       const spoken = await this.say([this.d.agent.firstMessage], signal);
       this.recordAgent(spoken, { intent: null });
-      if (!signal.aborted) this.silence.arm();
+      if (!signal.aborted) this.flow.awaitCaller();
     });
   }
 
@@ -188,19 +164,19 @@ export class CallSession {
     this.log.debug('dtmf');
     const stored = /^[*#0]$/.test(digit) ? digit : 'X';
     this.write(() => this.d.store.addEvent(this.d.callSid, 'dtmf', { digit: stored, atMs: Math.round(this.now()) }));
-    this.silence.activity();
+    this.flow.callerActivity();
     const action = this.d.agent.dtmfMenu?.[digit];
-    if (!action || this.closing) return;
+    if (!action || this.flow.closing) return;
     this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
     this.interrupt('dtmf');
     if (action === 'repeat') {
       this.runTurn(async (signal) => {
         const spoken = await this.say([this.lastHeard || this.d.agent.firstMessage], signal);
         this.recordAgent(spoken, { intent: null });
-        if (!signal.aborted) this.silence.arm();
+        if (!signal.aborted) this.flow.awaitCaller();
       });
     } else {
-      this.runTurn((signal) => this.perform(action === 'transfer' ? { type: 'transfer', reason: 'dtmf' } : { type: 'end_call', reason: 'dtmf' }, signal, false));
+      this.runTurn((signal) => this.flow.perform(action === 'transfer' ? { type: 'transfer', reason: 'dtmf' } : { type: 'end_call', reason: 'dtmf' }, signal, false));
     }
   }
 
@@ -215,15 +191,15 @@ export class CallSession {
     for (const ev of events) {
       switch (ev.type) {
         case 'speech_onset':
-          this.silence.activity();
-          if (this.playout.speaking && !this.playout.paused && !this.closing && this.playout.pause()) {
+          this.flow.callerActivity();
+          if (this.playout.speaking && !this.playout.paused && !this.flow.closing && this.playout.pause()) {
             this.pausedBy = ev.speechStartMs;
             this.log.debug({ atMs: ev.atMs }, 'agent paused at speech onset');
           }
           break;
         case 'barge_in':
           if (this.backchannel?.startMs === ev.speechStartMs) this.backchannel.bargedIn = true;
-          if (this.closing) break;
+          if (this.flow.closing) break;
           if (this.playout.paused || this.playout.speaking) this.bargeIn(ev.atMs, ev.speechStartMs);
           break;
         case 'backchannel':
@@ -235,7 +211,7 @@ export class CallSession {
           }
           break;
         case 'utterance':
-          if (this.closing) break;
+          if (this.flow.closing) break;
           if (this.backchannel?.startMs === ev.startMs && !this.backchannel.bargedIn) break; // "mm-hm" over the agent: not a turn
           // The end-of-turn decision is made now (the VAD has just seen enough silence): turn overhead counts from here.
           this.runTurn((signal) => this.answer(ev, wallAt(ev.endMs), performance.now(), signal));
@@ -308,7 +284,7 @@ export class CallSession {
     if (!text) {
       this.write(() => this.d.store.addEvent(this.d.callSid, 'stt.empty', { startMs: u.startMs, endMs: u.endMs }));
       if (guard?.playing) await guard.playing;
-      if (!signal.aborted) this.silence.arm();
+      if (!signal.aborted) this.flow.awaitCaller();
       return;
     }
     const lang = decideLanguage({ text, sttLanguage: transcript.language, prior: this.language, supported: this.d.agent.languages });
@@ -318,7 +294,7 @@ export class CallSession {
       // The outage apology offered a person and the caller asked for one: no provider needed for this.
       this.offeredTransfer = false;
       this.recordTurn({ ...callerTurn, intent: 'human_handoff' });
-      await this.perform({ type: 'transfer', reason: 'caller asked for a person after a provider outage' }, signal, false);
+      await this.flow.perform({ type: 'transfer', reason: 'caller asked for a person after a provider outage' }, signal, false);
       return;
     }
     this.offeredTransfer = false;
@@ -364,8 +340,8 @@ export class CallSession {
     this.observe(timings);
     this.log.info({ ...timings, language: lang.language, replyLanguage: lang.replyLanguage, intent: callerTurn.intent, interrupted: !spoken.complete, callerChars: text.length, heardChars: spoken.text.length }, 'turn answered');
     if (signal.aborted) return;
-    if (action) await this.perform(action, signal, !!spoken.text);
-    else this.silence.arm();
+    if (action) await this.flow.perform(action, signal, !!spoken.text);
+    else this.flow.awaitCaller();
   }
 
   private runTool(call: Parameters<typeof runToolCall>[0], signal: AbortSignal) {
@@ -374,7 +350,7 @@ export class CallSession {
 
   /** Speaks `segments` in the call's language as one utterance (see {@link Speaker.say}); silence is not timed meanwhile. */
   private say(segments: AsyncIterable<string> | string[], signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
-    this.silence.disarm();
+    this.flow.agentTalking();
     return this.speaker.say(segments, this.language, signal, t);
   }
 
@@ -385,75 +361,21 @@ export class CallSession {
     return this.speaker.playCached(this.d.apology, language, 'apology', signal);
   }
 
-  /** Performs a transfer or an end of call, after the reply that led to it has been spoken. */
-  private async perform(action: CallAction, signal: AbortSignal, alreadySpoke: boolean): Promise<void> {
-    if (action.type === 'end_call') {
-      if (!alreadySpoke) this.recordAgent(await this.say([phrase('goodbye', this.language)], signal), { intent: null });
-      if (!signal.aborted) await this.hangup(action.reason);
-      return;
-    }
-    const target = this.d.agent.handoffNumber;
-    if (!target || !this.d.callControl) {
-      this.recordAgent(await this.say([phrase('noHandoff', this.language)], signal), { intent: null });
-      if (!signal.aborted) this.silence.arm();
-      return;
-    }
-    if (!alreadySpoke) this.recordAgent(await this.say([phrase('handoff', this.language)], signal), { intent: null });
-    if (signal.aborted) return;
-    this.closing = 'transfer';
-    const record: TransferRecord = { target, reason: action.reason, summary: this.summary(), at: new Date().toISOString() };
-    try {
-      await this.d.callControl.transfer(this.d.callSid, target);
-      this.d.metrics?.callControl.inc({ action: 'transfer' });
-      this.log.info({ reason: action.reason }, 'call transferred');
-      this.write(() => this.d.store.setTransfer(this.d.callSid, record));
-      this.write(() => this.d.store.addEvent(this.d.callSid, 'transfer', { target, reason: action.reason }));
-    } catch (err) {
-      this.closing = null;
-      this.providerError('transfer', err);
-      this.recordAgent(await this.say([phrase('noHandoff', this.language)], signal), { intent: null });
-      if (!signal.aborted) this.silence.arm();
-    }
-  }
-
-  /** Ends the call from our side (Twilio REST); the stream's `stop` then ends the session. */
-  private async hangup(reason: string): Promise<void> {
-    this.closing = reason;
-    this.d.metrics?.callControl.inc({ action: 'hangup' });
-    this.write(() => this.d.store.setEndReason(this.d.callSid, reason));
-    this.write(() => this.d.store.addEvent(this.d.callSid, 'hangup', { reason }));
-    if (!this.d.callControl) return;
-    try {
-      await this.d.callControl.hangup(this.d.callSid);
-    } catch (err) {
-      this.providerError('hangup', err);
-    }
-  }
-
-  private onSilence(n: number): void {
-    if (this.ended || this.closing) return;
-    this.d.metrics?.callControl.inc({ action: n > this.limits.maxReprompts ? 'silence_hangup' : 'reprompt' });
-    this.runTurn(async (signal) => {
-      if (n > this.limits.maxReprompts) {
-        this.recordAgent(await this.say([phrase('goodbyeSilence', this.language)], signal), { intent: null });
-        if (!signal.aborted) await this.hangup('silence');
-        return;
-      }
-      this.recordAgent(await this.say([phrase('reprompt', this.language)], signal), { intent: null });
-      if (!signal.aborted) this.silence.arm();
-    });
-  }
-
-  private onMaxDuration(): void {
-    if (this.ended || this.closing) return;
-    this.log.info({ maxCallDurationMs: this.limits.maxCallDurationMs }, 'call time limit reached');
-    this.closing = 'max_duration';
-    this.silence.disarm();
-    this.interrupt('max_duration');
-    this.runTurn(async (signal) => {
-      this.recordAgent(await this.say([phrase('maxDuration', this.language)], signal), { intent: null });
-      if (!signal.aborted) await this.hangup('max_duration');
-    });
+  /** The session as its {@link CallFlow} sees it. */
+  private flowHost(): CallFlowHost {
+    return {
+      callSid: this.d.callSid,
+      log: this.log,
+      sayPhrase: async (kind: keyof typeof CALL_CONTROL_PHRASES, signal: AbortSignal) => {
+        this.recordAgent(await this.say([phrase(kind, this.language)], signal), { intent: null });
+      },
+      runTurn: (fn) => this.runTurn(fn),
+      interrupt: (reason) => this.interrupt(reason),
+      isEnded: () => this.ended !== null,
+      summary: () => this.summary(),
+      providerError: (stage, err) => this.providerError(stage, err),
+      write: (fn) => this.write(fn),
+    };
   }
 
   /** Stores an agent turn with what the caller heard (`interrupted` when it was cut), and keeps it in the history. */
@@ -507,8 +429,7 @@ export class CallSession {
 
   private async doEnd(reason: string): Promise<void> {
     this.log.info({ reason, turns: this.turns.length }, 'call session ending');
-    this.silence.disarm();
-    if (this.maxTimer) clearTimeout(this.maxTimer);
+    this.flow.stop();
     this.callAbort.abort(new Error(reason));
     // A provider that ignores its AbortSignal must not keep the call from being finished.
     const deadlineMs = this.d.endDeadlineMs ?? END_DEADLINE_MS;
