@@ -114,6 +114,98 @@ export const INTENT_LEXICON: Record<string, Record<string, IntentLexicon>> = {
       examples: ['gracias adios', 'eso es todo gracias', 'nada mas que tenga buen dia', 'adios', 'hasta luego', 'muchas gracias por su ayuda adios'],
     },
   },
+  fr: {
+    hours: {
+      cues: [
+        ['horaires', 0.9], ['horaire', 0.9], ['ouvert', 0.85], ['ouverts', 0.85], ['ouvre', 0.8], ['ouvrez', 0.85], ['ferme', 0.75], ['fermez', 0.8],
+        ['quelle heure', 0.7], ['a quelle heure', 0.7], ['samedi', 0.55], ['dimanche', 0.55], ['ferie', 0.5], ['aujourd hui', 0.3], ['demain', 0.3],
+      ],
+      examples: [
+        'a quelle heure ouvrez vous', 'quels sont vos horaires', 'a quelle heure fermez vous', 'etes vous ouverts le samedi',
+        'ouvrez vous le dimanche', 'quels sont les horaires d ouverture', 'etes vous ouverts aujourd hui',
+      ],
+    },
+    order_status: {
+      cues: [
+        ['commande', 0.8], ['colis', 0.85], ['livraison', 0.8], ['livre', 0.7], ['suivi', 0.85], ['suivre', 0.8], ['ou est ma', 0.7],
+        ['pas arrive', 0.7], ['arrive', 0.55], ['expedie', 0.75], ['statut', 0.5],
+      ],
+      examples: [
+        'ou est ma commande', 'je voudrais suivre ma commande', 'mon colis n est pas arrive', 'ma commande a t elle ete expediee',
+        'quand vais je recevoir ma livraison', 'pouvez vous verifier ma commande',
+      ],
+    },
+    refund: {
+      cues: [
+        ['remboursement', 0.95], ['rembourser', 0.95], ['rembourse', 0.9], ['retour', 0.8], ['retourner', 0.8], ['renvoyer', 0.75],
+        ['mon argent', 0.85], ['casse', 0.5], ['endommage', 0.55], ['defectueux', 0.55], ['echange', 0.6],
+      ],
+      examples: [
+        'je veux etre rembourse', 'je voudrais un remboursement', 'comment retourner un article', 'quelle est votre politique de retour',
+        'l article est arrive casse je veux un remboursement', 'combien de temps prend un remboursement',
+      ],
+    },
+    human_handoff: {
+      cues: [
+        ['personne', 0.8], ['humain', 0.95], ['conseiller', 0.9], ['agent', 0.85], ['operateur', 0.9], ['parler a', 0.6], ['transferer', 0.7],
+        ['responsable', 0.8], ['quelqu un', 0.6],
+      ],
+      examples: [
+        'je veux parler a une personne', 'puis je parler a un humain', 'passez moi un conseiller', 'je voudrais parler a quelqu un',
+        'un conseiller s il vous plait', 'je veux parler au responsable',
+      ],
+    },
+    goodbye: {
+      cues: [['au revoir', 0.95], ['bonne journee', 0.8], ['c est tout', 0.8], ['rien d autre', 0.8], ['merci', 0.45], ['a bientot', 0.85]],
+      examples: ['merci au revoir', 'c est tout merci', 'rien d autre bonne journee', 'au revoir', 'merci beaucoup au revoir'],
+    },
+  },
+  de: {
+    hours: {
+      cues: [
+        ['offnungszeiten', 0.95], ['geoffnet', 0.85], ['offen', 0.8], ['offnen', 0.85], ['offnet', 0.8], ['schliessen', 0.8], ['geschlossen', 0.75],
+        ['wann', 0.45], ['uhrzeit', 0.6], ['samstag', 0.55], ['sonntag', 0.55], ['feiertag', 0.5], ['heute', 0.3], ['morgen', 0.3],
+      ],
+      examples: [
+        'wann haben sie geoffnet', 'wie sind ihre offnungszeiten', 'wann schliessen sie', 'haben sie am samstag geoffnet',
+        'haben sie sonntags offen', 'wann offnen sie morgen', 'sind sie heute geoffnet',
+      ],
+    },
+    order_status: {
+      cues: [
+        ['bestellung', 0.85], ['paket', 0.85], ['lieferung', 0.8], ['sendung', 0.8], ['verfolgen', 0.8], ['sendungsverfolgung', 0.9],
+        ['wo ist meine', 0.7], ['nicht angekommen', 0.7], ['angekommen', 0.6], ['versandt', 0.75], ['status', 0.5],
+      ],
+      examples: [
+        'wo ist meine bestellung', 'ich mochte meine bestellung verfolgen', 'mein paket ist nicht angekommen', 'wurde meine bestellung schon versandt',
+        'wann kommt meine lieferung', 'konnen sie meine bestellung prufen',
+      ],
+    },
+    refund: {
+      cues: [
+        ['erstattung', 0.95], ['ruckerstattung', 0.95], ['zuruckerstatten', 0.9], ['geld zuruck', 0.95], ['zurucksenden', 0.8], ['ruckgabe', 0.85],
+        ['umtausch', 0.6], ['kaputt', 0.5], ['beschadigt', 0.55], ['defekt', 0.55],
+      ],
+      examples: [
+        'ich mochte mein geld zuruck', 'ich mochte eine ruckerstattung', 'wie kann ich einen artikel zurucksenden', 'wie ist ihre ruckgaberichtlinie',
+        'der artikel kam kaputt an ich mochte eine erstattung', 'wie lange dauert eine ruckerstattung',
+      ],
+    },
+    human_handoff: {
+      cues: [
+        ['mitarbeiter', 0.9], ['mensch', 0.9], ['person', 0.8], ['berater', 0.85], ['sprechen', 0.5], ['verbinden', 0.7], ['vorgesetzten', 0.85],
+        ['jemandem', 0.6],
+      ],
+      examples: [
+        'ich mochte mit einem menschen sprechen', 'kann ich mit einem mitarbeiter sprechen', 'verbinden sie mich bitte mit einer person',
+        'ich mochte mit jemandem sprechen', 'einen berater bitte', 'ich mochte ihren vorgesetzten sprechen',
+      ],
+    },
+    goodbye: {
+      cues: [['auf wiederhoren', 0.95], ['auf wiedersehen', 0.95], ['tschuss', 0.9], ['das wars', 0.8], ['nichts weiter', 0.8], ['danke', 0.45], ['schonen tag', 0.7]],
+      examples: ['danke auf wiederhoren', 'das wars danke', 'nichts weiter schonen tag noch', 'tschuss', 'vielen dank auf wiedersehen'],
+    },
+  },
 };
 
 /** Reply strings of the local responder, per ISO 639-1 language. */
@@ -164,5 +256,35 @@ export const RESPONDER_STRINGS: Record<string, ResponderStrings> = {
       human_handoff: 'pasarle con una persona',
     },
     join: (items) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} o ${items[items.length - 1]}`),
+  },
+  fr: {
+    handoff: 'Bien sûr. Veuillez patienter, je vous mets en relation avec un membre de notre équipe.',
+    goodbye: 'Merci de votre appel. Bonne journée, au revoir !',
+    fallback: "Désolé, je n'ai pas bien compris. Je peux vous aider pour {topics}. Que souhaitez-vous savoir ?",
+    fallbackGeneric: "Désolé, je n'ai pas bien compris. Pourriez-vous le dire autrement ?",
+    clarify: 'Je peux vous aider pour {topic}. Pourriez-vous m’en dire un peu plus ?',
+    empty: "Pardon, je n'ai pas entendu. Pouvez-vous répéter, s'il vous plaît ?",
+    labels: {
+      hours: "nos horaires d'ouverture",
+      order_status: "le suivi d'une commande",
+      refund: 'les remboursements et retours',
+      human_handoff: 'vous mettre en relation avec une personne',
+    },
+    join: (items) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} ou ${items[items.length - 1]}`),
+  },
+  de: {
+    handoff: 'Natürlich. Bitte bleiben Sie dran, ich verbinde Sie mit einem Mitarbeiter.',
+    goodbye: 'Vielen Dank für Ihren Anruf. Einen schönen Tag noch, auf Wiederhören!',
+    fallback: 'Entschuldigung, das habe ich nicht ganz verstanden. Ich kann Ihnen bei {topics} helfen. Was möchten Sie wissen?',
+    fallbackGeneric: 'Entschuldigung, das habe ich nicht ganz verstanden. Könnten Sie es anders formulieren?',
+    clarify: 'Ich kann Ihnen bei {topic} helfen. Können Sie mir etwas mehr darüber sagen?',
+    empty: 'Entschuldigung, das habe ich nicht gehört. Können Sie das bitte wiederholen?',
+    labels: {
+      hours: 'unseren Öffnungszeiten',
+      order_status: 'dem Status einer Bestellung',
+      refund: 'Erstattungen und Rücksendungen',
+      human_handoff: 'der Verbindung zu einem Mitarbeiter',
+    },
+    join: (items) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} oder ${items[items.length - 1]}`),
   },
 };

@@ -169,3 +169,24 @@ describe('LocalResponder tool calls', () => {
     expect((await run(r, request('when are you open', [], { tools }))).deltas.some((d) => d.type === 'tool_call')).toBe(false);
   });
 });
+
+describe('LocalResponder in French and German', () => {
+  const r = new LocalResponder();
+  it.each([
+    ['fr', 'À quelle heure ouvrez-vous le samedi ?', 'hours'],
+    ['fr', 'Où est ma commande ?', 'order_status'],
+    ['fr', 'Je voudrais un remboursement, s’il vous plaît.', 'refund'],
+    ['fr', 'Je veux parler à un conseiller.', 'human_handoff'],
+    ['de', 'Wann haben Sie am Samstag geöffnet?', 'hours'],
+    ['de', 'Wo ist meine Bestellung?', 'order_status'],
+    ['de', 'Ich möchte mein Geld zurück.', 'refund'],
+    ['de', 'Kann ich bitte mit einem Mitarbeiter sprechen?', 'human_handoff'],
+  ])('%s: %p → %s', (language, text, intent) => {
+    expect(r.classify(text, INTENTS, language).intent).toBe(intent);
+  });
+
+  it('answers a German caller in German', async () => {
+    const { text } = await run(r, request('Kann ich bitte mit einem Mitarbeiter sprechen?', [], { language: 'de' }));
+    expect(text).toMatch(/verbinde Sie mit einem Mitarbeiter/);
+  });
+});
