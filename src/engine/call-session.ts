@@ -326,8 +326,9 @@ export class CallSession {
     let spoken = await this.say(segments, signal, { timings, speechEndWall, decidedWall, guard, continueUtterance: true });
     await producer;
     failure ??= spoken.error;
-    if (failure && !spoken.text && !signal.aborted) {
-      // The reply failed before any audio: apologise (cached audio, no provider needed) and offer a person.
+    if (failure && !spoken.synthesized && !signal.aborted) {
+      // The reply failed before any of its audio (a dead-air filler may have played): apologise with cached audio
+      // (no provider needed) and offer a person.
       this.providerError('reply', failure);
       guard?.cancel();
       spoken = await this.sayApology(lang.replyLanguage, signal);

@@ -1,4 +1,4 @@
-import type { TtsProvider } from '../providers/types';
+import type { AudioChunk, TtsProvider } from '../providers/types';
 import type { TurnTimings } from '../db/calls';
 import type { AgentProfile } from './conversation';
 import { MULAW_BYTES_PER_MS, type HeardSpeech, type Playout } from './playout';
@@ -10,6 +10,8 @@ export interface Spoken extends HeardSpeech {
   endMs: number;
   /** A TTS failure after which the utterance stopped (what was heard before it stays valid), else null. */
   error: unknown;
+  /** True when the TTS produced audio for the segments (a cached filler alone does not count). */
+  synthesized: boolean;
 }
 
 /** Reply-turn context of {@link Speaker.say}: where to write the first-audio timings, and the dead-air guard. */
@@ -56,6 +58,13 @@ export class Speaker {
     if (!t?.continueUtterance) this.playout.beginUtterance();
     let startMs = -1;
     let seg = 0;
+    let synthesized = false;
+    const noteAudio = async function* (audio: AsyncIterable<AudioChunk>): AsyncGenerator<AudioChunk> {
+      for await (const c of audio) {
+        if (c.data.length) synthesized = true;
+        yield c;
+      }
+    };
     let error: unknown = null;
     const voice = this.agent.voices[language];
     const tv = this.agent.ttsVoices;
@@ -65,7 +74,7 @@ export class Speaker {
         if (signal.aborted) break;
         if (guard?.playing) await guard.playing; // the filler went out while STT / the LLM were slow
         const ttsStart = performance.now();
-        let audio = this.tts.synthesize(text, { voice, voices, language, signal });
+        let audio = noteAudio(this.tts.synthesize(text, { voice, voices, language, signal }));
         if (guard && !guard.audioStarted && !guard.used) {
           guard.inSegment = true;
           audio = guard.guardFirstChunk(audio);
@@ -93,7 +102,7 @@ export class Speaker {
     if (t && guard?.used) t.timings.fillerPlayed = true;
     const heard = this.playout.heard();
     const s = Math.max(0, startMs);
-    return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error };
+    return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error, synthesized };
   }
 
   /** Plays cached audio (`phrases` in `language`) as its own utterance, with no TTS, and waits until it has played. */
@@ -103,7 +112,7 @@ export class Speaker {
     await this.playout.playSegment(once(phrases.get(language)), { mark: `turn-${++this.turnNo}-${kind}`, text: phrases.text(language) }, signal);
     if (!signal.aborted) await this.playout.drained(signal);
     const heard = this.playout.heard();
-    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null };
+    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null, synthesized: false };
   }
 
   /**
@@ -112,9 +121,10 @@ export class Speaker {
    */
   armFiller(filler: CachedPhrases, language: string, deadlineWall: number, signal: AbortSignal, onFire?: () => void): DeadAirGuard {
     const bytes = filler.get(language);
+    const mark = `turn-${this.turnNo + 1}-filler`; // the reply about to be spoken is the next turn
     return new DeadAirGuard(deadlineWall, bytes, () => {
       onFire?.();
-      return this.playout.playSegment(once(bytes), { mark: `turn-${this.turnNo + 1}-filler`, text: filler.text(language) }, signal).catch(() => undefined);
+      return this.playout.playSegment(once(bytes), { mark, text: filler.text(language) }, signal).catch(() => undefined);
     });
   }
 }

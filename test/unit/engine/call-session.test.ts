@@ -385,6 +385,20 @@ describe('CallSession with scripted fake providers', () => {
     expect(mem.turns[4].text.startsWith("I'm sorry, I can only help you in English.")).toBe(true);
   });
 
+  it('dead air then an LLM failure: the filler is not mistaken for the reply, the cached apology still plays', async () => {
+    const llm = new FakeLlm({ replies: ['never'], firstTokenMs: 400, failWith: () => new Error('llm 500') });
+    const filler = { get: () => new Uint8Array(320), text: () => 'One moment, please.' };
+    const apology = { get: () => new Uint8Array(480), text: () => "Sorry, I'm having trouble right now. Press 0 or say 'agent' to reach a person." };
+    const { session, mem, feed, w } = setup({ llm, filler, apology, limits: { deadAirMs: 150 } });
+    session.start();
+    await until(() => mem.turns.length === 1, 5000);
+    feed(utterance(0, 20)); // speech ended with the audio fed so far: the dead-air clock starts now
+    await until(() => mem.turns.length === 3, 5000);
+    await session.end('stop');
+    expect(marks(w.out)).toEqual(expect.arrayContaining(['turn-2-filler', 'turn-3-apology']));
+    expect(mem.turns[2].text).toMatch(/^Sorry, I'm having trouble/);
+  });
+
   it('DTMF digits are stored masked, menu keys as they are', async () => {
     const { session, mem } = setup();
     session.start();
