@@ -35,6 +35,30 @@ class Chain<P extends { id: string }> {
     if (i > 0) this.o.metrics?.providerFallbacks.inc({ capability: this.capability, from: this.providers[i - 1].id, to: this.providers[i].id });
   }
 
+  /**
+   * Streams from the first provider that produces output: a failure before its first output item (`isOutput`)
+   * moves to the next provider; after it, the failure propagates.
+   */
+  async *stream<T>(signal: AbortSignal, run: (p: P) => AsyncIterable<T>, isOutput: (item: T) => boolean): AsyncGenerator<T> {
+    for (let i = 0; ; i++) {
+      signal.throwIfAborted();
+      let started = false;
+      try {
+        for await (const item of run(this.providers[i])) {
+          if (!started && isOutput(item)) {
+            started = true;
+            this.served(i);
+          }
+          yield item;
+        }
+        if (!started) this.served(i);
+        return;
+      } catch (err) {
+        this.failed(i, err, signal, started);
+      }
+    }
+  }
+
   /** Returns normally when provider i's failure should move on to i+1; throws otherwise. */
   failed(i: number, err: unknown, signal: AbortSignal, started: boolean): void {
     if (signal.aborted) throw signal.reason;
@@ -99,24 +123,8 @@ export class FallbackTts implements TtsProvider {
     this.id = this.chain.id;
   }
 
-  async *synthesize(text: string, opts: SynthesizeOptions): AsyncGenerator<AudioChunk> {
-    for (let i = 0; ; i++) {
-      opts.signal.throwIfAborted();
-      let started = false;
-      try {
-        for await (const chunk of this.providers[i].synthesize(text, opts)) {
-          if (!started && chunk.data.length > 0) {
-            started = true;
-            this.chain.served(i);
-          }
-          yield chunk;
-        }
-        if (!started) this.chain.served(i);
-        return;
-      } catch (err) {
-        this.chain.failed(i, err, opts.signal, started);
-      }
-    }
+  synthesize(text: string, opts: SynthesizeOptions): AsyncIterable<AudioChunk> {
+    return this.chain.stream(opts.signal, (p) => p.synthesize(text, opts), (chunk) => chunk.data.length > 0);
   }
 }
 
@@ -133,23 +141,7 @@ export class FallbackLlm implements LlmProvider {
     this.id = this.chain.id;
   }
 
-  async *chat(req: ChatRequest, signal: AbortSignal): AsyncGenerator<LlmDelta> {
-    for (let i = 0; ; i++) {
-      signal.throwIfAborted();
-      let started = false;
-      try {
-        for await (const delta of this.providers[i].chat(req, signal)) {
-          if (!started) {
-            started = true;
-            this.chain.served(i);
-          }
-          yield delta;
-        }
-        if (!started) this.chain.served(i);
-        return;
-      } catch (err) {
-        this.chain.failed(i, err, signal, started);
-      }
-    }
+  chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<LlmDelta> {
+    return this.chain.stream(signal, (p) => p.chat(req, signal), () => true);
   }
 }
