@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from '../providers/types';
+import type { LlmProvider, SttProvider, ToolCall, ToolSpec, TtsProvider } from '../providers/types';
 import type { TurnInput, TurnTimings } from '../db/calls';
 import type { Metrics } from '../metrics/metrics';
 import type { CallControl } from '../telephony/call-control';
@@ -130,11 +130,7 @@ export class CallSession {
   start(): void {
     this.log.info('call session started');
     this.flow.start();
-    this.runTurn(async (signal) => {
-      const spoken = await this.say([this.d.agent.firstMessage], signal);
-      this.recordAgent(spoken, { intent: null });
-      if (!signal.aborted) this.flow.awaitCaller();
-    });
+    this.runTurn((signal) => this.sayTurn(this.d.agent.firstMessage, signal));
   }
 
   /** Inbound caller audio (raw 8 kHz mu-law, any length). Processed in arrival order. */
@@ -170,11 +166,7 @@ export class CallSession {
     this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
     this.interrupt('dtmf');
     if (action === 'repeat') {
-      this.runTurn(async (signal) => {
-        const spoken = await this.say([this.lastHeard || this.d.agent.firstMessage], signal);
-        this.recordAgent(spoken, { intent: null });
-        if (!signal.aborted) this.flow.awaitCaller();
-      });
+      this.runTurn((signal) => this.sayTurn(this.lastHeard || this.d.agent.firstMessage, signal));
     } else {
       this.runTurn((signal) => this.flow.perform(action === 'transfer' ? { type: 'transfer', reason: 'dtmf' } : { type: 'end_call', reason: 'dtmf' }, signal, false));
     }
@@ -224,16 +216,14 @@ export class CallSession {
 
   /** Caller speech confirmed while the agent talks: stop the audio (if the onset did not already) and abort the turn. */
   private bargeIn(atMs: number, speechStartMs: number): void {
-    this.playout.stop();
-    this.pausedBy = null;
+    this.interrupt('barge-in');
     const heard = this.playout.heard();
     this.log.info({ atMs, heardChars: heard.text.length }, 'barge-in');
     this.d.metrics?.bargeIns.inc();
-    this.turnAbort?.abort(new Error('barge-in'));
     this.write(() => this.d.store.addEvent(this.d.callSid, 'barge_in', { atMs: Math.round(atMs), speechStartMs: Math.round(speechStartMs) }));
   }
 
-  /** Stops whatever the agent is doing (DTMF action, time limit). */
+  /** Stops whatever the agent is doing (barge-in, DTMF action, time limit): audio cleared, turn aborted. */
   private interrupt(reason: string): void {
     this.playout.stop();
     this.pausedBy = null;
@@ -309,7 +299,7 @@ export class CallSession {
     if (lang.language !== lang.replyLanguage && lang.source !== 'prior') segments.push(phrase('unsupportedLanguage', lang.replyLanguage));
     const producer = (async () => {
       try {
-        const tools = { tools: this.d.tools, runTool: this.d.tools?.length ? (call: Parameters<typeof runToolCall>[0], s: AbortSignal) => this.runTool(call, s) : undefined };
+        const tools = { tools: this.d.tools, runTool: this.d.tools?.length ? (call: ToolCall, s: AbortSignal) => this.runTool(call, s) : undefined };
         for await (const ev of this.conversation.reply(text, lang.replyLanguage, signal, tools)) {
           if (ev.type === 'intent') intent = ev.intent;
           else if (ev.type === 'first_token') timings.llmFirstTokenMs = Math.round(ev.at - llmStart);
@@ -345,7 +335,7 @@ export class CallSession {
     else this.flow.awaitCaller();
   }
 
-  private runTool(call: Parameters<typeof runToolCall>[0], signal: AbortSignal) {
+  private runTool(call: ToolCall, signal: AbortSignal) {
     return runToolCall(call, { agent: this.d.agent, callSid: this.d.callSid, retriever: this.d.retriever, language: () => this.language, httpTool: this.d.httpTool }, signal);
   }
 
@@ -353,6 +343,17 @@ export class CallSession {
   private say(segments: AsyncIterable<string> | string[], signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
     this.flow.agentTalking();
     return this.speaker.say(segments, this.language, signal, t);
+  }
+
+  /** Says one line and stores it as an agent turn (what the caller heard of it). */
+  private async sayLine(text: string, signal: AbortSignal): Promise<void> {
+    this.recordAgent(await this.say([text], signal), { intent: null });
+  }
+
+  /** A turn that only says `text` (greeting, DTMF repeat), then waits for the caller. */
+  private async sayTurn(text: string, signal: AbortSignal): Promise<void> {
+    await this.sayLine(text, signal);
+    if (!signal.aborted) this.flow.awaitCaller();
   }
 
   /** Plays the cached apology that offers a person (no provider needed), else synthesizes the short one. */
@@ -367,9 +368,7 @@ export class CallSession {
     return {
       callSid: this.d.callSid,
       log: this.log,
-      sayPhrase: async (kind: keyof typeof CALL_CONTROL_PHRASES, signal: AbortSignal) => {
-        this.recordAgent(await this.say([phrase(kind, this.language)], signal), { intent: null });
-      },
+      sayPhrase: (kind: keyof typeof CALL_CONTROL_PHRASES, signal: AbortSignal) => this.sayLine(phrase(kind, this.language), signal),
       runTurn: (fn) => this.runTurn(fn),
       interrupt: (reason) => this.interrupt(reason),
       isEnded: () => this.ended !== null,
