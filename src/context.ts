@@ -73,16 +73,17 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
   const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
-  const vad = await SileroVad.load();
   const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: o.twilioHttpClient });
-  // The apology must play when every provider is down, so it is rendered offline, once, at startup.
+  const classifier = new LocalResponder(); // its own hashing embedder: classification never calls a cloud provider
+  // Start-up work runs side by side: the VAD model, the STT warm-up, and the apology and filler audio, rendered
+  // offline once (they must play when every provider is down).
   const espeak = new LocalEspeakTts({ bin: config.local.espeakBin, logger });
-  const [apology, filler] = await Promise.all([
+  const [vad, apology, filler] = await Promise.all([
+    SileroVad.load(),
     ApologyCache.build({ tts: espeak, logger }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.oneMoment }),
+    providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
   ]);
-  const classifier = new LocalResponder(); // its own hashing embedder: classification never calls a cloud provider
-  await providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use'));
   const e = config.engine;
   return {
     logger,
