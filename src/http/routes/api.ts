@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { callSummary, decodeCallCursor, encodeCallCursor, type CallsRepo } from '../../db/calls';
 export type { CallSummary } from '../../db/calls';
 import { publicAgent, type AgentsRepo } from '../../db/agents';
+import { zodIssues } from '../zod-issues';
 import { apiGuard } from '../middleware/api-guard';
 
 /**
@@ -40,7 +41,7 @@ export function createApiRouter(d: { calls: CallsRepo; agents: AgentsRepo; apiKe
   r.get('/api/calls', async (req, res) => {
     const q = listCallsQuery.safeParse(req.query);
     if (!q.success) {
-      res.status(400).json({ error: q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; ') });
+      res.status(400).json({ error: zodIssues(q.error, 'query') });
       return;
     }
     // One extra row tells whether another page exists.

@@ -11,6 +11,7 @@ import { agentNamespace, createPendingDocument } from '../../knowledge/ingest';
 import { ProviderError } from '../../providers/errors';
 import type { VectorStore } from '../../providers/types';
 import { apiGuard } from '../middleware/api-guard';
+import { zodIssues } from '../zod-issues';
 
 /** Base path of an agent's knowledge base. */
 export const KNOWLEDGE_PATH = '/api/agents/:agentId/knowledge';
@@ -63,7 +64,6 @@ class HttpError extends Error {
   }
 }
 
-const issues = (e: z.ZodError, where = 'body') => e.issues.map((i) => `${i.path.join('.') || where}: ${i.message}`).join('; ');
 
 export interface KnowledgeRouterDeps {
   db: Knex;
@@ -196,7 +196,7 @@ export function createKnowledgeRouter(d: KnowledgeRouterDeps): Router {
 /** Title, text and language of a JSON upload. @throws HttpError 400. */
 function fromJson(body: unknown): z.infer<typeof jsonUploadSchema> {
   const b = jsonUploadSchema.safeParse(body);
-  if (!b.success) throw new HttpError(400, issues(b.error));
+  if (!b.success) throw new HttpError(400, zodIssues(b.error));
   return b.data;
 }
 
@@ -205,7 +205,7 @@ async function fromMultipart(req: Request): Promise<{ title: string; text: strin
   const file = req.file;
   if (!file) throw new HttpError(400, 'multipart upload needs the document in a "file" field');
   const fields = multipartFieldsSchema.safeParse(req.body ?? {});
-  if (!fields.success) throw new HttpError(400, issues(fields.error));
+  if (!fields.success) throw new HttpError(400, zodIssues(fields.error));
   const format = formatOf(file.originalname, file.mimetype);
   if (!format) throw new HttpError(415, `unsupported file type "${file.originalname.slice(-40)}": upload ${SUPPORTED_EXTENSIONS.join(', ')}`);
   let text: string;
