@@ -17,6 +17,8 @@ export type CallAction = { type: 'transfer'; reason: string } | { type: 'end_cal
 /** What running one tool call gave: the text the LLM sees, and an action for the call when the tool has one. */
 export interface ToolResult {
   content: string;
+  /** False when the tool failed (its content then explains why); default true. */
+  ok?: boolean;
   action?: CallAction;
 }
 
@@ -115,7 +117,7 @@ export class Conversation {
       // The exchange enters the history only when complete (a tool call without its result is an invalid request).
       this.history.push({ role: 'assistant', content: '', toolCalls: calls });
       calls.forEach((c, i) => this.history.push({ role: 'tool', toolCallId: c.id, content: results[i].content }));
-      for (const [i, r] of results.entries()) yield { type: 'tool', name: calls[i].name, ok: !r.content.startsWith('error') };
+      for (const [i, r] of results.entries()) yield { type: 'tool', name: calls[i].name, ok: r.ok !== false };
       const action = results.find((r) => r.action)?.action;
       if (action) {
         yield { type: 'action', action };

@@ -33,7 +33,7 @@ export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: Abo
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
     args = parsed;
   } catch {
-    return { content: `error: the arguments of ${call.name} are not a JSON object` };
+    return failure(`the arguments of ${call.name} are not a JSON object`);
   }
   const reason = typeof args.reason === 'string' ? args.reason.slice(0, 200) : '';
   switch (call.name) {
@@ -43,21 +43,26 @@ export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: Abo
       return { content: 'The call is ending.', action: { type: 'end_call', reason: reason || 'conversation finished' } };
     case 'search_knowledge': {
       const query = typeof args.query === 'string' ? args.query.trim() : '';
-      if (!query) return { content: 'error: search_knowledge needs a non-empty "query"' };
+      if (!query) return failure('search_knowledge needs a non-empty "query"');
       try {
         const passages = await d.retriever.retrieve(d.agent.id, query, 3, { language: d.language() });
         return { content: formatPassages(passages) };
       } catch (err) {
-        return { content: `error: knowledge search failed (${(err as Error).message})` };
+        return failure(`knowledge search failed (${(err as Error).message})`);
       }
     }
     default: {
       const spec = d.agent.tools?.find((t) => t.name === call.name);
-      if (!spec || !d.httpTool) return { content: `error: unknown tool ${call.name}` };
+      if (!spec || !d.httpTool) return failure(`unknown tool ${call.name}`);
       const r = await d.httpTool(spec, args, { callSid: d.callSid, agentId: d.agent.id, signal });
-      return { content: r.ok ? r.text.slice(0, MAX_TOOL_TEXT) : `error: ${r.error}` };
+      return r.ok ? { content: r.text.slice(0, MAX_TOOL_TEXT) } : failure(r.error);
     }
   }
+}
+
+/** A failed tool call: `error: …` content the LLM can read, marked `ok: false`. */
+function failure(message: string): ToolResult {
+  return { content: `error: ${message}`, ok: false };
 }
 
 function formatPassages(passages: Passage[]): string {
