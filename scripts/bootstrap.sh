@@ -10,9 +10,8 @@ log() { echo "[bootstrap] $*" >&2; }
 
 if [ ! -x node_modules/.bin/tsx ] || [ ! -x node_modules/.bin/jest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies (npm ci)"
-  # npm 11 sometimes writes a lock without other platforms' optional packages (msgpackr-extract), which `npm ci`
-  # then rejects as out of sync; `npm install` installs the same locked versions in that case.
-  npm ci --no-audit --no-fund >&2 || { log "npm ci refused the lock file; falling back to npm install"; npm install --no-audit --no-fund >&2; }
+  # No fallback to `npm install`: a lock that `npm ci` refuses is a bug to fix in the lock, not to paper over.
+  npm ci --no-audit --no-fund >&2
 fi
 
 need_apt=()
