@@ -79,6 +79,14 @@ const schema = z.object({
   VECTOR_TIMEOUT_MS: intMs(3_000),
   /** Retries of a retryable provider error (429, 5xx, timeout) before moving down the fallback chain. */
   PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
+  /** Circuit breaker per provider: consecutive failures (errors or timeouts) that open it. */
+  BREAKER_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
+  /** Circuit breaker: how long an open breaker skips its provider before one half-open probe (ms). */
+  BREAKER_HALF_OPEN_MS: intMs(30_000),
+  /** Graceful drain (SIGTERM): how long live calls may go on before the agent says goodbye and hangs up (ms). */
+  DRAIN_TIMEOUT_MS: intMs(30_000),
+  /** Media Streams: how far (ms of audio) a peer may send ahead of the wall clock before its stream is closed (1008). */
+  MEDIA_MAX_AHEAD_MS: intMs(3_000),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
   /** VAD: speech shorter than this is treated as noise (ms). */
@@ -159,7 +167,21 @@ export interface Config {
   elevenlabs: { apiKey?: string; baseUrl?: string; model: string; defaultVoiceId: string };
   pinecone: { apiKey?: string; indexHost?: string };
   /** Per-provider timeouts (ms) and retry count for retryable errors. */
-  resilience: { sttTimeoutMs: number; llmFirstTokenTimeoutMs: number; ttsFirstByteTimeoutMs: number; embeddingsTimeoutMs: number; vectorTimeoutMs: number; maxRetries: number };
+  resilience: {
+    sttTimeoutMs: number;
+    llmFirstTokenTimeoutMs: number;
+    ttsFirstByteTimeoutMs: number;
+    embeddingsTimeoutMs: number;
+    vectorTimeoutMs: number;
+    maxRetries: number;
+    /** Consecutive failures that open a provider's circuit breaker, and how long it stays open before a probe (ms). */
+    breakerFailures: number;
+    breakerHalfOpenMs: number;
+  };
+  /** SIGTERM: live calls may go on this long (ms) before the agent says goodbye and hangs up. */
+  drainTimeoutMs: number;
+  /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
+  media: { maxAheadMs: number };
   engine: {
     endpointingSilenceMs: number;
     vadMinSpeechMs: number;
@@ -242,7 +264,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       embeddingsTimeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
       vectorTimeoutMs: e.VECTOR_TIMEOUT_MS,
       maxRetries: e.PROVIDER_MAX_RETRIES,
+      breakerFailures: e.BREAKER_FAILURES,
+      breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
     },
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    media: { maxAheadMs: e.MEDIA_MAX_AHEAD_MS },
     metricsEnabled: e.METRICS_ENABLED === 'true',
     engine: {
       endpointingSilenceMs: e.ENDPOINTING_SILENCE_MS,

@@ -172,6 +172,17 @@ export class CallSession {
     }
   }
 
+  /**
+   * Ends the call from our side, politely: whatever the agent is saying is cut, it says the goodbye line in the
+   * call's language, the call is hung up over Twilio REST (`reason` is stored as the end reason, e.g. `drain`), and
+   * Twilio's `stop` then ends the session. No-op once the call is closing or ended.
+   */
+  hangUp(reason: string): void {
+    if (this.ended || this.flow.closing) return;
+    this.interrupt(reason);
+    this.runTurn((signal) => this.flow.perform({ type: 'end_call', reason }, signal, false));
+  }
+
   /** A mark echoed by Twilio. */
   onMark(name: string): void {
     const kind = this.playout.onMark(name);

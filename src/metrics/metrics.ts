@@ -22,6 +22,14 @@ export interface Metrics {
   providerFallbacks: Counter<'capability' | 'from' | 'to'>;
   /** Call-control actions: transfer, hangup, reprompt, dtmf. */
   callControl: Counter<'action'>;
+  /** Circuit-breaker state per provider: 0 closed, 1 half-open (probing), 2 open (skipped). */
+  providerCircuitState: Gauge<'capability' | 'provider'>;
+  /** VAD windows whose inference failed (each failed window is counted; the call goes on with the next). */
+  vadFailedWindows: Counter<string>;
+  /** Media streams closed by the server, by reason (`protocol`, `ahead_of_real_time`, `queue_full`, `slow_consumer`, `idle`). */
+  streamsClosed: Counter<'reason'>;
+  /** 1 while the process drains (SIGTERM received: no new calls, live ones finishing). */
+  draining: Gauge<string>;
 }
 
 /**
@@ -56,5 +64,14 @@ export function createMetrics(o: { defaultMetrics?: boolean } = {}): Metrics {
       registers: [registry],
     }),
     callControl: new Counter({ name: 'callcenter_call_control_total', help: 'Call-control actions (transfer, hangup, reprompt, dtmf)', labelNames: ['action'], registers: [registry] }),
+    providerCircuitState: new Gauge({
+      name: 'callcenter_provider_circuit_state',
+      help: 'Circuit breaker state per provider: 0 closed, 1 half-open, 2 open',
+      labelNames: ['capability', 'provider'],
+      registers: [registry],
+    }),
+    vadFailedWindows: new Counter({ name: 'callcenter_vad_failed_windows_total', help: 'VAD windows whose inference failed', registers: [registry] }),
+    streamsClosed: new Counter({ name: 'callcenter_media_streams_closed_total', help: 'Media streams closed by the server, by reason', labelNames: ['reason'], registers: [registry] }),
+    draining: new Gauge({ name: 'callcenter_draining', help: '1 while the process drains after SIGTERM', registers: [registry] }),
   };
 }
