@@ -2,7 +2,7 @@
  * Pure summary of a finished call's transcript: dominant language, final intent and counts (never the text).
  */
 
-import type { TurnInput } from '../db/calls';
+import type { TurnInput } from '../domain/calls';
 
 /** The fields of a call turn this module reads (times in ms since the media stream started). */
 export type SummaryTurn = Pick<TurnInput, 'role' | 'text' | 'language' | 'startMs' | 'endMs' | 'intent' | 'interrupted'>;

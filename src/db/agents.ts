@@ -1,30 +1,8 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema, type DtmfMenu, type HttpToolSpec, type TtsVoices } from '../tools/types';
-
-/** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
-export interface Agent {
-  id: string;
-  name: string;
-  systemPrompt: string;
-  firstMessage: string;
-  /** ISO 639-1, e.g. `en`. */
-  defaultLanguage: string;
-  /** ISO 639-1 codes the agent speaks. */
-  languages: string[];
-  /** TTS voice per ISO 639-1 language, e.g. `{ en: 'en-us' }`. */
-  voices: Record<string, string>;
-  intents: string[];
-  /** E.164 number for a human handoff, or null. */
-  handoffNumber: string | null;
-  isDefault: boolean;
-  /** DTMF key → action (default `{ "0": "transfer" }`). */
-  dtmfMenu: DtmfMenu;
-  /** Cloud TTS voices per provider family and language (`voices` above is the local espeak-ng voice). */
-  ttsVoices: TtsVoices;
-  /** HTTP tools the LLM may call. Their secrets never leave the server (see {@link publicAgent}). */
-  tools: HttpToolSpec[];
-}
+import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema, type HttpToolSpec } from '../domain/tools';
+import type { Agent } from '../domain/agents';
+export type { Agent };
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
 

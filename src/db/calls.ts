@@ -1,25 +1,12 @@
 import type { Knex } from 'knex';
+import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow } from '../domain/calls';
+import type { CallStore } from '../domain/ports';
 
 /** A keyset position in the call list: started_at with microseconds (UTC ISO) and the callSid tie-breaker. */
 export interface CallCursor {
   startedAt: string;
   callSid: string;
 }
-
-/** Encodes a list position as an opaque URL-safe token. */
-export function encodeCallCursor(c: CallCursor): string {
-  return Buffer.from(`${c.startedAt}|${c.callSid}`, 'utf8').toString('base64url');
-}
-
-/** Decodes {@link encodeCallCursor}'s token. @returns null when the token is malformed. */
-export function decodeCallCursor(token: string): CallCursor | null {
-  const [startedAt, callSid, extra] = Buffer.from(token, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !callSid || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(startedAt ?? '')) return null;
-  return { startedAt, callSid };
-}
-
-/** Twilio CallStatus values (PROTOCOLS.md). Terminal ones end a call. */
-export const TERMINAL_STATUSES = ['completed', 'busy', 'failed', 'no-answer', 'canceled'] as const;
 
 export interface CallRow {
   callSid: string;
@@ -37,39 +24,9 @@ export interface CallRow {
   postCallEnqueuedAt: Date | null;
 }
 
-export interface TurnTimings {
-  endpointingMs?: number;
-  sttMs?: number;
-  llmFirstTokenMs?: number;
-  ttsFirstByteMs?: number;
-  replyLatencyMs?: number;
-  /** End-of-turn decision (endpointing fired) → first agent audio frame sent: the platform's own cost plus providers. */
-  turnOverheadMs?: number;
-  /** True when the dead-air filler was played because the reply had no audio in time. */
-  fillerPlayed?: boolean;
-}
-
-export interface TurnInput {
-  role: 'caller' | 'agent';
-  text: string;
-  language: string | null;
-  /** ms since the media stream started. */
-  startMs: number;
-  endMs: number;
-  intent?: string | null;
-  sttConfidence?: number | null;
-  interrupted?: boolean;
-  timings?: TurnTimings | null;
-}
-
-export interface TurnRow extends TurnInput {
-  seq: number;
-}
-
-/** One row of `GET /api/calls`: the call without its turns; timestamps as ISO 8601 strings. */
-export interface CallSummary {
+/** The shape `GET /api/calls/:callSid` returns: the call, its turns, CSAT and CRM sync state. A call as the CRM webhook and the REST API show it (timestamps as ISO 8601 strings). */
+export interface CallDetail {
   callSid: string;
-  agentId: string;
   direction: string;
   from: string;
   to: string;
@@ -78,26 +35,6 @@ export interface CallSummary {
   intent: string | null;
   startedAt: string;
   endedAt: string | null;
-}
-
-/** Maps a call row to its API summary. */
-export function callSummary(c: CallRow): CallSummary {
-  return {
-    callSid: c.callSid,
-    agentId: c.agentId,
-    direction: c.direction,
-    from: c.from,
-    to: c.to,
-    status: c.status,
-    language: c.language,
-    intent: c.intent,
-    startedAt: new Date(c.startedAt).toISOString(),
-    endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
-  };
-}
-
-/** The shape `GET /api/calls/:callSid` returns (issue 2 §6): the summary plus turns, CSAT and CRM sync state. */
-export interface CallDetail extends Omit<CallSummary, 'agentId'> {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
   csat: { score: number; method: string } | null;
   crmSync: { status: string; attempts: number };
@@ -122,7 +59,7 @@ const toCall = (r: Record<string, any>): CallRow => ({
 /**
  * Repository for calls, call turns and call events. All methods are single statements or one transaction.
  */
-export class CallsRepo {
+export class CallsRepo implements CallStore {
   constructor(private readonly db: Knex) {}
 
   /** Inserts the call row when Twilio's voice webhook arrives; a retried webhook for the same CallSid is a no-op. */
@@ -255,7 +192,7 @@ export class CallsRepo {
   }
 
   /** Stores the warm transfer of a live call (target, reason, summary, time). */
-  async setTransfer(callSid: string, t: { target: string; reason: string; summary: string; at: string }): Promise<void> {
+  async setTransfer(callSid: string, t: TransferRecord): Promise<void> {
     await this.db('calls').where({ call_sid: callSid }).update({ transfer: JSON.stringify(t), end_reason: 'transfer', updated_at: this.db.fn.now() });
   }
 
@@ -312,9 +249,16 @@ export class CallsRepo {
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
     ]);
-    const { agentId: _agentId, ...summary } = callSummary(call);
     return {
-      ...summary,
+      callSid: call.callSid,
+      direction: call.direction,
+      from: call.from,
+      to: call.to,
+      status: call.status,
+      language: call.language,
+      intent: call.intent,
+      startedAt: new Date(call.startedAt).toISOString(),
+      endedAt: call.endedAt ? new Date(call.endedAt).toISOString() : null,
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LlmProvider, SttProvider, ToolCall, ToolSpec, TtsProvider } from '../providers/types';
-import type { TurnInput, TurnTimings } from '../db/calls';
+import type { TurnInput, TurnTimings } from '../domain/calls';
 import type { Metrics } from '../metrics/metrics';
 import type { CallControl } from '../telephony/call-control';
 import { mulawDecode } from '../audio/mulaw';

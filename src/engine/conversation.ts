@@ -1,5 +1,5 @@
 import type { ChatMessage, LlmProvider, Passage, ToolCall, ToolSpec } from '../providers/types';
-import type { Agent } from '../db/agents';
+import type { Agent } from '../domain/agents';
 import { SentenceChunker } from './sentence-chunker';
 
 /** The parts of an agent the conversation needs. */

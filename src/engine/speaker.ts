@@ -1,5 +1,5 @@
 import type { AudioChunk, TtsProvider } from '../providers/types';
-import type { TurnTimings } from '../db/calls';
+import type { TurnTimings } from '../domain/calls';
 import type { AgentProfile } from './conversation';
 import { MULAW_BYTES_PER_MS, type HeardSpeech, type Playout } from './playout';
 import { DeadAirGuard } from './dead-air';

@@ -1,5 +1,5 @@
 import type { Passage, ToolCall } from '../providers/types';
-import type { HttpToolSpec } from '../tools/types';
+import type { HttpToolSpec } from '../domain/tools';
 import type { AgentProfile, Retriever, ToolResult } from './conversation';
 
 /** Result of calling an agent's HTTP tool (see src/tools/http-tool.ts). */

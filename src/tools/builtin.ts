@@ -1,4 +1,4 @@
-import type { Agent } from '../db/agents';
+import type { Agent } from '../domain/agents';
 import type { ToolSpec } from '../providers/types';
 
 /**

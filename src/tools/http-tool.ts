@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeNetworkError, signWebhook } from '../crm/webhook';
-import type { HttpToolSpec } from './types';
+import type { HttpToolSpec } from '../domain/tools';
 
 /** Largest response body handed back to the LLM (bytes of UTF-8); the rest is not read. */
 export const MAX_TOOL_RESPONSE_BYTES = 4_096;

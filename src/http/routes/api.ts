@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { callSummary, decodeCallCursor, encodeCallCursor, type CallsRepo } from '../../db/calls';
-export type { CallSummary } from '../../db/calls';
+import type { CallsRepo } from '../../db/calls';
+import { callSummary, decodeCallCursor, encodeCallCursor } from '../call-shapes';
+export type { CallSummary } from '../call-shapes';
 import { publicAgent, type AgentsRepo } from '../../db/agents';
 import { zodIssues } from '../zod-issues';
 import { apiGuard } from '../middleware/api-guard';

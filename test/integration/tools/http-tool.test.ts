@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { executeHttpTool, MAX_TOOL_RESPONSE_BYTES, parseToolArguments } from '../../../src/tools/http-tool';
 import { BUILTIN_TOOLS, isBuiltinTool, toolSpecsFor } from '../../../src/tools/builtin';
-import { httpToolSchema, type HttpToolSpec } from '../../../src/tools/types';
+import { httpToolSchema, type HttpToolSpec } from '../../../src/domain/tools';
 
 const SECRET = 'whsec_' + Buffer.from('http-tool-test-secret-0123456789').toString('base64');
 

@@ -3,7 +3,7 @@ import { CallSession, type CallStore, type TurnDetectorLike, type TurnEvent } fr
 import type { AgentProfile } from '../../../src/engine/conversation';
 import type { CallControl } from '../../../src/telephony/call-control';
 import { FakeTwilioPlayer } from '../../helpers/twilio-player';
-import type { TurnInput } from '../../../src/db/calls';
+import type { TurnInput } from '../../../src/domain/calls';
 import type { ChatRequest, LlmProvider, Passage } from '../../../src/providers/types';
 import { FakeStt } from '../../../src/providers/stt/fake';
 import { FakeTts } from '../../../src/providers/tts/fake';

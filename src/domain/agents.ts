@@ -1,0 +1,29 @@
+import type { DtmfMenu, HttpToolSpec, TtsVoices } from './tools';
+
+/** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
+export interface Agent {
+  id: string;
+  name: string;
+  systemPrompt: string;
+  firstMessage: string;
+  /** ISO 639-1, e.g. `en`. */
+  defaultLanguage: string;
+  /** ISO 639-1 codes the agent speaks. */
+  languages: string[];
+  /** TTS voice per ISO 639-1 language, e.g. `{ en: 'en-us' }`. */
+  voices: Record<string, string>;
+  intents: string[];
+  /** E.164 number for a human handoff, or null. */
+  handoffNumber: string | null;
+  isDefault: boolean;
+  /** DTMF key → action (default `{ "0": "transfer" }`). */
+  dtmfMenu: DtmfMenu;
+  /** Cloud TTS voices per provider family and language (`voices` above is the local espeak-ng voice). */
+  ttsVoices: TtsVoices;
+  /** HTTP tools the LLM may call. Their secrets never leave the server. */
+  tools: HttpToolSpec[];
+}
+
+/** The parts of an agent a call needs (the engine's view). */
+export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools'>>;
