@@ -1,10 +1,16 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
   oneMoment: {
     en: 'One moment, please.',
     es: 'Un momento, por favor.',
     fr: 'Un instant, s\'il vous plaît.',
     de: 'Einen Moment, bitte.',
+  },
+  didNotCatch: {
+    en: "Sorry, I didn't catch that. Could you say it again?",
+    es: 'Perdone, no le he entendido. ¿Puede repetirlo?',
+    fr: "Pardon, je n'ai pas compris. Pouvez-vous répéter ?",
+    de: 'Entschuldigung, das habe ich nicht verstanden. Können Sie das wiederholen?',
   },
   reprompt: {
     en: 'Are you still there? How can I help you?',
@@ -49,6 +55,9 @@ export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'reprompt' | 'goodbyeSil
     de: 'Es tut mir leid, ich kann Ihnen nur auf Deutsch helfen.',
   },
 };
+
+/** Kinds of {@link CALL_CONTROL_PHRASES}. */
+export type PhraseKind = keyof typeof CALL_CONTROL_PHRASES;
 
 /** The phrase `kind` in `language`, else in English. */
 export function phrase(kind: keyof typeof CALL_CONTROL_PHRASES, language: string): string {

@@ -1,18 +1,17 @@
 import type { ChatMessage, LlmProvider, Passage, ToolCall, ToolSpec } from '../providers/types';
-import type { Agent } from '../domain/agents';
+import type { AgentProfile } from '../domain/agents';
+import type { CallAction } from '../domain/calls';
 import { SentenceChunker } from './sentence-chunker';
 
-/** The parts of an agent the conversation needs. */
-export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
-  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools'>>;
+export type { AgentProfile, CallAction };
 
-/** Knowledge retrieval for the current turn (vector search over the agent's knowledge base). */
+/**
+ * Knowledge retrieval for the current turn (vector search over the agent's knowledge base). `signal` aborts the
+ * embedding and the vector query (a barge-in frees the call at once). @throws on provider errors or abort.
+ */
 export interface Retriever {
-  retrieve(agentId: string, query: string, k: number, o?: { language?: string }): Promise<Passage[]>;
+  retrieve(agentId: string, query: string, k: number, o?: { language?: string; signal?: AbortSignal }): Promise<Passage[]>;
 }
-
-/** Something the agent decided to do to the call (from a tool call or a DTMF key). */
-export type CallAction = { type: 'transfer'; reason: string } | { type: 'end_call'; reason: string };
 
 /** What running one tool call gave: the text the LLM sees, and an action for the call when the tool has one. */
 export interface ToolResult {
@@ -44,6 +43,10 @@ export interface ReplyOptions {
  * the reply loop: retrieval → LLM stream → sentence segments, spoken as soon as each is complete. Tool calls are
  * run after the round's text (so "let me check" is already playing); their results go back to the LLM for another
  * round, unless a tool ends the conversation (transfer, end of call), which is yielded as an `action`.
+ *
+ * A reply works on a draft (the caller's message and the tool exchange of this turn): the history changes only when
+ * the caller {@link commit}s it, so a reply cancelled before the caller heard anything (the caller kept talking and
+ * the turn is answered again with the merged utterance) leaves no trace in what the LLM sees next.
  */
 export class Conversation {
   private readonly history: ChatMessage[] = [];
@@ -52,6 +55,7 @@ export class Conversation {
     private readonly agent: AgentProfile,
     private readonly llm: LlmProvider,
     private readonly retriever: Retriever,
+    private readonly now: () => number = () => performance.now(),
     private readonly topK = 3,
   ) {}
 
@@ -60,23 +64,30 @@ export class Conversation {
     if (text.trim()) this.history.push({ role: 'assistant', content: text.trim() });
   }
 
+  /** Appends a reply's draft (see {@link reply}) to the history. */
+  commit(draft: ChatMessage[]): void {
+    this.history.push(...draft);
+  }
+
   /** A copy of the history (oldest first), for tests and summaries. */
   messages(): ChatMessage[] {
     return [...this.history];
   }
 
   /**
-   * Runs one reply to `utterance` in `language` (ISO 639-1). Yields the intent (when the LLM gives one), the time of
-   * the first LLM token (performance.now()), speakable segments as soon as each is complete, tool outcomes and at
-   * most one terminal action. Aborts with `signal`. Retrieval failures degrade to no passages (the LLM still
-   * answers); LLM errors propagate.
+   * Runs one reply to the caller's `utterance` in `language` (ISO 639-1). `draft` (empty on entry) receives this
+   * turn's messages — the caller's, then each complete tool exchange — for {@link commit}. Yields the intent (when the
+   * LLM gives one), the time of the first LLM token (`now()`, ms), speakable segments as soon as each is complete,
+   * tool outcomes and at most one terminal action. Aborts with `signal` (retrieval included). Retrieval failures
+   * degrade to no passages (the LLM still answers); LLM errors propagate.
    */
-  async *reply(utterance: string, language: string, signal: AbortSignal, o: ReplyOptions = {}): AsyncGenerator<ReplyEvent> {
-    this.history.push({ role: 'user', content: utterance });
+  async *reply(utterance: string, language: string, signal: AbortSignal, draft: ChatMessage[], o: ReplyOptions = {}): AsyncGenerator<ReplyEvent> {
+    draft.push({ role: 'user', content: utterance });
     let passages: Passage[] = [];
     try {
-      passages = await this.retriever.retrieve(this.agent.id, utterance, this.topK, { language });
+      passages = await this.retriever.retrieve(this.agent.id, utterance, this.topK, { language, signal });
     } catch {
+      signal.throwIfAborted();
       passages = [];
     }
     let first = true;
@@ -86,7 +97,7 @@ export class Conversation {
       const chunker = new SentenceChunker();
       const calls: ToolCall[] = [];
       const stream = this.llm.chat(
-        { system: this.agent.systemPrompt, messages: [...this.history], passages, language, intents: this.agent.intents, tools: offerTools },
+        { system: this.agent.systemPrompt, messages: [...this.history, ...draft], passages, language, intents: this.agent.intents, tools: offerTools },
         signal,
       );
       for await (const delta of stream) {
@@ -96,7 +107,7 @@ export class Conversation {
         } else if (delta.type === 'text') {
           if (first) {
             first = false;
-            yield { type: 'first_token', at: performance.now() };
+            yield { type: 'first_token', at: this.now() };
           }
           for (const s of chunker.push(delta.text)) yield { type: 'segment', text: s };
         } else if (offerTools) {
@@ -107,7 +118,7 @@ export class Conversation {
       if (!calls.length || !o.runTool) return;
       if (first) {
         first = false;
-        yield { type: 'first_token', at: performance.now() };
+        yield { type: 'first_token', at: this.now() };
       }
       const results: ToolResult[] = [];
       for (const call of calls) {
@@ -115,8 +126,8 @@ export class Conversation {
         signal.throwIfAborted();
       }
       // The exchange enters the history only when complete (a tool call without its result is an invalid request).
-      this.history.push({ role: 'assistant', content: '', toolCalls: calls });
-      calls.forEach((c, i) => this.history.push({ role: 'tool', toolCallId: c.id, content: results[i].content }));
+      draft.push({ role: 'assistant', content: '', toolCalls: calls });
+      calls.forEach((c, i) => draft.push({ role: 'tool', toolCallId: c.id, content: results[i].content }));
       for (const [i, r] of results.entries()) yield { type: 'tool', name: calls[i].name, ok: r.ok !== false };
       const action = results.find((r) => r.action)?.action;
       if (action) {

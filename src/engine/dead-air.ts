@@ -1,7 +1,8 @@
 import type { AudioChunk } from '../providers/types';
+import { systemClock, type Clock } from './clock';
 
 /**
- * Dead-air guard of one agent turn: at `deadlineWall` (performance.now() time), if the reply has produced no audio
+ * Dead-air guard of one agent turn: at `deadlineWall` (on the session's clock, ms), if the reply has produced no audio
  * yet, the caller hears a short cached filler ("One moment, please.") instead of more silence. The filler goes out
  * either at once (nothing is being synthesized yet: STT or the LLM is slow — `playNow`) or, when the first segment
  * is already waiting on TTS, as the first chunk of that segment ({@link DeadAirGuard.guardFirstChunk}).
@@ -21,8 +22,9 @@ export class DeadAirGuard {
   /**
    * @param filler 8 kHz mu-law bytes of the filler.
    * @param playNow plays the filler as its own segment (called from the timer when no segment is in progress).
+   * @param clock the clock `deadlineWall` is on (ms).
    */
-  constructor(deadlineWall: number, private readonly filler: Uint8Array, playNow: () => Promise<unknown>) {
+  constructor(deadlineWall: number, private readonly filler: Uint8Array, playNow: () => Promise<unknown>, clock: Clock = systemClock) {
     let resolve!: () => void;
     this.due = new Promise<void>((r) => (resolve = r));
     this.timer = setTimeout(() => {
@@ -30,7 +32,7 @@ export class DeadAirGuard {
       if (this.audioStarted || this.used || this.inSegment) return;
       this.used = true;
       this.playing = playNow();
-    }, Math.max(0, deadlineWall - performance.now()));
+    }, Math.max(0, deadlineWall - clock.now()));
     this.timer.unref();
   }
 

@@ -1,17 +1,15 @@
 import type { AudioChunk } from '../providers/types';
 import { mulawEncode } from '../audio/mulaw';
 import { StreamingResampler } from '../audio/resample';
+import { pcm16Samples } from '../audio/pcm16';
 import { cutHeardText } from './heard-text';
+import { systemClock, type Clock } from './clock';
+import type { MediaTransport } from '../domain/ports';
 
-/** What the engine needs from the Twilio side: raw 8 kHz mu-law out, marks, clear. */
-export interface MediaTransport {
-  sendMedia(mulaw: Uint8Array): void;
-  sendMark(name: string): void;
-  sendClear(): void;
-}
+export type { MediaTransport };
 
 export interface SegmentResult {
-  /** performance.now() when the first audio byte of the segment was sent, or null if none was. */
+  /** Clock time (ms) when the first audio byte of the segment was sent, or null if none was. */
   firstAudioAt: number | null;
   /** mu-law bytes of the segment (8000 bytes = 1 s). */
   bytes: number;
@@ -69,8 +67,14 @@ export class Playout {
   private streaming = false;
   private resumes = 0;
   private waiters: Array<() => void> = [];
+  private utteranceNo = 0;
+  private firstSent: number | null = null;
 
-  constructor(private readonly transport: MediaTransport) {}
+  /** @param clock the session's clock (ms); marks and the playhead model are timed with it. */
+  constructor(
+    private readonly transport: MediaTransport,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** True while a segment is streaming, audio is paused, or Twilio still has our audio buffered (a mark is pending). */
   get speaking(): boolean {
@@ -82,14 +86,27 @@ export class Playout {
     return this.pausedAtByte !== null;
   }
 
-  /** Starts a new utterance (greeting, reply, reprompt): forgets the previous ledger. */
-  beginUtterance(): void {
+  /** Number of the current utterance (1, 2, …; each {@link beginUtterance} starts the next). */
+  get utterance(): number {
+    return this.utteranceNo;
+  }
+
+  /** Clock time (ms) when the current utterance's first audio byte was sent, or null before that. */
+  get firstSentAt(): number | null {
+    return this.firstSent;
+  }
+
+  /** Starts a new utterance (greeting, reply, reprompt): forgets the previous ledger. @returns its number. */
+  beginUtterance(): number {
+    this.utteranceNo++;
+    this.firstSent = null;
     this.length = 0;
     this.segments = [];
     this.sent = 0;
     this.anchorByte = 0;
-    this.anchorWall = performance.now();
+    this.anchorWall = this.clock.now();
     this.pausedAtByte = null;
+    return this.utteranceNo;
   }
 
   /**
@@ -104,7 +121,7 @@ export class Playout {
     let oddByte: number | null = null;
     let firstAudioAt: number | null = null;
     const noteFirst = () => {
-      if (firstAudioAt === null && this.sent > entry.startByte) firstAudioAt = performance.now();
+      if (firstAudioAt === null && this.sent > entry.startByte) firstAudioAt = this.clock.now();
     };
     this.streaming = true;
     try {
@@ -133,7 +150,7 @@ export class Playout {
     entry.endByte = this.length;
     this.pump(true);
     noteFirst();
-    if (firstAudioAt === null && entry.endByte > entry.startByte && !this.paused) firstAudioAt = performance.now();
+    if (firstAudioAt === null && entry.endByte > entry.startByte && !this.paused) firstAudioAt = this.clock.now();
     this.notify();
     return { firstAudioAt, bytes: entry.endByte - entry.startByte, aborted: false };
   }
@@ -146,7 +163,7 @@ export class Playout {
     this.pending.delete(name);
     seg.played = true;
     if (this.segments.includes(seg) && seg.endByte !== null) {
-      this.anchorWall = performance.now();
+      this.anchorWall = this.clock.now();
       this.anchorByte = seg.endByte;
     }
     this.notify();
@@ -159,7 +176,7 @@ export class Playout {
    */
   pause(): boolean {
     if (!this.speaking || this.paused) return false;
-    const heardAt = this.playhead(performance.now());
+    const heardAt = this.playhead(this.clock.now());
     this.pausedAtByte = heardAt;
     for (const [name, seg] of this.pending) {
       this.cleared.add(name);
@@ -177,7 +194,7 @@ export class Playout {
     if (!this.paused) return;
     this.pausedAtByte = null;
     this.resumes++;
-    this.anchorWall = performance.now();
+    this.anchorWall = this.clock.now();
     this.anchorByte = this.sent;
     this.pump(true);
     this.notify();
@@ -190,7 +207,7 @@ export class Playout {
 
   /** What the caller heard of the current utterance so far (see class doc). */
   heard(): HeardSpeech {
-    const at = this.pausedAtByte ?? this.playhead(performance.now());
+    const at = this.pausedAtByte ?? this.playhead(this.clock.now());
     const words: string[] = [];
     let complete = this.segments.length > 0;
     for (const s of this.segments) {
@@ -210,11 +227,11 @@ export class Playout {
   /**
    * Resolves when every segment of the utterance has played (all marks back), or when paused audio is stopped,
    * or `signal` aborts. Marks that never come back (a broken peer) are given up on after the estimated remaining
-   * playout + `graceMs`.
+   * playout + `graceMs` (ms): their segments count as played and the marks leave `pending`.
    */
   async drained(signal: AbortSignal, graceMs = 2_000): Promise<void> {
     while (!signal.aborted && this.unplayed()) {
-      const remainingMs = Math.max(0, this.sent - this.playhead(performance.now())) / MULAW_BYTES_PER_MS;
+      const remainingMs = Math.max(0, this.sent - this.playhead(this.clock.now())) / MULAW_BYTES_PER_MS;
       const woke = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => done(false), remainingMs + graceMs);
         const onAbort = () => done(true);
@@ -229,15 +246,14 @@ export class Playout {
         signal.addEventListener('abort', onAbort, { once: true });
       });
       if (!woke && !this.paused) {
-        for (const s of this.segments) s.played = true; // the peer never echoed: assume it played
+        // The peer never echoed: assume it played, and stop waiting for those marks — a mark still `pending` would
+        // keep `speaking` true, and the caller's next speech onset would send a spurious `clear`.
+        for (const s of this.segments) s.played = true;
+        for (const [name, seg] of this.pending) if (this.segments.includes(seg)) this.pending.delete(name);
+        this.notify();
         return;
       }
     }
-  }
-
-  /** Resumes after a backchannel so far in this utterance (for tests and logs). */
-  get resumeCount(): number {
-    return this.resumes;
   }
 
   private unplayed(): boolean {
@@ -266,7 +282,7 @@ export class Playout {
   /** Sends what can be sent: whole segments with their marks, and whole frames of the one still streaming. */
   private pump(flushOpen: boolean): void {
     if (this.paused) return;
-    const now = performance.now();
+    const now = this.clock.now();
     if (this.playhead(now) >= this.sent) {
       this.anchorWall = now; // Twilio was idle: playback (re)starts with what we send now
       this.anchorByte = this.sent;
@@ -290,18 +306,9 @@ export class Playout {
   private sendRange(end: number): void {
     while (this.sent < end) {
       const n = Math.min(FRAME_BYTES, end - this.sent);
+      this.firstSent ??= this.clock.now();
       this.transport.sendMedia(this.audio.slice(this.sent, this.sent + n));
       this.sent += n;
     }
   }
-}
-
-/** Little-endian 16-bit samples from `data`, carrying an odd trailing byte over to the next chunk. */
-function pcm16Samples(data: Uint8Array, carry: number | null): { samples: Int16Array; odd: number | null } {
-  const bytes = carry === null ? data : Uint8Array.from([carry, ...data]);
-  const n = bytes.length >> 1;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const samples = new Int16Array(n);
-  for (let i = 0; i < n; i++) samples[i] = view.getInt16(i * 2, true);
-  return { samples, odd: bytes.length % 2 ? bytes[bytes.length - 1] : null };
 }

@@ -1,6 +1,7 @@
 import type { AudioChunk, TtsProvider } from '../providers/types';
 import type { TurnTimings } from '../domain/calls';
-import type { AgentProfile } from './conversation';
+import type { AgentProfile } from '../domain/agents';
+import { systemClock, type Clock } from './clock';
 import { MULAW_BYTES_PER_MS, type HeardSpeech, type Playout } from './playout';
 import { DeadAirGuard } from './dead-air';
 
@@ -17,12 +18,12 @@ export interface Spoken extends HeardSpeech {
 /** Reply-turn context of {@link Speaker.say}: where to write the first-audio timings, and the dead-air guard. */
 export interface ReplyTiming {
   timings: TurnTimings;
-  /** performance.now() when the caller stopped speaking, and when the end of turn was decided. */
+  /** Clock time (ms) when the caller stopped speaking, and when the end of turn was decided. */
   speechEndWall: number;
   decidedWall: number;
   guard?: DeadAirGuard | null;
-  /** The utterance was already begun (a filler may be playing): do not reset the playout ledger. */
-  continueUtterance?: boolean;
+  /** Called once, when the first synthesized audio of the reply is about to go out (a cached filler does not count). */
+  onFirstAudio?: () => void;
 }
 
 /** Cached 8 kHz mu-law phrases per language (ApologyCache). */
@@ -35,33 +36,58 @@ export interface CachedPhrases {
  * The agent's voice in one call: turns text segments into audio through the TTS (voice per provider family and
  * language from the agent), streams it with {@link Playout} (one mark per segment, `turn-N-seg-K`), waits until
  * Twilio has played it, and reports what the caller heard. Also plays cached audio (apology, filler) without TTS.
+ *
+ * What was heard of a cut utterance is read at the moment of the cut (the abort), before any later turn can begin
+ * a new utterance on the same playout.
  */
 export class Speaker {
   private turnNo = 0;
 
-  /** @param t0 performance.now() at the start of the session (the session clock's zero). */
+  /** @param t0 `clock.now()` at the start of the session (the zero of turn times). */
   constructor(
     private readonly playout: Playout,
     private readonly tts: TtsProvider,
     private readonly agent: AgentProfile,
     private readonly t0: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
+  /** Starts a new utterance on the playout. @returns its number (see {@link heardOf}). */
+  begin(): number {
+    return this.playout.beginUtterance();
+  }
+
+  /** What the caller has heard of utterance `no` so far, or null when another utterance has begun since. */
+  heardOf(no: number): Spoken | null {
+    if (this.playout.utterance !== no) return null;
+    const heard = this.playout.heard();
+    const first = this.playout.firstSentAt;
+    const startMs = first === null ? Math.max(0, this.clock.now() - this.t0) : first - this.t0;
+    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null, synthesized: false };
+  }
+
   /**
-   * Speaks `segments` in `language` as one utterance (each: TTS → playout → mark), then waits until it has all
-   * played or `signal` aborts. With `t`, fills ttsFirstByteMs / replyLatencyMs / turnOverheadMs (and fillerPlayed)
-   * at the first audio. Never throws for provider errors: they are returned in `error`.
+   * Speaks `segments` in `language` (each: TTS → playout → mark), then waits until it has all played or `signal`
+   * aborts. Without `t` a new utterance begins; with `t` (a reply) the utterance begun by {@link begin} continues
+   * (a dead-air filler may already be in it) and ttsFirstByteMs / replyLatencyMs / turnOverheadMs (and fillerPlayed)
+   * are filled at the first audio. Never throws for provider errors: they are returned in `error`.
    */
   async say(segments: AsyncIterable<string> | string[], language: string, signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
+    const no = t ? this.playout.utterance : this.begin();
+    let cut: Spoken | null = null;
+    const onAbort = () => (cut = this.heardOf(no));
+    signal.addEventListener('abort', onAbort, { once: true });
     const turn = ++this.turnNo;
     const guard = t?.guard ?? null;
-    if (!t?.continueUtterance) this.playout.beginUtterance();
-    let startMs = -1;
     let seg = 0;
+    let firstAudio = false;
     let synthesized = false;
     const noteAudio = async function* (audio: AsyncIterable<AudioChunk>): AsyncGenerator<AudioChunk> {
       for await (const c of audio) {
-        if (c.data.length) synthesized = true;
+        if (c.data.length && !synthesized) {
+          synthesized = true;
+          t?.onFirstAudio?.();
+        }
         yield c;
       }
     };
@@ -73,7 +99,7 @@ export class Speaker {
       for await (const text of segments) {
         if (signal.aborted) break;
         if (guard?.playing) await guard.playing; // the filler went out while STT / the LLM were slow
-        const ttsStart = performance.now();
+        const ttsStart = this.clock.now();
         let audio = noteAudio(this.tts.synthesize(text, { voice, voices, language, signal }));
         if (guard && !guard.audioStarted && !guard.used) {
           guard.inSegment = true;
@@ -84,8 +110,8 @@ export class Speaker {
           guard.inSegment = false;
           if (r.firstAudioAt !== null) guard.audioStarted = true;
         }
-        if (r.firstAudioAt !== null && startMs < 0) {
-          startMs = r.firstAudioAt - this.t0;
+        if (r.firstAudioAt !== null && !firstAudio) {
+          firstAudio = true;
           if (t) {
             t.timings.ttsFirstByteMs = Math.round(r.firstAudioAt - ttsStart);
             t.timings.replyLatencyMs = Math.round(r.firstAudioAt - t.speechEndWall);
@@ -97,36 +123,48 @@ export class Speaker {
       if (!signal.aborted) await this.playout.drained(signal);
     } catch (err) {
       if (!signal.aborted) error = err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
     if (guard?.playing) await guard.playing;
     if (t && guard?.used) t.timings.fillerPlayed = true;
-    const heard = this.playout.heard();
-    const s = Math.max(0, startMs);
-    return { ...heard, startMs: s, endMs: s + heard.bytes / MULAW_BYTES_PER_MS, error, synthesized };
+    const heard: Spoken = (signal.aborted ? cut : this.heardOf(no)) ?? empty(this.clock.now() - this.t0);
+    return { ...heard, error, synthesized };
   }
 
   /** Plays cached audio (`phrases` in `language`) as its own utterance, with no TTS, and waits until it has played. */
   async playCached(phrases: CachedPhrases, language: string, kind: string, signal: AbortSignal): Promise<Spoken> {
-    this.playout.beginUtterance();
-    const startMs = performance.now() - this.t0;
-    await this.playout.playSegment(once(phrases.get(language)), { mark: `turn-${++this.turnNo}-${kind}`, text: phrases.text(language) }, signal);
-    if (!signal.aborted) await this.playout.drained(signal);
-    const heard = this.playout.heard();
-    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null, synthesized: false };
+    const no = this.begin();
+    let cut: Spoken | null = null;
+    const onAbort = () => (cut = this.heardOf(no));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.playout.playSegment(once(phrases.get(language)), { mark: `turn-${++this.turnNo}-${kind}`, text: phrases.text(language) }, signal);
+      if (!signal.aborted) await this.playout.drained(signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    return (signal.aborted ? cut : this.heardOf(no)) ?? empty(this.clock.now() - this.t0);
   }
 
   /**
-   * Arms the dead-air filler of the coming reply (see {@link DeadAirGuard}): at `deadlineWall` without reply audio
-   * the cached filler plays. Call `playout.beginUtterance()` first; pass the guard to `say` with `continueUtterance`.
+   * Arms the dead-air filler of the coming reply (see {@link DeadAirGuard}): at `deadlineWall` (clock ms) without
+   * reply audio the cached filler plays. Call {@link begin} first; pass the guard to `say` with a {@link ReplyTiming}.
    */
   armFiller(filler: CachedPhrases, language: string, deadlineWall: number, signal: AbortSignal, onFire?: () => void): DeadAirGuard {
     const bytes = filler.get(language);
     const mark = `turn-${this.turnNo + 1}-filler`; // the reply about to be spoken is the next turn
-    return new DeadAirGuard(deadlineWall, bytes, () => {
+    const play = () => {
       onFire?.();
       return this.playout.playSegment(once(bytes), { mark, text: filler.text(language) }, signal).catch(() => undefined);
-    });
+    };
+    return new DeadAirGuard(deadlineWall, bytes, play, this.clock);
   }
+}
+
+function empty(atMs: number): Spoken {
+  const at = Math.max(0, atMs);
+  return { text: '', complete: false, bytes: 0, startMs: at, endMs: at, error: null, synthesized: false };
 }
 
 async function* once(data: Uint8Array) {

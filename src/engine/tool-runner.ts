@@ -45,7 +45,7 @@ export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: Abo
       const query = typeof args.query === 'string' ? args.query.trim() : '';
       if (!query) return failure('search_knowledge needs a non-empty "query"');
       try {
-        const passages = await d.retriever.retrieve(d.agent.id, query, 3, { language: d.language() });
+        const passages = await d.retriever.retrieve(d.agent.id, query, 3, { language: d.language(), signal });
         return { content: formatPassages(passages) };
       } catch (err) {
         return failure(`knowledge search failed (${(err as Error).message})`);

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { clearMessage, markMessage, mediaMessage, parseInbound, ProtocolError, type MediaEvent, type StartEvent } from './protocol';
 import { isValidStreamSignature, publicWssUrl } from './signature';
-import type { MediaTransport } from '../engine/playout';
+import type { MediaTransport } from '../domain/ports';
 
 /** What one accepted stream is wired to (a CallSession adapter). */
 export interface StreamHandler {

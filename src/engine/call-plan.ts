@@ -1,0 +1,40 @@
+import type { CallAction } from '../domain/calls';
+import type { PhraseKind } from './call-control-phrases';
+
+/**
+ * One step of call control, as data: the session runs the steps of a plan in order (one turn), so what call control
+ * decides is testable without a call.
+ * - `say`: one of the call-control phrases, in the call's language, stored as an agent turn;
+ * - `listen`: the agent is done: time the caller's silence (reprompt timer);
+ * - `transfer` / `hangup`: over Twilio REST (the call is then closing).
+ */
+export type CallStep =
+  | { type: 'say'; phrase: PhraseKind }
+  | { type: 'listen' }
+  | { type: 'transfer'; reason: string }
+  | { type: 'hangup'; reason: string };
+
+const say = (phrase: PhraseKind): CallStep => ({ type: 'say', phrase });
+const LISTEN: CallStep = { type: 'listen' };
+
+/**
+ * What to do for a transfer or an end of call: the handoff or goodbye line (unless the reply that led to it was
+ * already spoken, `alreadySpoke`), then the REST action. A transfer without a handoff number (or without call
+ * control) says so and keeps listening.
+ */
+export function planAction(action: CallAction, o: { alreadySpoke: boolean; canTransfer: boolean }): CallStep[] {
+  if (action.type === 'end_call') return [...(o.alreadySpoke ? [] : [say('goodbye')]), { type: 'hangup', reason: action.reason }];
+  if (!o.canTransfer) return [say('noHandoff'), LISTEN];
+  return [...(o.alreadySpoke ? [] : [say('handoff')]), { type: 'transfer', reason: action.reason }];
+}
+
+/** After a transfer that Twilio refused: say no one is available and keep helping. */
+export const TRANSFER_FAILED: CallStep[] = [say('noHandoff'), LISTEN];
+
+/** The `n`-th silence in a row (1-based): a reprompt, or after `maxReprompts` of them a goodbye and a hangup. */
+export function planSilence(n: number, maxReprompts: number): CallStep[] {
+  return n > maxReprompts ? [say('goodbyeSilence'), { type: 'hangup', reason: 'silence' }] : [say('reprompt'), LISTEN];
+}
+
+/** The call's time limit: a goodbye, then a hangup. */
+export const MAX_DURATION_PLAN: CallStep[] = [say('maxDuration'), { type: 'hangup', reason: 'max_duration' }];
