@@ -11,7 +11,7 @@ import { enqueuePostCall } from './jobs/post-call';
 import { createKnowledgeQueue, type KnowledgeQueue } from './jobs/knowledge-queue';
 import { SileroVad } from './engine/vad';
 import { TurnDetector } from './engine/turn-detector';
-import type { TurnDetectorLike } from './engine/call-session';
+import type { TurnDetectorLike } from './engine/inbound-audio';
 import type { Retriever } from './engine/conversation';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { TwilioCallControl, type CallControl } from './telephony/call-control';
@@ -40,6 +40,8 @@ export interface AppContext {
   apology: ApologyCache;
   /** The dead-air filler ("One moment, please.") per language, pre-rendered with the offline TTS. */
   filler: ApologyCache;
+  /** "Sorry, I didn't catch that" per language (a failed transcription), pre-rendered with the offline TTS. */
+  didNotCatch: ApologyCache;
   /** Offline intent classifier, for LLMs that report no intent. */
   classifyIntent(text: string, intents: string[], language: string): { intent: string; confidence: number };
   createTurnDetector(): Promise<TurnDetectorLike>;
@@ -78,10 +80,11 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   // Start-up work runs side by side: the VAD model, the STT warm-up, and the apology and filler audio, rendered
   // offline once (they must play when every provider is down).
   const espeak = new LocalEspeakTts({ bin: config.local.espeakBin, logger });
-  const [vad, apology, filler] = await Promise.all([
+  const [vad, apology, filler, didNotCatch] = await Promise.all([
     SileroVad.load(),
     ApologyCache.build({ tts: espeak, logger }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.oneMoment }),
+    ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.didNotCatch }),
     providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
   ]);
   const e = config.engine;
@@ -98,6 +101,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     callControl,
     apology,
     filler,
+    didNotCatch,
     classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
     createTurnDetector: async () =>
       new TurnDetector(vad.createStream(), {

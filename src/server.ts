@@ -8,7 +8,7 @@ import { createApiRouter } from './http/routes/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
 import { attachMediaStreamServer } from './telephony/media-stream-server';
-import { createSessionFactory } from './engine/session-factory';
+import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
 import { toolSpecsFor } from './tools/builtin';
 import { executeHttpTool } from './tools/http-tool';
@@ -63,6 +63,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
       },
       apology: ctx.apology,
       filler: ctx.filler,
+      didNotCatch: ctx.didNotCatch,
       classifyIntent: ctx.classifyIntent,
       toolsFor: toolSpecsFor,
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),

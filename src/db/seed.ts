@@ -162,11 +162,14 @@ export async function seedDemo(db: Knex, deps: SeedDeps): Promise<{ agent: Agent
   const agents = new AgentsRepo(db);
   const knowledge = new KnowledgeRepo(db);
   let agent = await agents.get(DEMO_AGENT.id);
+  // The demo agent answers unconfigured numbers unless another agent was made the default.
+  const hasDefault = (await agents.list()).some((a) => a.isDefault);
   if (!agent) {
-    const hasDefault = (await agents.list()).some((a) => a.isDefault);
     agent = await agents.upsert({ ...DEMO_AGENT, isDefault: !hasDefault });
   } else if (isUntouchedV1(agent)) {
-    agent = await agents.upsert({ ...DEMO_AGENT, isDefault: agent.isDefault });
+    agent = await agents.upsert({ ...DEMO_AGENT, isDefault: agent.isDefault || !hasDefault });
+  } else if (!hasDefault) {
+    agent = await agents.upsert({ ...agent, isDefault: true });
   }
   const chunks: Record<string, number> = {};
   for (const doc of DEMO_KNOWLEDGE) {

@@ -42,7 +42,7 @@ export class ApologyCache {
   ) {}
 
   /**
-   * Synthesizes the apology for every language (in parallel) and keeps the bytes. A language that fails (or has
+   * Synthesizes the apology for every language (one after the other) and keeps the bytes. A language that fails (or has
    * no phrase) is logged and left out; `get` then serves English for it.
    * @throws Error when the English apology cannot be synthesized (there would be nothing to fall back to).
    */
@@ -52,25 +52,25 @@ export class ApologyCache {
     const timeoutMs = o.timeoutMs ?? 10_000;
     const audio = new Map<string, Uint8Array>();
     let englishError: unknown;
-    await Promise.all(
-      languages.map(async (language) => {
-        const text = phrases[language];
-        if (!text) {
-          o.logger?.warn({ language }, 'no apology phrase for language; English will be used');
-          return;
-        }
-        try {
-          const parts: Uint8Array[] = [];
-          for await (const chunk of o.tts.synthesize(text, { language, signal: AbortSignal.timeout(timeoutMs) })) parts.push(toMulaw8k(chunk));
-          const bytes = Buffer.concat(parts);
-          if (!bytes.length) throw new Error('no audio produced');
-          audio.set(language, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-        } catch (err) {
-          if (language === 'en') englishError = err;
-          o.logger?.warn({ language, provider: o.tts.id, err: err instanceof Error ? err.message : String(err) }, 'apology synthesis failed');
-        }
-      }),
-    );
+    // One language at a time: the caches are built side by side at start-up, and a dozen espeak-ng processes at
+    // once on a busy machine made single phrases miss their timeout.
+    for (const language of languages) {
+      const text = phrases[language];
+      if (!text) {
+        o.logger?.warn({ language }, 'no apology phrase for language; English will be used');
+        continue;
+      }
+      try {
+        const parts: Uint8Array[] = [];
+        for await (const chunk of o.tts.synthesize(text, { language, signal: AbortSignal.timeout(timeoutMs) })) parts.push(toMulaw8k(chunk));
+        const bytes = Buffer.concat(parts);
+        if (!bytes.length) throw new Error('no audio produced');
+        audio.set(language, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+      } catch (err) {
+        if (language === 'en') englishError = err;
+        o.logger?.warn({ language, provider: o.tts.id, err: err instanceof Error ? err.message : String(err) }, 'apology synthesis failed');
+      }
+    }
     if (!audio.has('en')) {
       throw new Error(`ApologyCache: cannot synthesize the English apology with ${o.tts.id}: ${englishError instanceof Error ? englishError.message : String(englishError)}`);
     }

@@ -1,73 +1,31 @@
 import type { Logger } from 'pino';
-import type { AgentProfile } from '../domain/agents';
 import type { TurnInput, TurnTimings } from '../domain/calls';
-import type { CallControl, CallStore, MediaTransport } from '../domain/ports';
-import type { Metrics } from '../metrics/metrics';
-import type { LlmProvider, SttProvider, ToolCall, ToolSpec, TtsProvider } from '../providers/types';
+import type { CallStore } from '../domain/ports';
+import type { ToolCall } from '../providers/types';
 import { safeErrorMessage } from '../providers/resilience/errors';
-import { mulawDecode } from '../audio/mulaw';
-import { summarizeTranscript } from '../analytics/transcript';
 import { CallActions } from './call-actions';
+import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';
 import { MAX_DURATION_PLAN, planAction, planSilence, TRANSFER_FAILED, type CallStep } from './call-plan';
 import { CallTimers, type CallLimits, type TimerEvent } from './call-timers';
-import { CallerInput, type PendingUtterance, type Utterance } from './caller-input';
-import { systemClock, withDeadline, type Clock } from './clock';
-import { Conversation, type Retriever } from './conversation';
+import { CallerInput, type Utterance } from './caller-input';
+import { systemClock, type Clock } from './clock';
+import { Conversation } from './conversation';
 import { InterruptionController } from './interruption';
 import { Playout } from './playout';
 import { CallRecorder } from './recorder';
 import { ReplyPipeline, type ReplyOutcome } from './reply-pipeline';
-import { Speaker, type CachedPhrases, type Spoken } from './speaker';
-import { runToolCall, type ToolRunnerDeps } from './tool-runner';
+import type { CallSessionDeps } from './session-deps';
+import { Speaker, type Spoken } from './speaker';
+import { runToolCall } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
+import { InboundAudio, type TurnDetectorLike } from './inbound-audio';
+import { observeTimings } from './turn-metrics';
 import { TurnQueue, type TurnJob } from './turn-queue';
 
-export type { TurnEvent, CallLimits, CallStore };
-
-/** VAD + endpointing over the caller's 8 kHz PCM. */
-export interface TurnDetectorLike {
-  push(samples8k: Int16Array): Promise<TurnEvent[]>;
-  flush(): Promise<TurnEvent[]> | TurnEvent[];
-  close?(): void | Promise<void>;
-}
-
-export interface CallSessionDeps {
-  callSid: string;
-  streamSid: string;
-  agent: AgentProfile;
-  transport: MediaTransport;
-  stt: SttProvider;
-  tts: TtsProvider;
-  llm: LlmProvider;
-  retriever: Retriever;
-  turnDetector: TurnDetectorLike;
-  store: CallStore;
-  /** Called once after every row of the call is written (enqueues post-call jobs). */
-  onEnded: (callSid: string) => Promise<void>;
-  logger: Logger;
-  /** Transfer and hangup over Twilio REST; without it those actions are recorded but the call stays up. */
-  callControl?: CallControl;
-  metrics?: Metrics;
-  /** Silence reprompts, time limit, dead-air filler. Default: 8 s, 2 reprompts, 15 min, 1.9 s. */
-  limits?: Partial<CallLimits>;
-  /** Tools offered to the LLM (built-ins + the agent's HTTP tools) and the runner of HTTP tools. */
-  tools?: ToolSpec[];
-  httpTool?: ToolRunnerDeps['httpTool'];
-  /** Pre-rendered 8 kHz mu-law per language: the outage apology (offers a person), the filler, "didn't catch that". */
-  apology?: CachedPhrases;
-  filler?: CachedPhrases;
-  didNotCatch?: CachedPhrases;
-  /** Intent classifier for LLMs that do not report one. */
-  classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
-  /** How long `end()` may take, in all, to finish the call's work and rows (ms); default 5000. */
-  endDeadlineMs?: number;
-  clock?: Clock;
-}
+export type { TurnEvent, CallLimits, CallStore, TurnDetectorLike, CallSessionDeps };
 
 const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000, deadAirMs: 1_900 };
-/** Caller audio waiting for the VAD beyond which the call is failed rather than buffered without bound (ms). */
-export const MAX_QUEUED_AUDIO_MS = 10_000;
 
 /**
  * One phone call. Caller audio → VAD/endpointing events → {@link InterruptionController} (pause, barge-in,
@@ -101,10 +59,7 @@ export class CallSession {
   private held: TurnInput[] = [];
   /** Work that must finish before the call's rows are closed (turn jobs, backchannel transcripts). */
   private readonly inflight = new Set<Promise<unknown>>();
-  private inbound: Int16Array[] = [];
-  private inboundSamples = 0;
-  private pumping: Promise<void> | null = null;
-  private audioMsReceived = 0;
+  private readonly inbound: InboundAudio;
   private ended: Promise<void> | null = null;
 
   constructor(private readonly d: CallSessionDeps) {
@@ -122,6 +77,7 @@ export class CallSession {
     this.actions = new CallActions({ callSid: d.callSid, handoffNumber: d.agent.handoffNumber, callControl: d.callControl, recorder: this.recorder, metrics: d.metrics, log: this.log, onError: (s, e) => this.providerError(s, e) });
     this.interruptions = new InterruptionController(this.playout, this.turns, () => this.actions.closing !== null);
     this.timers = new CallTimers(this.limits, (ev) => this.onTimer(ev));
+    this.inbound = new InboundAudio(d.turnDetector, this.clock, (evs, wallAt) => this.onTurnEvents(evs, wallAt), (err) => this.providerError('vad', err));
     const runTool = (call: ToolCall, signal: AbortSignal, language: string) =>
       runToolCall(call, { agent: d.agent, callSid: d.callSid, retriever: d.retriever, language: () => language, httpTool: d.httpTool }, signal);
     this.pipeline = new ReplyPipeline({
@@ -137,18 +93,9 @@ export class CallSession {
     this.enqueue('say', (signal) => this.sayTurn(this.d.agent.firstMessage, signal));
   }
 
-  /**
-   * Inbound caller audio (raw 8 kHz mu-law, any length), processed in arrival order.
-   * @throws Error when more than {@link MAX_QUEUED_AUDIO_MS} of audio waits for the VAD (the stream is then closed).
-   */
+  /** Inbound caller audio (raw 8 kHz mu-law, any length). @throws Error when too much waits for the VAD (see InboundAudio). */
   onMedia(mulaw: Uint8Array): void {
-    if (this.ended) return;
-    if (this.inboundSamples / 8 > MAX_QUEUED_AUDIO_MS) throw new Error(`more than ${MAX_QUEUED_AUDIO_MS} ms of caller audio waiting for the VAD`);
-    const samples = mulawDecode(mulaw);
-    this.audioMsReceived += samples.length / 8;
-    this.inbound.push(samples);
-    this.inboundSamples += samples.length;
-    this.pumping ??= this.pumpInbound();
+    if (!this.ended) this.inbound.push(mulaw);
   }
 
   /** A DTMF digit. Never logged; stored masked (`*`, `#`, `0` kept). A menu key interrupts and runs its action. */
@@ -188,25 +135,6 @@ export class CallSession {
 
   private now(): number {
     return this.clock.now() - this.t0;
-  }
-
-  private async pumpInbound(): Promise<void> {
-    while (this.inbound.length && !this.ended) {
-      const frames = this.inbound.splice(0);
-      const n = frames.reduce((a, f) => a + f.length, 0);
-      const samples = frames.length === 1 ? frames[0] : concat(frames, n);
-      const receivedAt = this.clock.now();
-      const audioMsAtPush = this.audioMsReceived - (this.inboundSamples - n) / 8;
-      try {
-        const events = await this.d.turnDetector.push(samples);
-        this.onTurnEvents(events, (ms) => receivedAt - (audioMsAtPush - ms));
-      } catch (err) {
-        this.providerError('vad', err); // the detector recovers on its next windows
-      } finally {
-        this.inboundSamples -= n;
-      }
-    }
-    this.pumping = null;
   }
 
   private onTurnEvents(events: TurnEvent[], wallAt: (audioMs: number) => number): void {
@@ -274,7 +202,7 @@ export class CallSession {
     this.conversation.commit(out.draft);
     const answered = out.kind === 'answered';
     if (out.heard) this.recordAgent(out.heard, { intent: out.caller?.intent ?? null, timings: answered ? out.timings : undefined });
-    if (answered) this.observe(out.timings);
+    if (answered && this.d.metrics) observeTimings(this.d.metrics, out.timings);
     this.log.info({ ...out.timings, kind: out.kind, language: out.language, intent: out.caller?.intent ?? null, interrupted: out.heard ? !out.heard.complete : false }, 'turn answered');
     if (signal.aborted) return;
     if (out.action) await this.runSteps(planAction(out.action, { alreadySpoke: !!out.heard?.text && answered, canTransfer: this.actions.canTransfer }), signal);
@@ -303,7 +231,7 @@ export class CallSession {
       if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
       else if (step.type === 'listen') this.timers.awaitCaller();
       else if (step.type === 'hangup') await this.actions.hangup(step.reason);
-      else if (!(await this.actions.transfer(step.reason, this.summary()))) return this.runSteps(TRANSFER_FAILED, signal);
+      else if (!(await this.actions.transfer(step.reason, this.recorder.summary()))) return this.runSteps(TRANSFER_FAILED, signal);
     }
   }
 
@@ -337,20 +265,6 @@ export class CallSession {
     this.recorder.turn(agentTurn(s, this.language, o.intent, o.timings));
   }
 
-  private observe(t: TurnTimings): void {
-    const h = this.d.metrics?.turnStageMs;
-    const stages: Array<[string, number | undefined]> = [
-      ['endpointing', t.endpointingMs], ['stt', t.sttMs], ['llm_first_token', t.llmFirstTokenMs],
-      ['tts_first_byte', t.ttsFirstByteMs], ['reply', t.replyLatencyMs], ['turn_overhead', t.turnOverheadMs],
-    ];
-    for (const [stage, v] of stages) if (h && v !== undefined) h.observe({ stage }, v);
-  }
-
-  /** The last turns as "Caller: … / Agent: …" (≤ 600 characters), for the human taking a transfer. */
-  private summary(): string {
-    return this.recorder.turns.slice(-6).map((t) => `${t.role === 'caller' ? 'Caller' : 'Agent'}: ${t.text}`).join('\n').slice(-600);
-  }
-
   private providerError(stage: string, err: unknown): void {
     const message = safeErrorMessage(err);
     if (stage === 'vad') this.d.metrics?.vadFailedWindows.inc();
@@ -358,57 +272,16 @@ export class CallSession {
     this.recorder.event('provider.error', { stage, message });
   }
 
-  /**
-   * Ends the call within `endDeadlineMs`: the endpointer is flushed (a caller who hangs up mid-sentence is kept),
-   * turns stop, utterances never answered are transcribed and stored, then the final state is written and the
-   * recorder closed; `onEnded` runs only when every row made it (else the sweeper picks the call up).
-   */
-  private async finish(reason: string): Promise<void> {
-    const until = this.clock.now() + (this.d.endDeadlineMs ?? 5_000);
-    const left = () => Math.max(0, until - this.clock.now());
-    this.log.info({ reason }, 'call session ending');
-    this.timers.stop();
-    this.turns.close(reason);
-    if (this.pumping) await withDeadline(this.pumping, left());
-    try {
-      const tail = await withDeadline(Promise.resolve(this.d.turnDetector.flush()).then((evs) => this.onTurnEvents(evs, () => this.clock.now())), left());
-      if (!tail) this.log.warn('endpointer flush did not finish before the deadline');
-    } catch (err) {
-      this.log.warn({ err: safeErrorMessage(err) }, 'endpointer flush failed');
-    }
-    await withDeadline(Promise.all([...this.inflight]), left());
-    await withDeadline(this.keepUnanswered(this.input.pending), left());
-    for (const t of this.held.splice(0)) this.recorder.turn(t);
-    this.input.abort(reason);
-    await Promise.resolve(this.d.turnDetector.close?.()).catch((err) => this.log.warn({ err: safeErrorMessage(err) }, 'turn detector close failed'));
-    this.recorder.event('stream.ended', { reason, atMs: Math.round(this.now()) });
-    const summary = summarizeTranscript(this.recorder.turns.map((t) => ({ ...t, intent: t.intent ?? null, interrupted: !!t.interrupted })));
-    this.recorder.finish({ language: summary.language ?? this.language, intent: summary.intent });
-    if (!(await this.recorder.close(left()))) return;
-    await this.d.onEnded(this.d.callSid).catch((err) => this.log.error({ err: safeErrorMessage(err) }, 'post-call enqueue failed (the sweeper retries)'));
-  }
-
-  /** Stores the caller turns no reply answered (the call ended first). */
-  private async keepUnanswered(items: readonly PendingUtterance[]): Promise<void> {
-    for (const p of items) {
-      const t = await p.transcription;
-      if (t.ok && t.transcript.text.trim()) {
-        this.recorder.turn({ role: 'caller', text: t.transcript.text.trim(), language: this.language, startMs: p.u.startMs, endMs: p.u.endMs, intent: null, sttConfidence: t.transcript.confidence ?? null });
-      }
-    }
+  /** Ends the call within `endDeadlineMs` (see {@link closeCall}). */
+  private finish(reason: string): Promise<void> {
+    return closeCall(reason, {
+      ...this.d, clock: this.clock, log: this.log, deadlineMs: this.d.endDeadlineMs ?? 5_000, t0: this.t0, language: this.language,
+      timers: this.timers, turns: this.turns, inbound: this.inbound, input: this.input, recorder: this.recorder,
+      inflight: this.inflight, onTurnEvents: (evs, wallAt) => this.onTurnEvents(evs, wallAt), held: () => this.held.splice(0),
+    });
   }
 }
 
 function agentTurn(s: Spoken, language: string, intent: string | null, timings?: TurnTimings): TurnInput {
   return { role: 'agent', text: s.text, language, startMs: s.startMs, endMs: s.endMs, intent, interrupted: !s.complete, timings };
-}
-
-function concat(frames: Int16Array[], n: number): Int16Array {
-  const out = new Int16Array(n);
-  let off = 0;
-  for (const f of frames) {
-    out.set(f, off);
-    off += f.length;
-  }
-  return out;
 }

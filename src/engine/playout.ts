@@ -6,39 +6,10 @@ import { cutHeardText } from './heard-text';
 import { systemClock, type Clock } from './clock';
 import type { MediaTransport } from '../domain/ports';
 
-export type { MediaTransport };
+import { MULAW_BYTES_PER_MS, type HeardSpeech, type LedgerSegment, type SegmentResult } from './playout-types';
 
-export interface SegmentResult {
-  /** Clock time (ms) when the first audio byte of the segment was sent, or null if none was. */
-  firstAudioAt: number | null;
-  /** mu-law bytes of the segment (8000 bytes = 1 s). */
-  bytes: number;
-  aborted: boolean;
-}
-
-/** What the caller heard of the current utterance (see {@link Playout.heard}). */
-export interface HeardSpeech {
-  /** Text of the segments whose marks came back, plus the heard words of the segment that was playing. */
-  text: string;
-  /** True when every segment played to its mark. */
-  complete: boolean;
-  /** mu-law bytes played (8 per ms). */
-  bytes: number;
-}
-
-/** 8 kHz mu-law: one byte per sample, 8 bytes per ms. */
-export const MULAW_BYTES_PER_MS = 8;
-const FRAME_BYTES = 160; // 20 ms
-
-interface LedgerSegment {
-  text: string;
-  mark: string;
-  /** Offsets in the utterance's audio (bytes). endByte is null while the segment is still streaming. */
-  startByte: number;
-  endByte: number | null;
-  markSent: boolean;
-  played: boolean;
-}
+export { MULAW_BYTES_PER_MS };
+export type { MediaTransport, HeardSpeech, SegmentResult };
 
 /**
  * Sends an utterance's synthesized audio to Twilio as 20 ms mu-law `media` frames with a `mark` after each segment,
@@ -53,6 +24,8 @@ interface LedgerSegment {
  *   'cleared') and holds further audio; `resume()` re-sends from the heard position (a backchannel did not
  *   interrupt); otherwise the engine aborts the turn and records `heard()`.
  */
+const FRAME_BYTES = 160; // 20 ms
+
 export class Playout {
   private audio = new Uint8Array(64 * 1024);
   private length = 0;

@@ -58,6 +58,11 @@ export class CallRecorder {
     this.write('turn', () => this.store.addTurn(this.callSid, t));
   }
 
+  /** The last turns as "Caller: … / Agent: …" (≤ 600 characters), for the human taking a transfer. */
+  summary(): string {
+    return this.turns.slice(-6).map((t) => `${t.role === 'caller' ? 'Caller' : 'Agent'}: ${t.text}`).join('\n').slice(-600);
+  }
+
   /** Appends a call event (`payload`: JSON without secrets, audio or caller text). */
   event(type: string, payload: Record<string, unknown> = {}): void {
     this.write(`event ${type}`, () => this.store.addEvent(this.callSid, type, payload));

@@ -1,5 +1,5 @@
 import { francAll } from 'franc';
-import { iso3to1 } from '../engine/language';
+import { iso3to1 } from '../domain/languages';
 
 /** Fewer characters than this are not worth guessing from. */
 const MIN_CHARS = 20;

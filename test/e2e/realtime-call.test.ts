@@ -1,3 +1,4 @@
+import { CALL_CONTROL_PHRASES } from '../../src/engine/call-control-phrases';
 import path from 'node:path';
 import pino from 'pino';
 import type { Knex } from 'knex';
@@ -138,7 +139,7 @@ describe('real-time conversation over Media Streams', () => {
     expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf' });
     expect(row.end_reason).toBe('transfer');
     const turns = await turnsOf(sim.callSid);
-    expect(turns.at(-1).text).toMatch(/transferring you/i);
+    expect(turns.at(-1).text).toBe(CALL_CONTROL_PHRASES.handoff.en);
   }, 60_000);
 
   it('silence: the agent reprompts, then says goodbye and hangs up through the REST API', async () => {
@@ -151,8 +152,8 @@ describe('real-time conversation over Media Streams', () => {
     const turns = await turnsOf(sim.callSid);
     expect(turns.map((t) => t.text)).toEqual([
       expect.stringMatching(/thanks for calling/i),
-      expect.stringMatching(/still there/i),
-      expect.stringMatching(/end the call now/i),
+      CALL_CONTROL_PHRASES.reprompt.en,
+      CALL_CONTROL_PHRASES.goodbyeSilence.en,
     ]);
     const row = await db('calls').where({ call_sid: sim.callSid }).first();
     expect(row.end_reason).toBe('silence');

@@ -1,4 +1,4 @@
-import type { MediaTransport } from '../../src/engine/playout';
+import type { MediaTransport } from '../../src/domain/ports';
 
 export interface WireItem {
   kind: 'media' | 'mark' | 'clear';

@@ -30,10 +30,10 @@ describe('AgentsRepo', () => {
     previousDefault = (await db('agents').where({ is_default: true }).first())?.id ?? null;
   });
   afterAll(async () => {
-    // Leave the default agent as we found it for other test files sharing this worker's database.
-    if (previousDefault) await db.transaction(async (trx) => {
+    // Leave the default agent as we found it for other test files sharing this worker's database (none: none).
+    await db.transaction(async (trx) => {
       await trx('agents').update({ is_default: false });
-      await trx('agents').where({ id: previousDefault }).update({ is_default: true });
+      if (previousDefault) await trx('agents').where({ id: previousDefault }).update({ is_default: true });
     });
     await db.destroy();
   });

@@ -5,6 +5,7 @@ import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { CallsRepo } from '../../../src/db/calls';
 import type { TurnInput } from '../../../src/domain/calls';
+import { CSAT_METHOD } from '../../../src/analytics/csat';
 import { PostCallRepo } from '../../../src/db/post-call';
 import { enqueuePostCall } from '../../../src/jobs/post-call';
 import { createPostCallQueue, createRedisConnection, postCallJobId, type PostCallQueue } from '../../../src/jobs/queues';
@@ -137,7 +138,7 @@ describe('post-call pipeline (BullMQ + Postgres + local CRM receiver)', () => {
     expect(event.data.language).toBe('en');
     expect(event.data.intent).toBe('opening_hours'); // last caller intent that is not 'unknown'
     expect(event.data.status).toBe('completed');
-    expect(event.data.csat.method).toBe('heuristic-v1:afinn-sentiment+resolution');
+    expect(event.data.csat.method).toBe(CSAT_METHOD);
 
     const csat = await postCall.getCsat(callSid);
     expect(csat!.score).toBeGreaterThanOrEqual(1);

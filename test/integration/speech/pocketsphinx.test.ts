@@ -18,13 +18,18 @@ describe('LocalPocketsphinxStt on real speech through the 8 kHz mu-law path', ()
   afterAll(() => Promise.all([stt, ...extra].map((p) => p.close())));
   const texts: Record<string, string> = {};
   const soloMs: Record<string, number> = {};
+  /**
+   * Measured WER per recording (pocketsphinx is deterministic: 41 / 38 / 29 % on 22 / 8 / 14 reference words) plus a
+   * margin of one or two words, so a regression of the offline STT path (resampling, mu-law, decoder setup) fails.
+   */
+  const MAX_WER: Record<string, number> = { 'librivox-0870': 0.5, 'librivox-0880': 0.5, 'librivox-0890': 0.43 };
 
   it('warmup starts every worker of the pool', () => {
     expect(stt.workerPids).toHaveLength(2);
     expect(new Set(stt.workerPids).size).toBe(2);
   });
 
-  it('transcribes each recording with WER < 1.0 and reports WER and time', async () => {
+  it('transcribes each recording within its pinned WER and reports WER and time', async () => {
     const rows: string[] = [];
     for (const name of RECORDINGS) {
       const audio = phoneAudio(name);
@@ -37,7 +42,7 @@ describe('LocalPocketsphinxStt on real speech through the 8 kHz mu-law path', ()
       rows.push(`${name}: WER ${(w.wer * 100).toFixed(0)}% (S${w.substitutions} D${w.deletions} I${w.insertions} / ${w.referenceWords}), ${ms.toFixed(0)} ms for ${(audio.samples.length / 8).toFixed(0)} ms of audio`);
       expect(t.text.trim().length).toBeGreaterThan(0);
       expect(t.language).toBeUndefined();
-      expect(w.wer).toBeLessThan(1.0);
+      expect(w.wer).toBeLessThanOrEqual(MAX_WER[name]);
     }
     // eslint-disable-next-line no-console
     console.log(`pocketsphinx (8 kHz mu-law → 16 kHz):\n${rows.join('\n')}`);

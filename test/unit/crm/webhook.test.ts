@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { buildCallCompletedEvent, classifyStatus, sendWebhook, signWebhook, webhookIdFor } from '../../../src/crm/webhook';
 import type { CallDetail } from '../../../src/db/calls';
+import { CSAT_METHOD } from '../../../src/analytics/csat';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -20,7 +21,7 @@ const DETAIL: CallDetail = {
     { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100 },
   ],
   intent: 'greeting',
-  csat: { score: 4, method: 'heuristic-v1:afinn-sentiment+resolution' },
+  csat: { score: 4, method: CSAT_METHOD },
   crmSync: { status: 'pending', attempts: 0 },
 };
 

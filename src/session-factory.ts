@@ -1,15 +1,14 @@
 import type { Logger } from 'pino';
-import type { StartEvent } from '../telephony/protocol';
-import type { StreamHandler, StreamHandlerFactory } from '../telephony/media-stream-server';
-import type { MediaTransport } from './playout';
-import type { CallsRepo } from '../db/calls';
-import type { AgentsRepo } from '../db/agents';
-import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from '../providers/types';
-import type { Agent } from '../db/agents';
-import type { Metrics } from '../metrics/metrics';
-import type { CallControl } from '../telephony/call-control';
-import type { Retriever } from './conversation';
-import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './call-session';
+import type { StartEvent } from './telephony/protocol';
+import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
+import type { CallControl, MediaTransport } from './domain/ports';
+import type { Agent } from './domain/agents';
+import type { CallsRepo } from './db/calls';
+import type { AgentsRepo } from './db/agents';
+import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from './providers/types';
+import type { Metrics } from './metrics/metrics';
+import type { Retriever } from './engine/conversation';
+import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './engine/call-session';
 
 export interface SessionFactoryDeps {
   calls: CallsRepo;
@@ -33,6 +32,7 @@ export interface SessionFactoryDeps {
   httpTool?: CallSessionDeps['httpTool'];
   apology?: CallSessionDeps['apology'];
   filler?: CallSessionDeps['filler'];
+  didNotCatch?: CallSessionDeps['didNotCatch'];
   classifyIntent?: CallSessionDeps['classifyIntent'];
 }
 
@@ -73,6 +73,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       httpTool: d.httpTool,
       apology: d.apology,
       filler: d.filler,
+      didNotCatch: d.didNotCatch,
       classifyIntent: d.classifyIntent,
     });
     d.live?.set(callSid, session);
