@@ -159,7 +159,13 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       return;
     }
     log.warn({ liveCalls: live.size, drainGraceMs }, 'calls still live after the goodbye: ending them');
-    await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
+    await Promise.all(
+      [...live].map(async ([callSid, session]) => {
+        // The goodbye may not have reached the hang-up (which stores the reason); the drain still ended this call.
+        await ctx.calls.setEndReason(callSid, 'drain').catch((err) => log.warn({ callSid, err: err instanceof Error ? err.message : String(err) }, 'could not store end reason'));
+        await session.end('server shutdown');
+      }),
+    );
     log.info('drained: every call ended');
   };
   return {
