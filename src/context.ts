@@ -20,6 +20,7 @@ import { CALL_CONTROL_PHRASES } from './engine/call-control-phrases';
 import { LocalEspeakTts } from './providers/tts/local-espeak';
 import { LocalResponder } from './providers/llm/local-responder';
 import type { RequestClient } from 'twilio';
+import type { ReadinessCheck } from './http/readiness';
 
 /** Everything the server needs, built once from Config (the composition root's product). */
 export interface AppContext {
@@ -46,6 +47,11 @@ export interface AppContext {
   classifyIntent(text: string, intents: string[], language: string): { intent: string; confidence: number };
   createTurnDetector(): Promise<TurnDetectorLike>;
   enqueuePostCall(callSid: string): Promise<void>;
+  /**
+   * Dependency checks behind `GET /readyz`: `postgres` (`select 1`), `redis` (PING on the producer connection),
+   * `vad` (the Silero model is loaded) and `stt` (the STT warmed up; after a failed warm-up each probe retries it).
+   */
+  readinessChecks: Record<string, ReadinessCheck>;
   close(): Promise<void>;
 }
 
@@ -80,12 +86,24 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   // Start-up work runs side by side: the VAD model, the STT warm-up, and the apology and filler audio, rendered
   // offline once (they must play when every provider is down).
   const espeak = new LocalEspeakTts({ bin: config.local.espeakBin, logger });
+  // STT readiness: true once warm-up succeeded (or the provider has none); a failed warm-up is retried by /readyz.
+  let sttWarm = !providers.stt.warmup;
+  let sttWarming: Promise<void> | null = null;
+  const warmStt = (): Promise<void> =>
+    (sttWarming ??= Promise.resolve()
+      .then(() => providers.stt.warmup?.())
+      .then(() => {
+        sttWarm = true;
+      })
+      .finally(() => {
+        sttWarming = null;
+      }));
   const [vad, apology, filler, didNotCatch] = await Promise.all([
     SileroVad.load(),
     ApologyCache.build({ tts: espeak, logger }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.oneMoment }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.didNotCatch }),
-    providers.stt.warmup?.().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
+    warmStt().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
   ]);
   const e = config.engine;
   return {
@@ -113,6 +131,21 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
         bargeInMinSpeechMs: e.bargeInMinSpeechMs,
       }),
     enqueuePostCall: (callSid) => enqueuePostCall(queue, calls, callSid),
+    readinessChecks: {
+      postgres: async () => {
+        await db.raw('select 1');
+      },
+      redis: async () => {
+        const pong = await redis.ping();
+        if (pong !== 'PONG') throw new Error(`unexpected PING answer ${pong}`);
+      },
+      vad: async () => {
+        if (!vad) throw new Error('VAD model not loaded');
+      },
+      stt: async () => {
+        if (!sttWarm) await warmStt();
+      },
+    },
     close: async () => {
       await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close()]);
       redis.disconnect();

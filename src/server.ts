@@ -16,22 +16,84 @@ import { executeHttpTool } from './tools/http-tool';
 export interface RunningServer {
   port: number;
   server: http.Server;
+  /** Live call sessions by callSid (a session leaves once it has ended: rows written, post-call jobs enqueued). */
   live: Map<string, CallSession>;
+  /** True from the first {@link RunningServer.drain} call on. */
+  readonly draining: boolean;
+  /**
+   * Graceful drain (what SIGTERM does; idempotent, later calls return the same promise). At once: `GET /readyz`
+   * answers 503 `draining`, `metrics.draining` is 1, and new calls (`POST /twilio/voice`) get a busy message and
+   * `<Hangup/>`. Live calls go on until they end or `config.drainTimeoutMs` passes; then each remaining call gets
+   * `hangUp('drain')` (the agent says goodbye, end reason `drain`, hung up over Twilio REST). Calls still live
+   * `drainGraceMs` later are ended with `end('server shutdown')`. Resolves once every call has ended (rows written,
+   * post-call jobs enqueued); the listener stays open (status callbacks still arrive) until {@link close}.
+   */
+  drain(): Promise<void>;
   /** Stops accepting, ends live calls (their rows are written and post-call jobs enqueued), closes the listener. */
   close(): Promise<void>;
 }
 
+/** Default grace after the drain's goodbyes before calls still live are ended without one (ms). */
+export const DRAIN_GRACE_MS = 10_000;
+
+export interface StartServerOptions {
+  /** How long calls hung up by the drain may take to end (goodbye playing, Twilio's `stop`) (ms); default {@link DRAIN_GRACE_MS}. */
+  drainGraceMs?: number;
+  /** Per-check timeout of `GET /readyz` (ms); default 1000. */
+  readinessTimeoutMs?: number;
+}
+
 /**
- * Starts the HTTP server (Twilio webhooks, REST API, health, `GET /metrics` when `config.metricsEnabled`) and the
- * Media Streams WebSocket server on `config.port` (0 = ephemeral). Resolves once listening.
+ * The live-call map, which can also be awaited until it is empty (the session factory deletes a call once its
+ * session has ended).
  */
-export async function startServer(config: Readonly<Config>, ctx: AppContext): Promise<RunningServer> {
-  const live = new Map<string, CallSession>();
+class LiveCalls extends Map<string, CallSession> {
+  private waiters = new Set<() => void>();
+
+  override delete(key: string): boolean {
+    const deleted = super.delete(key);
+    if (this.size === 0) for (const w of [...this.waiters]) w();
+    return deleted;
+  }
+
+  /** Resolves true once no call is live, false if some still are after `timeoutMs`. */
+  waitEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.size === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (empty: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(onEmpty);
+        resolve(empty);
+      };
+      const onEmpty = () => done(true);
+      const timer = setTimeout(() => done(this.size === 0), timeoutMs);
+      this.waiters.add(onEmpty);
+    });
+  }
+}
+
+/**
+ * Starts the HTTP server (Twilio webhooks, REST API, `GET /healthz`, `GET /readyz`, `GET /metrics` when
+ * `config.metricsEnabled`) and the Media Streams WebSocket server on `config.port` (0 = ephemeral). Resolves once
+ * listening.
+ */
+export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
+  const live = new LiveCalls();
+  let draining = false;
+  let drained: Promise<void> | null = null;
   const app = createApp({
     logger: ctx.logger,
     trustProxyHops: config.trustProxyHops,
+    readiness: { checks: ctx.readinessChecks, draining: () => draining, timeoutMs: o.readinessTimeoutMs },
     routers: [
-      createTwilioRouter({ calls: ctx.calls, agents: ctx.agents, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, logger: ctx.logger }),
+      createTwilioRouter({
+        calls: ctx.calls,
+        agents: ctx.agents,
+        authToken: config.twilio.authToken,
+        publicBaseUrl: config.publicBaseUrl,
+        logger: ctx.logger,
+        draining: () => draining,
+      }),
       createApiRouter({ calls: ctx.calls, agents: ctx.agents, apiKey: config.apiKey }),
       createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue, apiKey: config.apiKey }),
       ...(config.metricsEnabled ? [createMetricsRouter({ registry: ctx.metrics.registry, apiKey: config.apiKey })] : []),
@@ -75,10 +137,46 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
   });
   const port = (server.address() as AddressInfo).port;
   ctx.logger.info({ port }, 'server listening');
+  const log = ctx.logger.child({ component: 'drain' });
+  const drainGraceMs = o.drainGraceMs ?? DRAIN_GRACE_MS;
+  const doDrain = async (): Promise<void> => {
+    draining = true;
+    ctx.metrics.draining.set(1);
+    log.info({ liveCalls: live.size, drainTimeoutMs: config.drainTimeoutMs }, 'draining: no new calls, live calls go on');
+    if (await live.waitEmpty(config.drainTimeoutMs)) {
+      log.info('drained: every call ended');
+      return;
+    }
+    log.info({ liveCalls: live.size }, 'drain timeout: the agent says goodbye and hangs up the remaining calls');
+    for (const [callSid, session] of live) {
+      try {
+        session.hangUp('drain');
+      } catch (err) {
+        log.error({ callSid, err: err instanceof Error ? err.message : String(err) }, 'hang-up on drain failed');
+      }
+    }
+    if (await live.waitEmpty(drainGraceMs)) {
+      log.info('drained: every call ended');
+      return;
+    }
+    log.warn({ liveCalls: live.size, drainGraceMs }, 'calls still live after the goodbye: ending them');
+    await Promise.all(
+      [...live].map(async ([callSid, session]) => {
+        // The goodbye may not have reached the hang-up (which stores the reason); the drain still ended this call.
+        await ctx.calls.setEndReason(callSid, 'drain').catch((err) => log.warn({ callSid, err: err instanceof Error ? err.message : String(err) }, 'could not store end reason'));
+        await session.end('server shutdown');
+      }),
+    );
+    log.info('drained: every call ended');
+  };
   return {
     port,
     server,
     live,
+    get draining() {
+      return draining;
+    },
+    drain: () => (drained ??= doDrain()),
     close: async () => {
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();

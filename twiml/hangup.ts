@@ -7,3 +7,11 @@ export function sayAndHangupTwiml(message: string): string {
   response.hangup();
   return response.toString();
 }
+
+/** What a caller hears when the server drains (SIGTERM) and takes no new calls. */
+export const BUSY_MESSAGE = 'Sorry, all our agents are busy right now. Please call again later.';
+
+/** `<Response><Say>{@link BUSY_MESSAGE}</Say><Hangup/></Response>` — the answer to a new call while draining. */
+export function busyTwiml(): string {
+  return sayAndHangupTwiml(BUSY_MESSAGE);
+}

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requireTwilioSignature } from '../middleware/twilio-signature';
 import { connectStreamTwiml } from '../../../twiml/connect-stream';
-import { sayAndHangupTwiml } from '../../../twiml/hangup';
+import { busyTwiml, sayAndHangupTwiml } from '../../../twiml/hangup';
 import { publicWssUrl } from '../../telephony/signature';
 import type { CallsRepo } from '../../db/calls';
 import { callSidSchema } from '../../jobs/queues';
@@ -35,9 +35,10 @@ const statusParams = z.object({
 /**
  * Twilio webhooks (signed): `POST /twilio/voice` answers an inbound call with `<Connect><Stream>` to our media
  * stream; `POST /twilio/status` records status callbacks. Form-encoded bodies; a forged signature gets 403 and
- * writes nothing; a malformed body gets 400.
+ * writes nothing; a malformed body gets 400. While `draining()` is true a new call gets `<Say>` busy message
+ * `<Hangup/>` and no call row (status callbacks of live calls are still recorded).
  */
-export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; authToken: string; publicBaseUrl: string; logger: Logger }): Router {
+export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; authToken: string; publicBaseUrl: string; logger: Logger; draining?: () => boolean }): Router {
   const router = Router();
   const signed = [express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(d.authToken, d.publicBaseUrl)];
 
@@ -48,6 +49,11 @@ export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; a
       return;
     }
     const v = p.data;
+    if (d.draining?.()) {
+      d.logger.info({ callSid: v.CallSid }, 'draining: new call turned away');
+      res.type('text/xml').send(busyTwiml());
+      return;
+    }
     const agent = await d.agents.forNumber(v.To);
     if (!agent) {
       d.logger.warn({ callSid: v.CallSid }, 'no agent for called number');

@@ -18,13 +18,14 @@ describe('Twilio webhooks (signed) against real Postgres', () => {
   let closeServer: () => Promise<void>;
   let base: string;
   let calls: CallsRepo;
+  let draining = false;
 
   beforeAll(async () => {
     db = await setupTestDb();
     calls = new CallsRepo(db);
     const agents = new AgentsRepo(db);
     await agents.upsert(DEMO_AGENT);
-    const app = createApp({ logger: pino({ level: 'silent' }), routers: [createTwilioRouter({ calls, agents, authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }) })] });
+    const app = createApp({ logger: pino({ level: 'silent' }), routers: [createTwilioRouter({ calls, agents, authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }), draining: () => draining })] });
     ({ base, close: closeServer } = await listen(app));
   });
 
@@ -108,6 +109,27 @@ describe('Twilio webhooks (signed) against real Postgres', () => {
     await post('/twilio/status', { CallSid: b, CallStatus: 'canceled', SequenceNumber: '0' });
     expect(await calls.attachStream(b, 'MZlate')).toBe(false);
     expect(await calls.attachStream('CAnope', 'MZx')).toBe(false);
+  });
+
+  it('while draining, a new call gets the busy message and <Hangup/>, no row; signatures still checked; status callbacks still recorded', async () => {
+    const live = uniqueSid('CA');
+    await post('/twilio/voice', voice(live));
+    draining = true;
+    try {
+      const callSid = uniqueSid('CA');
+      const res = await post('/twilio/voice', voice(callSid));
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/xml/);
+      expect(await res.text()).toBe(
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, all our agents are busy right now. Please call again later.</Say><Hangup/></Response>',
+      );
+      expect(await calls.get(callSid)).toBeNull();
+      expect((await post('/twilio/voice', voice(uniqueSid('CA')), 'forged')).status).toBe(403);
+      expect((await post('/twilio/status', { CallSid: live, CallStatus: 'completed', SequenceNumber: '1' })).status).toBe(204);
+      expect((await calls.get(live))?.status).toBe('completed');
+    } finally {
+      draining = false;
+    }
   });
 
   it('GET /healthz answers 200 without auth', async () => {
