@@ -77,6 +77,8 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
     logger.warn({ jobId: job?.id, kind: job?.name, attemptsMade: job?.attemptsMade, err: err.message }, 'post-call job attempt failed');
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'post-call worker error'));
+  // Without a listener BullMQ prints every Redis reconnect failure of the producer handle to stderr.
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
   const knowledgeWorker = deps.knowledge ? startKnowledgeWorker(deps, deps.knowledge, prefix) : undefined;
   let closing: Promise<void> | undefined;
   return {

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   // The sweeper enqueues through its own producer connection (fails fast while Redis is down; retried next sweep).
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
   const sweeperQueue = createPostCallQueue(producerRedis, { prefix: config.queuePrefix });
+  sweeperQueue.on('error', (err) => logger.warn({ err: err.message }, 'sweeper queue error'));
   const sweeper = startSweeper({ queue: sweeperQueue, calls: new CallsRepo(db), logger });
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
