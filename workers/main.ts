@@ -20,7 +20,16 @@ async function main(): Promise<void> {
   const workerRedis = createRedisConnection(config.redisUrl, 'worker');
   // Knowledge ingestion embeds with the same embedder and writes to the same vector store the server retrieves from.
   const { embedder, vectors } = buildProviders(config, { db, logger });
-  const workers = startWorkers({ db, connection: workerRedis, prefix: config.queuePrefix, logger, crm: config.crm, knowledge: { embedder, vectors } });
+  const workers = startWorkers({
+    db,
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    logger,
+    crm: config.crm,
+    knowledge: { embedder, vectors },
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+  });
   // The sweeper enqueues through its own producer connection (fails fast while Redis is down; retried next sweep).
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
   const sweeperQueue = createPostCallQueue(producerRedis, { prefix: config.queuePrefix });
