@@ -186,5 +186,13 @@ describe('drill: Redis restarted mid-call', () => {
     expect(received).toHaveLength(1);
     expect(received[0].verified).toBe(true);
     expect(received[0].payload.data.turns.map((t: { role: string }) => t.role)).toEqual(['agent', 'caller', 'agent']);
+
+    // The server's own fail-fast producer connection reconnects too (on ioredis' backoff, up to 2 s apart): its
+    // enqueue succeeds again (a repeat is deduped by jobId).
+    await waitFor('the server enqueue to succeed', async () => ctx.enqueuePostCall(sim.callSid).then(() => true, () => false), 10_000);
+    const outcomes = engineEnqueues.filter((e) => e.callSid === sim.callSid).map((e) => e.ok);
+    expect(outcomes[0]).toBe(false);
+    expect(outcomes.at(-1)).toBe(true);
+    expect(await (await workers.queue.getJob(postCallJobId(sim.callSid, 'finalize-transcript')))?.getState()).toBe('completed');
   }, 60_000);
 });
