@@ -173,10 +173,8 @@ describe('drill: worker killed mid-job', () => {
     children.push(second.child);
     const job = await waitFor(
       'the crm-sync job to complete',
-      async () => {
-        const j = await queue.getJob(jobId);
-        return j && (await j.getState()) === 'completed' ? j : null;
-      },
+      // State first, then the job: a job read before it completed would carry no return value.
+      async () => ((await queue.getJobState(jobId)) === 'completed' ? queue.getJob(jobId) : null),
       40_000,
     ).catch((err) => {
       throw new Error(`${(err as Error).message}; second worker output:\n${second.output()}`);
