@@ -118,6 +118,10 @@ const schema = z.object({
   FAKE_STT_TEXT: z.string().default('What are your opening hours on Saturday?'),
   /** Redis key prefix of the BullMQ queues (several deployments or benchmark runs can share one Redis). */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . or -').default('callcenter'),
+  /** BullMQ job lock (ms): a job whose worker died is recovered after its lock expired (BullMQ default 30 000). */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
+  /** BullMQ stalled-job check interval (ms; BullMQ default 30 000). */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   FAKE_LLM_FIRST_TOKEN_MS: intMs(0),
   FAKE_TTS_FIRST_BYTE_MS: intMs(0),
   /** Fake LLM delay between streamed words (ms). */
@@ -199,6 +203,8 @@ export interface Config {
   fake: { sttMs: number; sttText: string; llmFirstTokenMs: number; llmPerTokenMs: number; ttsFirstByteMs: number };
   /** BullMQ Redis key prefix shared by producers and workers. */
   queuePrefix: string;
+  /** Post-call workers: job lock and stalled-check interval (ms), i.e. how soon a dead worker's job is retried. */
+  worker: { lockDurationMs: number; stalledIntervalMs: number };
 }
 
 /** Thrown when the environment does not validate; `issues` lists every offending variable. */
@@ -284,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
     queuePrefix: e.QUEUE_PREFIX,
+    worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
     fake: { sttMs: e.FAKE_STT_MS, sttText: e.FAKE_STT_TEXT, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
   if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');

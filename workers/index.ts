@@ -23,6 +23,13 @@ export interface WorkerDeps {
   crm: { webhookUrl?: string; webhookSecret?: string; maxAttempts: number; retryBaseMs: number; timeoutMs?: number };
   /** Jobs processed in parallel by this worker. Default 4. */
   concurrency?: number;
+  /**
+   * BullMQ job lock (ms, default 30 000) and stalled-check interval (ms, default 30 000) of the post-call Worker: a job
+   * whose worker died (lock no longer renewed) goes back to `wait` within about lock + 2 × interval, once
+   * (BullMQ maxStalledCount 1); a second stall fails it.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   fetchImpl?: typeof fetch;
   /**
    * Knowledge ingestion (queue `knowledge`, see src/jobs/knowledge-queue.ts): when given, a second Worker ingests
@@ -71,12 +78,14 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
       if (!processor) throw new UnrecoverableError(`unknown post-call job name '${job.name}'`);
       return processor(job, token, signal);
     },
-    { connection: deps.connection, prefix, concurrency: deps.concurrency ?? 4 },
+    { connection: deps.connection, prefix, concurrency: deps.concurrency ?? 4, lockDuration: deps.lockDurationMs ?? 30_000, stalledInterval: deps.stalledIntervalMs ?? 30_000 },
   );
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, kind: job?.name, attemptsMade: job?.attemptsMade, err: err.message }, 'post-call job attempt failed');
   });
   worker.on('error', (err) => logger.error({ err: err.message }, 'post-call worker error'));
+  // Without a listener BullMQ prints every Redis reconnect failure of the producer handle to stderr.
+  queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
   const knowledgeWorker = deps.knowledge ? startKnowledgeWorker(deps, deps.knowledge, prefix) : undefined;
   let closing: Promise<void> | undefined;
   return {

@@ -20,10 +20,20 @@ async function main(): Promise<void> {
   const workerRedis = createRedisConnection(config.redisUrl, 'worker');
   // Knowledge ingestion embeds with the same embedder and writes to the same vector store the server retrieves from.
   const { embedder, vectors } = buildProviders(config, { db, logger });
-  const workers = startWorkers({ db, connection: workerRedis, prefix: config.queuePrefix, logger, crm: config.crm, knowledge: { embedder, vectors } });
+  const workers = startWorkers({
+    db,
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    logger,
+    crm: config.crm,
+    knowledge: { embedder, vectors },
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
+  });
   // The sweeper enqueues through its own producer connection (fails fast while Redis is down; retried next sweep).
   const producerRedis = createRedisConnection(config.redisUrl, 'producer');
   const sweeperQueue = createPostCallQueue(producerRedis, { prefix: config.queuePrefix });
+  sweeperQueue.on('error', (err) => logger.warn({ err: err.message }, 'sweeper queue error'));
   const sweeper = startSweeper({ queue: sweeperQueue, calls: new CallsRepo(db), logger });
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
