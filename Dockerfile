@@ -7,4 +7,4 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
 ENV NODE_ENV=production
 EXPOSE 3000
-CMD ["npx", "tsx", "src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]
