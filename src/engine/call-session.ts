@@ -177,8 +177,9 @@ export class CallSession {
     this.timers.agentTalking();
     const state = { committed: false };
     this.answering = state;
-    const out = await this.pipeline.run({ items, language: this.language, offeredTransfer: this.offeredTransfer }, signal, (caller) => {
+    const out = await this.pipeline.run({ items, language: this.language, offeredTransfer: this.offeredTransfer }, signal, (caller, language) => {
       state.committed = true;
+      this.language = language; // what follows this reply (a goodbye, a reprompt) speaks its language
       this.input.take(items);
       if (caller) this.recorder.turn(caller);
       for (const t of this.held.splice(0)) this.recorder.turn(t);
@@ -190,18 +191,17 @@ export class CallSession {
   /** Records what a reply produced and runs its follow-up (an action, or listening for the caller). */
   private async applyReply(out: ReplyOutcome, signal: AbortSignal): Promise<void> {
     if (!out.committed) {
-      if (out.heard?.text) this.held.push(agentTurn(out.heard, this.language, null));
+      if (out.heard?.text) this.held.push(agentTurn(out.heard, out.language, null));
       return;
     }
     for (const err of out.sttErrors) this.providerError('stt', err);
     if (out.kind === 'empty' || out.kind === 'not_understood') this.recorder.event(out.kind === 'empty' ? 'stt.empty' : 'stt.failed', {});
     for (const t of out.tools) this.recorder.event('tool', t);
     if (out.error) this.providerError('reply', out.error);
-    this.language = out.language;
     this.offeredTransfer = out.offeredTransfer;
     this.conversation.commit(out.draft);
     const answered = out.kind === 'answered';
-    if (out.heard) this.recordAgent(out.heard, { intent: out.caller?.intent ?? null, timings: answered ? out.timings : undefined });
+    if (out.heard) this.recordAgent(out.heard, { intent: out.caller?.intent ?? null, language: out.language, timings: answered ? out.timings : undefined });
     if (answered && this.d.metrics) observeTimings(this.d.metrics, out.timings);
     this.log.info({ ...out.timings, kind: out.kind, language: out.language, intent: out.caller?.intent ?? null, interrupted: out.heard ? !out.heard.complete : false }, 'turn answered');
     if (signal.aborted) return;
@@ -249,7 +249,8 @@ export class CallSession {
   /** Says one line as its own turn and stores it (what the caller heard of it). */
   private async sayLine(text: string, signal: AbortSignal): Promise<void> {
     this.timers.agentTalking();
-    this.recordAgent(await this.speaker.say([text], this.language, signal), { intent: null });
+    const language = this.language;
+    this.recordAgent(await this.speaker.say([text], language, signal), { intent: null, language });
   }
 
   private async sayTurn(text: string, signal: AbortSignal): Promise<void> {
@@ -258,11 +259,11 @@ export class CallSession {
   }
 
   /** Stores an agent turn with what the caller heard (`interrupted` when cut), and keeps it in the LLM history. */
-  private recordAgent(s: Spoken, o: { intent: string | null; timings?: TurnTimings }): void {
+  private recordAgent(s: Spoken, o: { intent: string | null; language: string; timings?: TurnTimings }): void {
     if (!s.text) return;
     this.conversation.addAgentSpeech(s.text);
     this.lastHeard = s.text;
-    this.recorder.turn(agentTurn(s, this.language, o.intent, o.timings));
+    this.recorder.turn(agentTurn(s, o.language, o.intent, o.timings));
   }
 
   private providerError(stage: string, err: unknown): void {

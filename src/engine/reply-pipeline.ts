@@ -73,7 +73,8 @@ export interface ReplyOutcome {
 export class ReplyPipeline {
   constructor(private readonly d: ReplyDeps) {}
 
-  async run(input: ReplyInput, signal: AbortSignal, onCommit: (caller: TurnInput | null) => void): Promise<ReplyOutcome> {
+  /** `onCommit(callerTurn, replyLanguage)`: see the class doc. */
+  async run(input: ReplyInput, signal: AbortSignal, onCommit: (caller: TurnInput | null, language: string) => void): Promise<ReplyOutcome> {
     const { d } = this;
     const last = input.items[input.items.length - 1];
     const out: ReplyOutcome = {
@@ -84,7 +85,7 @@ export class ReplyPipeline {
       if (out.committed || signal.aborted) return;
       out.committed = true;
       out.caller = caller;
-      onCommit(caller);
+      onCommit(caller, out.language);
     };
     const no = d.speaker.begin();
     let cut: Spoken | null = null;
