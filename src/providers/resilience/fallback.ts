@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Pcm } from '../../audio/types';
 import type { Metrics } from '../../metrics/metrics';
 import type { AudioChunk, ChatRequest, LlmDelta, LlmProvider, SttProvider, SynthesizeOptions, Transcript, TtsProvider } from '../types';
+import { CircuitOpenError } from './breaker';
 import { errorKind, safeErrorMessage, type Capability } from './errors';
 
 /** Options of the `Fallback*` providers. */
@@ -68,7 +69,9 @@ class Chain<P extends { id: string }> {
       throw err;
     }
     const to = this.providers[i + 1].id;
-    this.o.logger?.warn({ capability: this.capability, from, to, kind: errorKind(err), err: safeErrorMessage(err) }, 'provider failed; falling back');
+    // An open circuit was logged once when it opened; skipping it on every call is routine.
+    if (err instanceof CircuitOpenError) this.o.logger?.debug({ capability: this.capability, from, to }, 'provider circuit open; falling back');
+    else this.o.logger?.warn({ capability: this.capability, from, to, kind: errorKind(err), err: safeErrorMessage(err) }, 'provider failed; falling back');
   }
 }
 
