@@ -89,7 +89,10 @@ describe('PostgresVectorStore specifics', () => {
         await locker.raw('LOCK TABLE vector_items IN ACCESS EXCLUSIVE MODE');
         const ac = new AbortController();
         const p = store.query(cns, v, 1, undefined, { signal: ac.signal });
-        const [blocked] = await waitFor('the query to wait on the lock', async () => (await running()).filter((r) => r.wait_event_type === 'Lock').length && running());
+        const [blocked] = await waitFor('the query to wait on the lock', async () => {
+          const rows = await running();
+          return rows.some((r) => r.wait_event_type === 'Lock') ? rows : null;
+        });
         const reason = new Error('caller hung up');
         const t0 = performance.now();
         ac.abort(reason);
