@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Errors, Pinecone, type Index, type PineconeRecord, type RecordMetadata } from '@pinecone-database/pinecone';
+import { redactSecrets } from '../../domain/redact';
 import { ProviderError } from '../errors';
 import type { CallOptions, Filter, Match, Metadata, VectorItem, VectorStore } from '../types';
 
@@ -242,6 +243,6 @@ function hasTimeout(err: unknown): boolean {
 }
 
 function redact(text: string, secret: string): string {
-  const out = secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+  const out = redactSecrets(secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text);
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
