@@ -65,7 +65,9 @@ class Chain<P extends { id: string }> {
     if (signal.aborted) throw signal.reason;
     const from = this.providers[i].id;
     if (started || i === this.providers.length - 1) {
-      this.o.logger?.warn({ capability: this.capability, provider: from, kind: errorKind(err), afterOutput: started, err: safeErrorMessage(err) }, 'provider chain failed');
+      const entry = { capability: this.capability, provider: from, kind: errorKind(err), afterOutput: started, err: safeErrorMessage(err) };
+      if (err instanceof CircuitOpenError) this.o.logger?.debug(entry, 'provider chain failed: last provider skipped (circuit open)');
+      else this.o.logger?.warn(entry, 'provider chain failed');
       throw err;
     }
     const to = this.providers[i + 1].id;
