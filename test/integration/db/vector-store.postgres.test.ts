@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from 'knex';
 import { setupTestDb, testDatabaseUrl } from '../../helpers/db';
 import { PostgresVectorStore } from '../../../src/providers/vector/postgres';
 import { ProviderError } from '../../../src/providers/errors';
+import { ProviderTimeoutError, ResilientVectorStore } from '../../../src/providers/resilience';
 import { vectorStoreConformance } from './vector-store.conformance';
 import { waitFor } from '../../helpers/async';
 
@@ -110,6 +111,18 @@ describe('PostgresVectorStore specifics', () => {
       // The pool is healthy afterwards: the connection was handed back (or replaced) and works.
       await expect(store.query(cns, v, 1)).resolves.toMatchObject([{ id: 'a' }]);
       await expect(store.query(cns, v, 1, { k: 'x' }, { signal: new AbortController().signal })).resolves.toMatchObject([{ id: 'a' }]);
+    });
+
+    it('behind ResilientVectorStore, a timed-out query is cancelled on the server, not abandoned', async () => {
+      const resilient = new ResilientVectorStore(store, { timeoutMs: 200, retry: { maxRetries: 0 } });
+      const locker = await db.transaction();
+      try {
+        await locker.raw('LOCK TABLE vector_items IN ACCESS EXCLUSIVE MODE');
+        await expect(resilient.query(cns, v, 1)).rejects.toBeInstanceOf(ProviderTimeoutError);
+        await waitFor('the timed-out query to leave pg_stat_activity', async () => (await running()).length === 0, 3000);
+      } finally {
+        await locker.rollback();
+      }
     });
 
     it('rejects an already aborted call without touching the database', async () => {
