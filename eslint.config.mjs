@@ -51,6 +51,7 @@ export default [
           default: 'disallow',
           policies: [
             // domain: types every layer shares; imports nothing of ours.
+            allow('logger', ['domain']),
             allow('audio', ['domain']),
             allow('twiml', []),
             allow('providers', [...LEAVES, 'audio']),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { TurnInput } from '../domain/calls';
-import { safeErrorMessage } from '../providers/resilience/errors';
+import { safeErrorMessage } from '../domain/redact';
 import { summarizeTranscript } from '../analytics/transcript';
 import type { CallTimers } from './call-timers';
 import type { CallerInput, PendingUtterance } from './caller-input';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { TurnInput, TurnTimings } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
 import type { ToolCall } from '../providers/types';
-import { safeErrorMessage } from '../providers/resilience/errors';
+import { safeErrorMessage } from '../domain/redact';
 import { CallActions } from './call-actions';
 import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';

@@ -105,6 +105,9 @@ function makeLlm(choice: LlmChoice, c: Readonly<Config>, localEmbedder: LocalHas
  *   provider when the chain has more than one entry (its `id` is the chain, e.g. `elevenlabs.tts>openai.tts>local.espeak-ng`).
  * - Embeddings and vector store: one provider each with a per-call timeout and retries, no fallback (a different
  *   embedder would produce vectors of another space than the stored index).
+ * Every provider has its own circuit breaker (`config.resilience.breakerFailures` consecutive failures open it
+ * for `breakerHalfOpenMs`; while open, calls skip it at once so the chain moves on without waiting); its state is
+ * in `metrics.providerCircuitState`. Providers are process-wide, so one breaker serves every call.
  * Failures are counted in `metrics.providerErrors` / `metrics.providerFallbacks` and logged without secrets.
  * @throws Error when a chosen cloud provider lacks its key (loadConfig already rejects such configs).
  */
@@ -114,6 +117,7 @@ export function buildProviders(config: Readonly<Config>, d: ProviderDeps): Provi
   const opts = (timeoutMs: number, hasFallback = false): ResilienceOptions => ({
     timeoutMs,
     retry: { maxRetries: r.maxRetries, retryTimeouts: !hasFallback },
+    breaker: { failures: r.breakerFailures, halfOpenMs: r.breakerHalfOpenMs },
     metrics: d.metrics,
     logger: d.logger,
   });

@@ -99,11 +99,20 @@ export interface LlmProvider {
   chat(req: ChatRequest, signal: AbortSignal): AsyncIterable<LlmDelta>;
 }
 
+/**
+ * Options of one embedder / vector-store call. `signal`: the caller's abort (e.g. the caller hung up or barged in);
+ * the provider cancels its request (HTTP request aborted, PostgreSQL query cancelled) and the call rejects at once
+ * with `signal.reason`.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface Embedder {
   readonly id: string;
   readonly dimensions: number;
-  /** Returns one L2-normalised vector per text. @throws ProviderError */
-  embed(texts: string[]): Promise<Float32Array[]>;
+  /** Returns one L2-normalised vector per text. @throws ProviderError; `o.signal.reason` when aborted. */
+  embed(texts: string[], o?: CallOptions): Promise<Float32Array[]>;
 }
 
 export type Metadata = Record<string, string | number | boolean>;
@@ -124,9 +133,10 @@ export interface Match {
   metadata: Metadata;
 }
 
+/** A namespaced vector index. Every method @throws ProviderError, or rejects with `o.signal.reason` when aborted. */
 export interface VectorStore {
   readonly id: string;
-  upsert(ns: string, items: VectorItem[]): Promise<void>;
-  query(ns: string, vector: Float32Array, k: number, filter?: Filter): Promise<Match[]>;
-  deleteByFilter(ns: string, filter: Filter): Promise<void>;
+  upsert(ns: string, items: VectorItem[], o?: CallOptions): Promise<void>;
+  query(ns: string, vector: Float32Array, k: number, filter?: Filter, o?: CallOptions): Promise<Match[]>;
+  deleteByFilter(ns: string, filter: Filter, o?: CallOptions): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeNetworkError, signWebhook } from '../crm/webhook';
+import { redactSecrets } from '../domain/redact';
 import type { HttpToolSpec } from '../domain/tools';
 
 /** Largest response body handed back to the LLM (bytes of UTF-8); the rest is not read. */
@@ -104,13 +105,14 @@ export async function executeHttpTool(spec: HttpToolSpec, args: unknown, o: Http
   const failure = (err: unknown): HttpToolResult => {
     if (timeout.aborted) return { ok: false, error: `timed out after ${timeoutMs} ms` };
     if (o.signal?.aborted) return { ok: false, error: 'aborted' };
-    return { ok: false, error: describeNetworkError(err) };
+    return { ok: false, error: redactSecrets(describeNetworkError(err)) };
   };
   try {
     const res = await (o.fetch ?? fetch)(spec.url, { method: 'POST', headers, body, signal, redirect: 'manual' });
     const { text, truncated } = await readCapped(res, MAX_TOOL_RESPONSE_BYTES);
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, text, truncated };
-    const excerpt = text.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_CHARS);
+    // A server's error page may echo credentials (ours or its own): quote it with secrets redacted.
+    const excerpt = redactSecrets(text.replace(/\s+/g, ' ').trim()).slice(0, ERROR_BODY_CHARS);
     const statusLine = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     return { ok: false, status: res.status, error: excerpt ? `${statusLine}: ${excerpt}` : statusLine };
   } catch (err) {

@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
  * pine.script({ kind: 'status', status: 500 }, 2, '/query');    // next two queries → 500
  * pine.script({ kind: 'raw', status: 200, body: '<html>' });    // malformed body
  * pine.script({ kind: 'hang' });                                // never answers
- * pine.requests;   // [{ method, path, query, headers, body, status }]
+ * pine.requests;   // [{ method, path, query, headers, body, status, clientClosed }]
  * pine.vectors('ns');  // what the namespace holds
  * await pine.close();
  * ```
@@ -58,6 +58,8 @@ export interface PineconeRequest {
   /** Status sent (0 when none was sent). */
   status: number;
   step?: PineconeStep;
+  /** The client closed the connection before the response was sent (abort / timeout). */
+  clientClosed: boolean;
 }
 
 /** A stored record. */
@@ -299,9 +301,10 @@ export async function startPineconeDouble(o: PineconeDoubleOptions = {}): Promis
       let body: any;
       let badJson = false;
       try { body = raw ? JSON.parse(raw) : undefined; } catch { badJson = true; }
-      const rec: PineconeRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, status: 0 };
+      const rec: PineconeRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, status: 0, clientClosed: false };
       requests.push(rec);
       res.on('error', () => undefined);
+      res.on('close', () => { if (!res.writableFinished) rec.clientClosed = true; });
       const send = (status: number, payload: unknown, rawText?: string) => {
         rec.status = status;
         res.writeHead(status, { 'content-type': 'application/json' });

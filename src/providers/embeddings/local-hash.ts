@@ -1,4 +1,4 @@
-import type { Embedder } from '../types';
+import type { CallOptions, Embedder } from '../types';
 import { ProviderError } from '../errors';
 import { STOPWORDS, stem, tokenize } from '../../knowledge/text';
 
@@ -53,8 +53,12 @@ export class LocalHashEmbedder implements Embedder {
     this.dimensions = d;
   }
 
-  /** Embeds each text (see class doc). @throws ProviderError (not retryable) when an input is not a string. */
-  async embed(texts: string[]): Promise<Float32Array[]> {
+  /**
+   * Embeds each text (see class doc). @throws ProviderError (not retryable) when an input is not a string;
+   * `o.signal.reason` when the signal has already fired (the work itself is synchronous and short).
+   */
+  async embed(texts: string[], o: CallOptions = {}): Promise<Float32Array[]> {
+    o.signal?.throwIfAborted();
     return texts.map((t) => {
       if (typeof t !== 'string') throw new ProviderError(this.id, 'embed() expects strings', { retryable: false });
       return this.embedOne(t);

@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { createOpenAiClient, type OpenAiClientOptions } from '../openai/client';
 import { malformedResponse, mapOpenAiError } from '../openai/errors';
-import type { Embedder } from '../types';
+import type { CallOptions, Embedder } from '../types';
 
 /** Options of {@link OpenAiEmbedder}: the client options plus the model and its output size. */
 export interface OpenAiEmbedderOptions extends OpenAiClientOptions {
@@ -65,29 +65,37 @@ export class OpenAiEmbedder implements Embedder {
     }
   }
 
-  async embed(texts: string[]): Promise<Float32Array[]> {
+  /**
+   * Embeds `texts` (see class doc). `o.signal` aborts the HTTP request in flight (the SDK's `signal` request
+   * option) and rejects at once with `signal.reason`; later batches are not sent.
+   */
+  async embed(texts: string[], o: CallOptions = {}): Promise<Float32Array[]> {
+    o.signal?.throwIfAborted();
     const out: Float32Array[] = texts.map(() => new Float32Array(this.dimensions));
     const todo = texts.map((t, i) => ({ t, i })).filter(({ t }) => t.trim() !== '');
     for (let start = 0; start < todo.length; start += this.batchSize) {
       const batch = todo.slice(start, start + this.batchSize);
-      const vectors = await this.request(batch.map((b) => b.t));
+      const vectors = await this.request(batch.map((b) => b.t), o.signal);
       batch.forEach((b, k) => (out[b.i] = vectors[k]));
     }
     return out;
   }
 
   /** One API call; returns normalised vectors in the order of `input`. */
-  private async request(input: string[]): Promise<Float32Array[]> {
+  private async request(input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
     let body: unknown;
     try {
-      body = await this.client.embeddings.create({
-        model: this.model,
-        input,
-        encoding_format: 'float',
-        ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-      });
+      body = await this.client.embeddings.create(
+        {
+          model: this.model,
+          input,
+          encoding_format: 'float',
+          ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+        },
+        signal ? { signal } : undefined,
+      );
     } catch (e) {
-      throw mapOpenAiError(ID, e, { secrets: [this.apiKey] });
+      throw mapOpenAiError(ID, e, { signal, secrets: [this.apiKey] });
     }
     const r = responseBody.safeParse(body);
     if (!r.success) throw malformedResponse(ID, 'embeddings response without data[].index/embedding');

@@ -1,4 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { redactSecrets as redactAny } from '../../domain/redact';
 import { ProviderError } from '../errors';
 
 /**
@@ -27,12 +28,14 @@ const MAX_MESSAGE = 300;
 
 /**
  * Removes secrets from text that may come from the server (OpenAI's 401 message quotes a masked key): every
- * exact `secrets` value, `sk-…` style keys (masked or not) and `Bearer …` credentials. Truncates to 300 characters.
+ * exact `secrets` value, `sk-…` style keys (masked or not, even short ones) and `Bearer …` credentials, then
+ * everything src/domain/redact.ts recognises. Truncates to 300 characters.
  */
 export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   out = out.replace(/\bsk-[A-Za-z0-9_*.\-]{3,}/g, 'sk-[redacted]').replace(/\bBearer\s+\S+/gi, 'Bearer [redacted]');
+  out = redactAny(out);
   return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE)}…` : out;
 }
 

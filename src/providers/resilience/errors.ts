@@ -73,19 +73,8 @@ export function retryAfterMs(err: unknown, now = Date.now()): number | undefined
   return undefined;
 }
 
-const SECRET_PATTERNS: Array<[RegExp, string]> = [
-  [/\b(sk|pk|pcsk|xi|rk)[-_][A-Za-z0-9_-]{8,}/g, '[redacted]'], // OpenAI / Pinecone / ElevenLabs-style keys
-  [/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]'],
-  [/\b(api[-_]?key|xi-api-key|authorization|token)(["']?\s*[:=]\s*["']?)[^\s"'&,}]+/gi, '$1$2[redacted]'],
-];
-
 /**
- * A loggable one-line description of an error: its message (for non-Error values, `String(value)`), with
- * anything shaped like an API key or bearer token replaced by `[redacted]`, cut to 300 characters. Providers
- * already keep secrets out of messages; this is a second line of defence for errors from SDKs and libraries.
+ * A loggable one-line description of an error, secrets redacted, at most 300 characters: see
+ * src/domain/redact.ts (the one redaction function of the project), re-exported here for the providers.
  */
-export function safeErrorMessage(err: unknown): string {
-  let msg = err instanceof Error ? err.message : String(err);
-  for (const [re, replacement] of SECRET_PATTERNS) msg = msg.replace(re, replacement);
-  return msg.length > 300 ? `${msg.slice(0, 297)}...` : msg;
-}
+export { redactSecrets, safeErrorMessage } from '../../domain/redact';

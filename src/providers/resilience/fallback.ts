@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Pcm } from '../../audio/types';
 import type { Metrics } from '../../metrics/metrics';
 import type { AudioChunk, ChatRequest, LlmDelta, LlmProvider, SttProvider, SynthesizeOptions, Transcript, TtsProvider } from '../types';
+import { CircuitOpenError } from './breaker';
 import { errorKind, safeErrorMessage, type Capability } from './errors';
 
 /** Options of the `Fallback*` providers. */
@@ -64,11 +65,15 @@ class Chain<P extends { id: string }> {
     if (signal.aborted) throw signal.reason;
     const from = this.providers[i].id;
     if (started || i === this.providers.length - 1) {
-      this.o.logger?.warn({ capability: this.capability, provider: from, kind: errorKind(err), afterOutput: started, err: safeErrorMessage(err) }, 'provider chain failed');
+      const entry = { capability: this.capability, provider: from, kind: errorKind(err), afterOutput: started, err: safeErrorMessage(err) };
+      if (err instanceof CircuitOpenError) this.o.logger?.debug(entry, 'provider chain failed: last provider skipped (circuit open)');
+      else this.o.logger?.warn(entry, 'provider chain failed');
       throw err;
     }
     const to = this.providers[i + 1].id;
-    this.o.logger?.warn({ capability: this.capability, from, to, kind: errorKind(err), err: safeErrorMessage(err) }, 'provider failed; falling back');
+    // An open circuit was logged once when it opened; skipping it on every call is routine.
+    if (err instanceof CircuitOpenError) this.o.logger?.debug({ capability: this.capability, from, to }, 'provider circuit open; falling back');
+    else this.o.logger?.warn({ capability: this.capability, from, to, kind: errorKind(err), err: safeErrorMessage(err) }, 'provider failed; falling back');
   }
 }
 

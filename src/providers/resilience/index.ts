@@ -4,3 +4,4 @@ export * from './timeout';
 export * from './retry';
 export * from './resilient';
 export * from './fallback';
+export * from './breaker';

@@ -1,4 +1,5 @@
 import { ElevenLabsClient, ElevenLabsError, ElevenLabsTimeoutError, type ElevenLabs } from '@elevenlabs/elevenlabs-js';
+import { redactSecrets } from '../../domain/redact';
 import { ProviderError } from '../errors';
 import type { AudioChunk, TtsProvider } from '../types';
 
@@ -179,7 +180,7 @@ function detail(body: unknown, apiKey: string): string {
 }
 
 function redact(text: string, secret: string): string {
-  const out = secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+  const out = redactSecrets(secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text);
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }
 

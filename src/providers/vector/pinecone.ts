@@ -1,7 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Errors, Pinecone, type Index, type PineconeRecord, type RecordMetadata } from '@pinecone-database/pinecone';
+import { redactSecrets } from '../../domain/redact';
 import { ProviderError } from '../errors';
-import type { Filter, Match, Metadata, VectorItem, VectorStore } from '../types';
+import type { CallOptions, Filter, Match, Metadata, VectorItem, VectorStore } from '../types';
 
 /** Options of {@link PineconeVectorStore}. */
 export interface PineconeVectorStoreOptions {
@@ -25,8 +26,15 @@ const ID = 'pinecone';
 const MAX_REQUEST_BYTES = 1_800_000;
 const MAX_ID = 512;
 
-/** Last HTTP status seen by the SDK call running in this async context (the SDK's errors do not carry it). */
-const lastStatus = new AsyncLocalStorage<{ status?: number }>();
+/**
+ * Per SDK call, through the async context into our `fetchApi`: the caller's abort signal (the v8 SDK's data-plane
+ * methods take none) and the last HTTP status seen (the SDK's errors do not carry it).
+ */
+interface CallContext {
+  signal?: AbortSignal;
+  status?: number;
+}
+const callContext = new AsyncLocalStorage<CallContext>();
 
 /**
  * {@link VectorStore} on a Pinecone (serverless, cosine metric) index through the official
@@ -71,8 +79,8 @@ export class PineconeVectorStore implements VectorStore {
     this.index = pc.index({ host: o.indexHost });
   }
 
-  /** Inserts or replaces items by id within namespace `ns`. @throws ProviderError */
-  async upsert(ns: string, items: VectorItem[]): Promise<void> {
+  /** Inserts or replaces items by id within namespace `ns`. `o.signal` aborts the request in flight. @throws ProviderError */
+  async upsert(ns: string, items: VectorItem[], o: CallOptions = {}): Promise<void> {
     const target = this.namespace(ns);
     if (!items.length) return;
     const dim = items[0].values?.length;
@@ -89,46 +97,68 @@ export class PineconeVectorStore implements VectorStore {
       return rec;
     });
     for (const batch of batches(records, this.batchSize, MAX_REQUEST_BYTES)) {
-      await this.call('upsert', () => target.upsert({ records: batch }));
+      await this.call('upsert', o.signal, () => target.upsert({ records: batch }));
     }
   }
 
-  /** The `k` items of `ns` closest to `vector`, best first, optionally restricted by metadata equality. @throws ProviderError */
-  async query(ns: string, vector: Float32Array, k: number, filter?: Filter): Promise<Match[]> {
+  /**
+   * The `k` items of `ns` closest to `vector`, best first, optionally restricted by metadata equality. `o.signal`
+   * aborts the HTTP request and rejects at once with its reason. @throws ProviderError
+   */
+  async query(ns: string, vector: Float32Array, k: number, filter?: Filter, o: CallOptions = {}): Promise<Match[]> {
     const target = this.namespace(ns);
     if (!Number.isInteger(k) || k < 1 || k > 10_000) throw this.bad(`k must be an integer in 1..10000, got ${k}`);
     const values = this.toValues(vector);
     const f = filter && Object.keys(filter).length ? toPineconeFilter(this.checkMeta(filter, 'filter')) : undefined;
-    const res = await this.call('query', () => target.query({ vector: values, topK: k, includeMetadata: true, includeValues: false, ...(f ? { filter: f } : {}) }));
+    const res = await this.call('query', o.signal, () => target.query({ vector: values, topK: k, includeMetadata: true, includeValues: false, ...(f ? { filter: f } : {}) }));
     if (!res || !Array.isArray(res.matches)) throw new ProviderError(ID, 'query: malformed response (no matches array)', { retryable: true });
     return res.matches.map((m) => ({ id: m.id, score: typeof m.score === 'number' ? m.score : Number.NaN, metadata: (m.metadata ?? {}) as Metadata }));
   }
 
   /** Deletes every item of `ns` whose metadata equals `filter` on all its fields. @throws ProviderError (empty filter: not retryable) */
-  async deleteByFilter(ns: string, filter: Filter): Promise<void> {
+  async deleteByFilter(ns: string, filter: Filter, o: CallOptions = {}): Promise<void> {
     const target = this.namespace(ns);
     if (!filter || !Object.keys(filter).length) throw this.bad('deleteByFilter needs a non-empty filter');
     const f = toPineconeFilter(this.checkMeta(filter, 'filter'));
-    await this.call('delete', () => target.deleteMany({ filter: f }));
+    await this.call('delete', o.signal, () => target.deleteMany({ filter: f }));
   }
 
-  /** `fetch` given to the SDK: adds the per-request timeout and records the HTTP status for error mapping. */
+  /**
+   * `fetch` given to the SDK: adds the per-request timeout and the caller's signal of the current call (so an
+   * abort closes the HTTP request), and records the HTTP status for error mapping.
+   */
   private readonly fetch = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const res = await fetch(url, { ...init, signal });
-    const ctx = lastStatus.getStore();
+    const ctx = callContext.getStore();
+    const signals = [AbortSignal.timeout(this.timeoutMs)];
+    if (init?.signal) signals.push(init.signal);
+    if (ctx?.signal) signals.push(ctx.signal);
+    const res = await fetch(url, { ...init, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] });
     if (ctx) ctx.status = res.status;
     return res;
   };
 
-  /** Runs one SDK call, mapping whatever it throws to ProviderError. */
-  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    const ctx: { status?: number } = {};
+  /**
+   * Runs one SDK call, mapping whatever it throws to ProviderError. When `signal` fires, rejects at once with its
+   * reason (the request is aborted through {@link fetch}; whatever the SDK makes of that is ignored).
+   */
+  private async call<T>(op: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    signal?.throwIfAborted();
+    const ctx: CallContext = { signal };
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => {});
     try {
-      return await lastStatus.run(ctx, fn);
+      const work = callContext.run(ctx, fn);
+      work.catch(() => {});
+      return await (signal ? Promise.race([work, aborted]) : work);
     } catch (err) {
+      if (signal?.aborted) throw signal.reason;
       throw this.mapError(op, err, ctx.status);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -213,6 +243,6 @@ function hasTimeout(err: unknown): boolean {
 }
 
 function redact(text: string, secret: string): string {
-  const out = secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+  const out = redactSecrets(secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text);
   return out.length > 300 ? `${out.slice(0, 300)}…` : out;
 }

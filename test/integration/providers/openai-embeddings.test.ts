@@ -2,6 +2,9 @@ import { ProviderError } from '../../../src/providers/errors';
 import { OpenAiEmbedder } from '../../../src/providers/embeddings/openai';
 import { startOpenAiDouble, type OpenAiDouble } from '../../doubles/openai-double';
 import { pseudoEmbedding } from '../../doubles/openai-wire';
+import { ResilientEmbedder, ResilientVectorStore } from '../../../src/providers/resilience';
+import { retrieve } from '../../../src/knowledge/retrieve';
+import { counterTotal, testMetrics } from '../../unit/providers/helpers';
 
 let openai: OpenAiDouble;
 
@@ -100,4 +103,44 @@ describe('OpenAiEmbedder against the OpenAI double', () => {
     expect(() => new OpenAiEmbedder({ apiKey: 'k', timeoutMs: 1000, batchSize: 4096 })).toThrow(/batchSize/);
     expect(new OpenAiEmbedder({ apiKey: 'k', timeoutMs: 1000, model: 'text-embedding-3-large' }).dimensions).toBe(3072);
   });
+
+  it("aborts the HTTP request on the caller's signal and rejects at once with its reason", async () => {
+    openai.script('embeddings', { kind: 'hang' });
+    const ac = new AbortController();
+    const p = embedder({ timeoutMs: 30_000 }).embed(['where is my order'], { signal: ac.signal });
+    while (openai.requestsTo('embeddings').length === 0) await new Promise((r) => setTimeout(r, 5));
+    const reason = new Error('caller hung up');
+    ac.abort(reason);
+    await expect(Promise.race([p, new Promise((r) => setTimeout(r, 1000, 'still waiting'))])).rejects.toBe(reason);
+    const [r] = openai.requestsTo('embeddings');
+    while (!r.clientClosed) await new Promise((res) => setTimeout(res, 5)); // the double saw the request closed
+    await expect(embedder().embed(['x'], { signal: ac.signal })).rejects.toBe(reason); // already aborted: no request
+    expect(openai.requestsTo('embeddings')).toHaveLength(1);
+  });
+
+  it('retrieval through the resilient wrappers passes the signal down: not retried, not counted', async () => {
+    const metrics = testMetrics();
+    openai.script('embeddings', { kind: 'hang' }, { kind: 'hang' });
+    const r = { timeoutMs: 30_000, retry: { maxRetries: 2, baseDelayMs: 1 }, breaker: { failures: 1, halfOpenMs: 60_000 }, metrics };
+    const deps = { embedder: new ResilientEmbedder(embedder({ timeoutMs: 30_000 }), r), vectors: new ResilientVectorStore(new PostgresVectorStoreStub(), r) };
+    const ac = new AbortController();
+    const p = retrieve(deps, 'agent-1', 'opening hours', 3, { language: 'en', signal: ac.signal });
+    while (openai.requestsTo('embeddings').length === 0) await new Promise((res) => setTimeout(res, 5));
+    const reason = new Error('barge-in');
+    ac.abort(reason);
+    await expect(Promise.race([p, new Promise((res) => setTimeout(res, 1000, 'still waiting'))])).rejects.toBe(reason);
+    const [req] = openai.requestsTo('embeddings');
+    while (!req.clientClosed) await new Promise((res) => setTimeout(res, 5));
+    expect(openai.requestsTo('embeddings')).toHaveLength(1); // not retried
+    expect(await counterTotal(metrics.providerErrors)).toBe(0); // not counted
+    expect(deps.embedder.breaker?.state).toBe('closed'); // and the breaker (1 failure opens it) did not count it
+  });
 });
+
+/** A vector store that must never be reached in these tests. */
+class PostgresVectorStoreStub {
+  readonly id = 'unreached';
+  upsert(): Promise<void> { throw new Error('unreached'); }
+  query(): Promise<never> { throw new Error('unreached'); }
+  deleteByFilter(): Promise<void> { throw new Error('unreached'); }
+}

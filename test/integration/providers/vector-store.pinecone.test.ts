@@ -168,6 +168,24 @@ describe('PineconeVectorStore wire contract', () => {
     expect(err.message).toMatch(/timed out/);
   });
 
+  it("aborts the HTTP request on the caller's signal and rejects at once with its reason", async () => {
+    const n = pine.requests.length;
+    pine.script({ kind: 'hang' });
+    const ac = new AbortController();
+    const p = store({ timeoutMs: 30_000 }).query('agent-q', v(1, 0, 0), 1, undefined, { signal: ac.signal });
+    while (pine.requests.length === n) await new Promise((r) => setTimeout(r, 5));
+    const reason = new Error('caller hung up');
+    ac.abort(reason);
+    // Bounded so that code ignoring the signal fails instead of hanging for the 30 s timeout.
+    await expect(Promise.race([p, new Promise((r) => setTimeout(r, 1000, 'still waiting'))])).rejects.toBe(reason);
+    const r = pine.requests[n];
+    expect(r.path).toBe('/query');
+    while (!r.clientClosed) await new Promise((res) => setTimeout(res, 5)); // the double saw the connection close
+    const before = pine.requests.length;
+    await expect(store().query('agent-q', v(1, 0, 0), 1, undefined, { signal: ac.signal })).rejects.toBe(reason); // already aborted: no request
+    expect(pine.requests.length).toBe(before);
+  });
+
   it('maps a refused connection to a retryable ProviderError', async () => {
     const gone = await startPineconeDouble();
     const host = gone.host;

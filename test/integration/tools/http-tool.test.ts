@@ -44,6 +44,8 @@ class ToolServer {
         setTimeout(() => res.end('rest'), 1_500).unref();
       } else if (path === '/boom') {
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"database unavailable"}');
+      } else if (path === '/leaky') {
+        res.writeHead(401).end(`bad credentials: Authorization: Bearer sk-live-0123456789abcdef secret=${SECRET}`);
       } else if (path === '/missing') {
         res.writeHead(404).end('order AC123 not found');
       } else if (path === '/big') {
@@ -132,6 +134,15 @@ describe('executeHttpTool', () => {
     const pre = new AbortController();
     pre.abort();
     expect(await executeHttpTool(spec('/orders'), {}, { ...ctx, signal: pre.signal })).toEqual({ ok: false, error: 'aborted' });
+  });
+
+  it('an error body that echoes credentials is quoted with them redacted', async () => {
+    const r = await executeHttpTool(spec('/leaky'), {}, ctx);
+    expect(r).toMatchObject({ ok: false, status: 401 });
+    const error = (r as { error: string }).error;
+    expect(error).toContain('bad credentials');
+    expect(error).not.toContain('sk-live-0123456789abcdef');
+    expect(error).not.toContain(SECRET);
   });
 
   it('a 500 or 404 is an error with the status and an excerpt of the body', async () => {

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { buildProviders } from '../../../src/providers/registry';
-import { FallbackLlm, FallbackStt, FallbackTts, ProviderTimeoutError, ResilientLlm } from '../../../src/providers/resilience';
+import { CircuitOpenError, FallbackLlm, FallbackStt, FallbackTts, ProviderTimeoutError, ResilientLlm, ResilientStt } from '../../../src/providers/resilience';
 import { FakeLlm } from '../../../src/providers/llm/fake';
 import { LocalResponder } from '../../../src/providers/llm/local-responder';
 import { listen } from '../../helpers/http';
@@ -60,6 +60,18 @@ describe('buildProviders', () => {
     const p = build({ STT_PROVIDER: 'fake', FAKE_STT_MS: '5000', STT_TIMEOUT_MS: '20', PROVIDER_MAX_RETRIES: '0' }, metrics);
     await expect(p.stt.transcribe(utterance(), { signal: new AbortController().signal })).rejects.toBeInstanceOf(ProviderTimeoutError);
     expect(await counterValue(metrics.providerErrors, { capability: 'stt', provider: 'fake.stt', kind: 'timeout' })).toBe(1);
+  });
+
+  it('gives every provider a circuit breaker from BREAKER_FAILURES / BREAKER_HALF_OPEN_MS, reported in the gauge', async () => {
+    const metrics = testMetrics();
+    const p = build({ STT_PROVIDER: 'fake', FAKE_STT_MS: '5000', STT_TIMEOUT_MS: '20', PROVIDER_MAX_RETRIES: '0', BREAKER_FAILURES: '1', BREAKER_HALF_OPEN_MS: '60000' }, metrics);
+    const signal = new AbortController().signal;
+    await expect(p.stt.transcribe(utterance(), { signal })).rejects.toBeInstanceOf(ProviderTimeoutError);
+    await expect(p.stt.transcribe(utterance(), { signal })).rejects.toBeInstanceOf(CircuitOpenError);
+    expect((p.stt as ResilientStt).breaker?.state).toBe('open');
+    const { values } = await metrics.providerCircuitState.get();
+    expect(values.find((v) => v.labels.capability === 'stt' && v.labels.provider === 'fake.stt')?.value).toBe(2);
+    expect(values.find((v) => v.labels.capability === 'vector' && v.labels.provider === 'postgres')?.value).toBe(0);
   });
 
   it('moves down the chain after a timeout instead of retrying it, and counts the fallback', async () => {
