@@ -22,7 +22,7 @@ const intMs = (def: number) => z.coerce.number().int().nonnegative().default(def
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
 
-const schema = z.object({
+const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Public https origin Twilio calls (webhook signatures are computed over it), e.g. https://voice.example.com */
@@ -142,71 +142,6 @@ export type ProviderChoice = {
   fallback: { stt: SttChoice[]; tts: TtsChoice[]; llm: LlmChoice[] };
 };
 
-export interface Config {
-  env: 'development' | 'test' | 'production';
-  port: number;
-  /** Trusted reverse-proxy hops (client IPs for rate limiting come from X-Forwarded-For only through these). */
-  trustProxyHops: number;
-  /** Origin without trailing slash, e.g. `https://voice.example.com`. */
-  publicBaseUrl: string;
-  databaseUrl: string;
-  redisUrl: string;
-  twilio: { accountSid: string; authToken: string };
-  apiKey: string;
-  crm: { webhookUrl?: string; webhookSecret?: string; maxAttempts: number; retryBaseMs: number };
-  logLevel: string;
-  providers: ProviderChoice;
-  openai: {
-    apiKey?: string;
-    /** SDK baseURL per capability (OPENAI_BASE_URL, overridden by STT_BASE_URL / LLM_BASE_URL); undefined = api.openai.com. */
-    sttBaseUrl?: string;
-    llmBaseUrl?: string;
-    baseUrl?: string;
-    sttModel: string;
-    llmModel: string;
-    embeddingsModel: string;
-    ttsModel: string;
-    ttsVoice: string;
-  };
-  elevenlabs: { apiKey?: string; baseUrl?: string; model: string; defaultVoiceId: string };
-  pinecone: { apiKey?: string; indexHost?: string };
-  /** Per-provider timeouts (ms) and retry count for retryable errors. */
-  resilience: {
-    sttTimeoutMs: number;
-    llmFirstTokenTimeoutMs: number;
-    ttsFirstByteTimeoutMs: number;
-    embeddingsTimeoutMs: number;
-    vectorTimeoutMs: number;
-    maxRetries: number;
-    /** Consecutive failures that open a provider's circuit breaker, and how long it stays open before a probe (ms). */
-    breakerFailures: number;
-    breakerHalfOpenMs: number;
-  };
-  /** SIGTERM: live calls may go on this long (ms) before the agent says goodbye and hangs up. */
-  drainTimeoutMs: number;
-  /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
-  media: { maxAheadMs: number };
-  engine: {
-    endpointingSilenceMs: number;
-    vadMinSpeechMs: number;
-    maxUtteranceMs: number;
-    vadPositiveThreshold: number;
-    vadNegativeThreshold: number;
-    bargeInMinSpeechMs: number;
-    silenceRepromptMs: number;
-    maxReprompts: number;
-    maxCallDurationMs: number;
-    deadAirFillerMs: number;
-  };
-  metricsEnabled: boolean;
-  local: { espeakBin: string; pythonBin: string };
-  fake: { sttMs: number; sttText: string; llmFirstTokenMs: number; llmPerTokenMs: number; ttsFirstByteMs: number };
-  /** BullMQ Redis key prefix shared by producers and workers. */
-  queuePrefix: string;
-  /** Post-call workers: job lock and stalled-check interval (ms), i.e. how soon a dead worker's job is retried. */
-  worker: { lockDurationMs: number; stalledIntervalMs: number };
-}
-
 /** Thrown when the environment does not validate; `issues` lists every offending variable. */
 export class ConfigError extends Error {
   constructor(readonly issues: string[]) {
@@ -216,27 +151,24 @@ export class ConfigError extends Error {
 }
 
 /**
- * Validates an environment (default `process.env`) and returns a frozen Config.
- * @throws ConfigError listing every invalid or (in production) missing variable; values are never echoed.
+ * The Config built from a validated environment; every missing production secret is reported in `missing`.
+ * Its return type IS {@link Config}: the shape is declared once, here.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
-  const e = parsed.data;
+function toConfig(e: Env, missing: string[]) {
   const prod = e.NODE_ENV === 'production';
-  const missing: string[] = [];
   const pick = <K extends keyof typeof DEV_DEFAULTS>(key: K, value: string | undefined): string => {
     if (value !== undefined) return value;
     if (prod) missing.push(`${key}: required when NODE_ENV=production`);
     return DEV_DEFAULTS[key];
   };
   const publicBaseUrl = pick('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL).replace(/\/+$/, '');
-  const config: Config = {
+  if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');
+  return {
     env: e.NODE_ENV,
     port: e.PORT,
+    /** Trusted reverse-proxy hops (client IPs for rate limiting come from X-Forwarded-For only through these). */
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    /** Origin without trailing slash, e.g. `https://voice.example.com`. */
     publicBaseUrl,
     databaseUrl: pick('DATABASE_URL', e.DATABASE_URL),
     redisUrl: pick('REDIS_URL', e.REDIS_URL),
@@ -252,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     providers: resolveProviders(e, missing),
     openai: {
       apiKey: e.OPENAI_API_KEY,
+      /** SDK baseURL per capability (OPENAI_BASE_URL, overridden by STT_BASE_URL / LLM_BASE_URL); undefined = api.openai.com. */
       baseUrl: e.OPENAI_BASE_URL,
       sttBaseUrl: e.STT_BASE_URL ?? e.OPENAI_BASE_URL,
       llmBaseUrl: e.LLM_BASE_URL ?? e.OPENAI_BASE_URL,
@@ -263,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     },
     elevenlabs: { apiKey: e.ELEVENLABS_API_KEY, baseUrl: e.ELEVENLABS_BASE_URL, model: e.ELEVENLABS_MODEL, defaultVoiceId: e.ELEVENLABS_VOICE_ID },
     pinecone: { apiKey: e.PINECONE_API_KEY, indexHost: e.PINECONE_INDEX_HOST },
+    /** Per-provider timeouts (ms), retries of retryable errors, circuit breaker (consecutive failures, open time in ms). */
     resilience: {
       sttTimeoutMs: e.STT_TIMEOUT_MS,
       llmFirstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
@@ -273,7 +207,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       breakerFailures: e.BREAKER_FAILURES,
       breakerHalfOpenMs: e.BREAKER_HALF_OPEN_MS,
     },
+    /** SIGTERM: live calls may go on this long (ms) before the agent says goodbye and hangs up. */
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
     media: { maxAheadMs: e.MEDIA_MAX_AHEAD_MS },
     metricsEnabled: e.METRICS_ENABLED === 'true',
     engine: {
@@ -289,16 +225,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
     },
     local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
+    /** BullMQ Redis key prefix shared by producers and workers. */
     queuePrefix: e.QUEUE_PREFIX,
+    /** Post-call workers: job lock and stalled-check interval (ms), i.e. how soon a dead worker's job is retried. */
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
     fake: { sttMs: e.FAKE_STT_MS, sttText: e.FAKE_STT_TEXT, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
-  if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');
-  if (missing.length) throw new ConfigError(missing);
-  return Object.freeze(config);
 }
 
-type Env = z.infer<typeof schema>;
+/** The environment schema with its transform into {@link Config}; production gaps become issues of the parse. */
+const configSchema = envSchema.transform((e, ctx) => {
+  const missing: string[] = [];
+  const config = toConfig(e, missing);
+  for (const message of missing) ctx.addIssue({ code: 'custom', message });
+  return config;
+});
+
+/** The validated, typed configuration (inferred from {@link configSchema}: declared once). */
+export type Config = z.output<typeof configSchema>;
+
+/**
+ * Validates an environment (default `process.env`) and returns a frozen Config.
+ * @throws ConfigError listing every invalid or (in production) missing variable; values are never echoed.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)));
+  return Object.freeze(parsed.data);
+}
+
+type Env = z.infer<typeof envSchema>;
 
 /**
  * `*_PROVIDER` choices: an explicit value wins; unset → the cloud provider when its key is present, else the
