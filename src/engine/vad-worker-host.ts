@@ -17,11 +17,37 @@ import type { RunBatch } from './vad-batcher';
  * Lifecycle:
  * - The worker is unref'd while idle, and ref'd only while a batch (or the model load) is outstanding, so it never
  *   keeps a process alive by itself, yet an awaited inference is not cut short by the process exiting.
+ * - The worker is never `terminate()`d: onnxruntime-node 1.30 aborts the whole process when a worker is torn down
+ *   while its native `run` executes (seen here: "terminate called after throwing an instance of 'Napi::Error'"). It
+ *   is asked to exit (it does so once its native calls return), and a process 'exit' hook sets each worker's stop
+ *   flag and waits (Atomics.wait, at most 2 s) until no native call is in progress, so `process.exit()` during a
+ *   batch is safe too (see vad-worker.js).
  * - Crash isolation: if the worker exits, throws, fails to reload the model, or does not answer a batch within
- *   `batchTimeoutMs` (hung), the batches it holds reject (their windows fail) and the worker is dropped; the next
- *   batch starts a new worker. Starts happen only when a batch needs one, so a persistent failure cannot spin.
- * - {@link VadWorkerHost.close} terminates the worker; later batches reject.
+ *   `batchTimeoutMs` (hung), the batches it holds reject (their windows fail) and the worker is dropped (a hung one
+ *   is told to stop and exit when it can); the next batch starts a new worker. Starts happen only when a batch needs
+ *   one, so a persistent failure cannot spin.
+ * - {@link VadWorkerHost.close} makes the worker exit; later batches reject.
  */
+
+/** ctl[NATIVE]: native calls in progress in the worker; ctl[STOP]: set to make the worker start no more. */
+const NATIVE = 0;
+const STOP = 1;
+/** Control words of every worker thread not known to have exited. */
+const live = new Set<Int32Array>();
+let exitHooked = false;
+
+/** process 'exit' hook: stop all workers and wait (≤ 2 s in all) until none is inside a native ort call. */
+function waitForNativeCalls(): void {
+  const deadline = Date.now() + 2000;
+  for (const c of live) Atomics.store(c, STOP, 1);
+  for (const c of live) {
+    for (let n = Atomics.load(c, NATIVE); n > 0; n = Atomics.load(c, NATIVE)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(c, NATIVE, n, left);
+    }
+  }
+}
 
 export interface VadWorkerHostOptions {
   /** Absolute path of the ONNX model. */
@@ -69,6 +95,7 @@ function ownBuffer(a: Float32Array): ArrayBuffer {
 
 export class VadWorkerHost {
   private worker: Worker | null = null;
+  private readonly ctl = new WeakMap<Worker, Int32Array>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -140,26 +167,58 @@ export class VadWorkerHost {
     return this.worker;
   }
 
-  /** Terminates the worker; outstanding and later batches reject. Idempotent. */
+  /**
+   * Makes the worker exit (once its native call in progress, if any, returns) and waits for it (≤ 5 s); outstanding
+   * and later batches reject. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const w = this.worker;
     this.worker = null;
     this.failAll(w, new Error('Silero VAD: closed'));
-    if (w) await w.terminate();
+    if (w) {
+      const exited = new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        setTimeout(resolve, 5000).unref();
+      });
+      this.retire(w);
+      await exited;
+    }
   }
 
   private spawn(): Worker {
     const { ortPath, modelPath, inputLength, stateWidth, sampleRate } = this.o;
-    const w = new Worker(this.workerPath, { workerData: { ortPath, modelPath, inputLength, stateWidth, sampleRate }, execArgv: [] });
+    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    const w = new Worker(this.workerPath, { workerData: { ortPath, modelPath, inputLength, stateWidth, sampleRate, ctl: ctl.buffer }, execArgv: [] });
     w.unref();
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', waitForNativeCalls);
+    }
+    live.add(ctl);
+    this.ctl.set(w, ctl);
     this.counters.starts++;
     this.worker = w;
     w.on('message', (m: WorkerReply) => this.onMessage(w, m));
     w.on('error', (err) => this.onDead(w, new Error(`VAD worker failed: ${err.message}`)));
-    w.on('exit', (code) => this.onDead(w, new Error(`VAD worker exited (code ${code})`)));
+    w.on('exit', (code) => {
+      live.delete(ctl);
+      this.onDead(w, new Error(`VAD worker exited (code ${code})`));
+    });
     return w;
+  }
+
+  /** Tells a worker to start no more native calls and exit when idle; it no longer keeps the process up. */
+  private retire(w: Worker): void {
+    const ctl = this.ctl.get(w);
+    if (ctl) Atomics.store(ctl, STOP, 1);
+    w.unref();
+    try {
+      w.postMessage({ type: 'close' });
+    } catch {
+      // already gone
+    }
   }
 
   /**
@@ -209,9 +268,8 @@ export class VadWorkerHost {
     if (!this.closed) this.counters.deaths++;
     this.startWait?.reject(err);
     this.failAll(w, err);
-    w.removeAllListeners('message');
-    w.on('error', () => undefined); // a late error of a dropped worker must not become uncaught
-    void w.terminate();
+    // A dead worker ignores this; a hung one, or one that failed to load, exits once its native call returns.
+    this.retire(w);
   }
 
   private failAll(w: Worker | null, err: Error): void {
