@@ -1,5 +1,5 @@
 /**
- * Silero VAD cost benchmark. Run: `npx tsx bench/vad.ts [--streams 200] [--seconds 10]`.
+ * Silero VAD cost benchmark. Run: `npx tsx bench/vad.ts [--streams 200] [--seconds 10] [--realtime-only]`.
  *
  * Prints one JSON object per line: `{ "name", "value", "unit", ... }`.
  * - `vad_cpu_ms_per_audio_second` (streams=1): one stream fed 20 ms frames back to back (each push awaited).
@@ -188,7 +188,8 @@ async function main(): Promise<void> {
   const audio = loadAudio();
   const vad = await SileroVad.load();
 
-  await singleStream(vad, audio, Math.max(seconds * 6, 60));
+  const realtimeOnly = process.argv.includes('--realtime-only');
+  if (!realtimeOnly) await singleStream(vad, audio, Math.max(seconds * 6, 60));
 
   const base = await realtime(Array.from({ length: n }, nullStream), audio, Math.min(seconds, 5));
   const driverPerAudioS = base.cpuMs / base.audioSeconds;
@@ -224,7 +225,7 @@ async function main(): Promise<void> {
     emit({ name: 'vad_batch_size_mean', value: r3(windows / runs), unit: 'windows', ...common, model_calls: runs, windows, max_batch_size: stats1.maxBatchSize });
   }
 
-  await burst(vad, audio, n, Math.min(seconds, 5));
+  if (!realtimeOnly) await burst(vad, audio, n, Math.min(seconds, 5));
   (vad as unknown as { close?: () => Promise<void> }).close?.();
 }
 

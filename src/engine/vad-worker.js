@@ -94,8 +94,8 @@ async function run(msg) {
     }),
   );
   // Copies with their own exact-size buffers, so they can be transferred (ort may own or share the originals).
-  const probabilities = Float32Array.from(out.output.data);
-  const next = Float32Array.from(out.stateN.data);
+  const probabilities = out.output.data.slice();
+  const next = out.stateN.data.slice();
   if (probabilities.length !== batch || next.length !== 2 * batch * stateWidth) {
     throw new Error(`Silero VAD: unexpected output sizes ${probabilities.length} / ${next.length} for batch ${batch}`);
   }

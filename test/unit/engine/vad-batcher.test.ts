@@ -129,12 +129,44 @@ describe('VadBatcher', () => {
     expect(m.calls.map((c) => c.batch)).toEqual([1, 2]);
   });
 
+  it('minIntervalMs: after a multi-window call the next starts no sooner than minIntervalMs later, windows meanwhile join it; lone windows never wait', async () => {
+    jest.useFakeTimers();
+    try {
+      const m = fakeModel();
+      const vb = new VadBatcher(m.run, { inputLength: L, stateWidth: W, minIntervalMs: 4 });
+      const st = () => new Float32Array(2 * W);
+      // A lone stream, window after window: no waiting.
+      for (let k = 0; k < 3; k++) {
+        const p = vb.infer(row(k, 0, 0, 0), st());
+        await jest.advanceTimersByTimeAsync(0);
+        await expect(p).resolves.toBe(k);
+      }
+      expect(m.calls.map((c) => c.batch)).toEqual([1, 1, 1]);
+      // Several streams: the next call waits until 4 ms after the previous one started.
+      const p1 = Promise.all([vb.infer(row(1, 0, 0, 0), st()), vb.infer(row(1, 1, 0, 0), st())]);
+      await jest.advanceTimersByTimeAsync(0);
+      await expect(p1).resolves.toEqual([1, 2]); // goes at once
+      const p2 = vb.infer(row(2, 0, 0, 0), st());
+      await jest.advanceTimersByTimeAsync(1);
+      const p3 = vb.infer(row(3, 0, 0, 0), st());
+      await jest.advanceTimersByTimeAsync(2);
+      expect(m.calls).toHaveLength(4); // 3 ms after the 2-window call: still waiting
+      await jest.advanceTimersByTimeAsync(1);
+      expect(m.calls.map((c) => c.batch)).toEqual([1, 1, 1, 2, 2]);
+      await expect(Promise.all([p2, p3])).resolves.toEqual([2, 3]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects wrong input or state sizes, and bad options', async () => {
     const vb = new VadBatcher(fakeModel().run, { inputLength: L, stateWidth: W });
     await expect(vb.infer(new Float32Array(L + 1), new Float32Array(2 * W))).rejects.toThrow(/input must have 4 samples/);
     await expect(vb.infer(new Float32Array(L), new Float32Array(W))).rejects.toThrow(/state must have 6 floats/);
     expect(() => new VadBatcher(fakeModel().run, { inputLength: 0, stateWidth: W })).toThrow(/inputLength/);
     expect(() => new VadBatcher(fakeModel().run, { inputLength: L, stateWidth: W, maxBatch: 1.5 })).toThrow(/maxBatch/);
+    expect(() => new VadBatcher(fakeModel().run, { inputLength: L, stateWidth: W, maxInFlight: 0 })).toThrow(/maxInFlight/);
+    expect(() => new VadBatcher(fakeModel().run, { inputLength: L, stateWidth: W, minIntervalMs: -1 })).toThrow(/minIntervalMs/);
   });
 });
 
