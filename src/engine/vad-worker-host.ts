@@ -93,6 +93,7 @@ function ownBuffer(a: Float32Array): ArrayBuffer {
   return b as ArrayBuffer;
 }
 
+/** One Silero inference worker thread at a time, replaced when it dies (see the module doc above). */
 export class VadWorkerHost {
   private worker: Worker | null = null;
   private readonly ctl = new WeakMap<Worker, Int32Array>();
