@@ -122,7 +122,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     didNotCatch,
     classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
     createTurnDetector: async () =>
-      new TurnDetector(vad.createStream(), {
+      // A failed VAD window fails only itself (the call goes on, see vad.ts); each one is counted.
+      new TurnDetector(vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n) }), {
         silenceMs: e.endpointingSilenceMs,
         minSpeechMs: e.vadMinSpeechMs,
         maxUtteranceMs: e.maxUtteranceMs,

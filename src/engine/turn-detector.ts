@@ -19,6 +19,11 @@ import type { VadFrame, VadStream } from './vad';
  *   interruption); `backchannel` when the segment's speech stops for `backchannelGapMs` before reaching it (a short
  *   noise or "mm-hm": the engine resumes the agent). Each is emitted at most once per segment; `barge_in` can
  *   follow a `backchannel` when the caller goes on talking.
+ * - A VAD window whose inference failed (`failed: true`, see VadFrame) carries on the previous window's decision, so
+ *   a failure by itself neither starts nor ends an utterance: during non-speech it is non-speech (time passes as
+ *   usual); during speech it keeps the segment open (its end moves on, so the silence gap does not grow) but adds no
+ *   speech time, so failed windows alone never confirm an utterance (`speech_start`) or a `barge_in`. A failed window
+ *   can still end a confirmed segment at `maxUtteranceMs`, like any window of an open segment.
  */
 
 export interface TurnDetectorOptions {
@@ -183,11 +188,24 @@ export class TurnDetector {
   /** Feeds VAD frames directly (for callers that run the VAD themselves; `push` uses it). */
   consume(frames: VadFrame[]): TurnEvent[] {
     const events: TurnEvent[] = [];
-    const { positiveThreshold: pos, negativeThreshold: neg, silenceMs, minSpeechMs, maxUtteranceMs, bargeInMinSpeechMs, backchannelGapMs } = this.o;
+    const { positiveThreshold: pos, negativeThreshold: neg, minSpeechMs, maxUtteranceMs, bargeInMinSpeechMs } = this.o;
     for (const f of frames) {
       this.lastFrameEndMs = f.endMs;
-      this.inSpeech = f.probability >= (this.inSpeech ? neg : pos);
       let s = this.seg;
+      if (f.failed) {
+        // Carry on the previous decision (see module doc): extend an open speech run, add no speech time.
+        if (this.inSpeech && s) {
+          s.lastSpeechEndMs = f.endMs;
+          if (s.confirmed && f.endMs - s.startMs >= maxUtteranceMs) {
+            events.push(this.utterance(s, f.endMs, 'max_length'));
+            this.seg = null;
+          }
+        } else if (s) {
+          this.gap(s, f.endMs, events);
+        }
+        continue;
+      }
+      this.inSpeech = f.probability >= (this.inSpeech ? neg : pos);
       if (this.inSpeech) {
         if (!s) {
           s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false, bargeIn: false, backchannel: false };
@@ -208,21 +226,26 @@ export class TurnDetector {
           this.seg = null;
         }
       } else if (s) {
-        const gap = f.endMs - s.lastSpeechEndMs;
-        if (!s.bargeIn && !s.backchannel && gap >= backchannelGapMs) {
-          s.backchannel = true;
-          events.push({ type: 'backchannel', atMs: f.endMs, speechStartMs: s.startMs, speechMs: s.speechMs });
-        }
-        if (gap >= silenceMs) {
-          if (s.confirmed) events.push(this.utterance(s, f.endMs, 'silence'));
-          this.seg = null;
-        }
+        this.gap(s, f.endMs, events);
       }
     }
     // Keep only what a future utterance can still need.
     const keepFromMs = this.seg ? this.seg.startMs - this.o.prerollMs : this.lastFrameEndMs - this.o.prerollMs;
     this.audio.trimBefore(Math.floor(keepFromMs * SAMPLES_PER_MS));
     return events;
+  }
+
+  /** A non-speech window ending at `endMs` inside segment `s`: backchannel and silence endpointing. */
+  private gap(s: Segment, endMs: number, events: TurnEvent[]): void {
+    const gap = endMs - s.lastSpeechEndMs;
+    if (!s.bargeIn && !s.backchannel && gap >= this.o.backchannelGapMs) {
+      s.backchannel = true;
+      events.push({ type: 'backchannel', atMs: endMs, speechStartMs: s.startMs, speechMs: s.speechMs });
+    }
+    if (gap >= this.o.silenceMs) {
+      if (s.confirmed) events.push(this.utterance(s, endMs, 'silence'));
+      this.seg = null;
+    }
   }
 
   private utterance(s: Segment, endpointedAtMs: number, reason: 'silence' | 'max_length' | 'end_of_stream'): TurnEvent {

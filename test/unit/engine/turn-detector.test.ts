@@ -26,6 +26,22 @@ class EnergyVad implements VadStream {
   }
 }
 
+/** EnergyVad whose windows starting in [fromMs, toMs) fail, as SileroVadStream reports a failed inference. */
+class FailingVad extends EnergyVad {
+  constructor(private readonly fromMs: number, private readonly toMs: number) {
+    super();
+  }
+  override async push(x: Int16Array): Promise<VadFrame[]> {
+    return this.fail(await super.push(x));
+  }
+  override async flush(): Promise<VadFrame[]> {
+    return this.fail(await super.flush());
+  }
+  private fail(fs: VadFrame[]): VadFrame[] {
+    return fs.map((f) => (f.startMs >= this.fromMs && f.startMs < this.toMs ? { startMs: f.startMs, endMs: f.endMs, probability: NaN, failed: true as const } : f));
+  }
+}
+
 const ms = (t: number) => Math.round(t * 8);
 const silence = (t: number) => new Int16Array(ms(t));
 const tone = (t: number) => Int16Array.from({ length: ms(t) }, (_, i) => Math.round(5000 * Math.sin((2 * Math.PI * 300 * i) / 8000)));
@@ -128,6 +144,30 @@ describe('TurnDetector (energy VAD stand-in)', () => {
     expect(utterances(short)[0].speechMs).toBe(bc.speechMs);
     const onAfter = await run(concat(silence(500), tone(300), silence(400), tone(600), silence(1500)), { bargeInMinSpeechMs: 400, backchannelGapMs: 300 });
     expect(onAfter.map((e) => e.type)).toEqual(['speech_onset', 'speech_start', 'backchannel', 'barge_in', 'utterance']);
+  });
+
+  it('failed VAD windows carry on the previous decision: a failure inside speech keeps the segment, adds no speech time; in silence it starts nothing', async () => {
+    const pushAll = async (td: TurnDetector, sig: Int16Array) => {
+      const events: TurnEvent[] = [];
+      for (let i = 0; i < sig.length; i += 160) events.push(...(await td.push(sig.subarray(i, i + 160))));
+      return [...events, ...(await td.flush())];
+    };
+    // Speech 512..2512 ms; windows from 1024 to 2048 ms fail (more than silenceMs = 800).
+    const sig = concat(silence(512), tone(2000), silence(1500));
+    const ev = await pushAll(new TurnDetector(new FailingVad(1024, 2048)), sig);
+    expect(ev.map((e) => e.type)).toEqual(['speech_onset', 'speech_start', 'barge_in', 'utterance']);
+    const u = utterances(ev)[0];
+    expect(u.reason).toBe('silence');
+    expect(u.startMs).toBe(512);
+    expect(u.endMs).toBe(2528); // the last (real) speech window, after the failures
+    expect(u.speechMs).toBe(2016 - 1024); // failed windows add no speech time
+    expect(u.audio.samples.length).toBe(ms(u.endMs + 200 - u.audioStartMs)); // the audio under the failures is kept
+
+    // Failures in silence start nothing; failures right after a short blip neither confirm it nor end it early.
+    expect(await pushAll(new TurnDetector(new FailingVad(0, 3000)), concat(silence(1000), tone(1500)))).toEqual([]);
+    const blip = await pushAll(new TurnDetector(new FailingVad(576, 1600)), concat(silence(512), tone(1000), silence(1500)));
+    expect(blip.map((e) => e.type)).toEqual(['speech_onset', 'backchannel']);
+    expect((blip[1] as Extract<TurnEvent, { type: 'backchannel' }>).atMs).toBe(1600 + 320); // gap counted from the failures' end
   });
 
   it('rejects invalid options', () => {
