@@ -148,7 +148,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
       },
     },
     close: async () => {
-      await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close()]);
+      await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close(), vad.close()]);
       redis.disconnect();
       await db.destroy();
     },
