@@ -24,8 +24,8 @@ export interface CallRow {
   postCallEnqueuedAt: Date | null;
 }
 
-/** The shape `GET /api/calls/:callSid` returns: the call, its turns, CSAT and CRM sync state. A call as the CRM webhook and the REST API show it (timestamps as ISO 8601 strings). */
-export interface CallDetail {
+/** A call's own fields as the API and the CRM webhook show them (timestamps as ISO 8601 strings). */
+export interface CallFields {
   callSid: string;
   direction: string;
   from: string;
@@ -35,6 +35,25 @@ export interface CallDetail {
   intent: string | null;
   startedAt: string;
   endedAt: string | null;
+}
+
+/** {@link CallFields} of a call row. */
+export function callFields(c: CallRow): CallFields {
+  return {
+    callSid: c.callSid,
+    direction: c.direction,
+    from: c.from,
+    to: c.to,
+    status: c.status,
+    language: c.language,
+    intent: c.intent,
+    startedAt: new Date(c.startedAt).toISOString(),
+    endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
+  };
+}
+
+/** The shape `GET /api/calls/:callSid` returns and `call.completed` carries: the call, its turns, CSAT and CRM sync state. */
+export interface CallDetail extends CallFields {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
   csat: { score: number; method: string } | null;
   crmSync: { status: string; attempts: number };
@@ -250,15 +269,7 @@ export class CallsRepo implements CallStore {
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
     ]);
     return {
-      callSid: call.callSid,
-      direction: call.direction,
-      from: call.from,
-      to: call.to,
-      status: call.status,
-      language: call.language,
-      intent: call.intent,
-      startedAt: new Date(call.startedAt).toISOString(),
-      endedAt: call.endedAt ? new Date(call.endedAt).toISOString() : null,
+      ...callFields(call),
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },

@@ -1,4 +1,4 @@
-import type { CallCursor, CallRow } from '../db/calls';
+import { callFields, type CallCursor, type CallFields, type CallRow } from '../db/calls';
 
 /**
  * Shapes of the REST API's call resources and its opaque list cursors (the repository works with rows and keyset
@@ -17,32 +17,12 @@ export function decodeCallCursor(token: string): CallCursor | null {
   return { startedAt, callSid };
 }
 
-/** One row of `GET /api/calls`: the call without its turns; timestamps as ISO 8601 strings. */
-export interface CallSummary {
-  callSid: string;
+/** One row of `GET /api/calls`: the call without its turns, with its agent; timestamps as ISO 8601 strings. */
+export interface CallSummary extends CallFields {
   agentId: string;
-  direction: string;
-  from: string;
-  to: string;
-  status: string;
-  language: string | null;
-  intent: string | null;
-  startedAt: string;
-  endedAt: string | null;
 }
 
 /** Maps a call row to its API summary. */
 export function callSummary(c: CallRow): CallSummary {
-  return {
-    callSid: c.callSid,
-    agentId: c.agentId,
-    direction: c.direction,
-    from: c.from,
-    to: c.to,
-    status: c.status,
-    language: c.language,
-    intent: c.intent,
-    startedAt: new Date(c.startedAt).toISOString(),
-    endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null,
-  };
+  return { ...callFields(c), agentId: c.agentId };
 }
