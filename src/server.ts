@@ -43,6 +43,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext): Pr
     authToken: config.twilio.authToken,
     publicBaseUrl: config.publicBaseUrl,
     logger: ctx.logger,
+    maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics,
     createHandler: createSessionFactory({
       calls: ctx.calls,
       agents: ctx.agents,
