@@ -7,6 +7,7 @@ import { attachMediaStreamServer, type StreamHandler } from '../../../src/teleph
 import { signTwilioRequest } from '../../../src/telephony/signature';
 import { createMetrics } from '../../../src/metrics/metrics';
 import { fuzzSequence, type FuzzFrame } from './fuzz-frames';
+import { realProcess } from './real-process';
 
 const TOKEN = 'fuzz-token';
 const PATH = '/twilio/media-stream';
@@ -60,9 +61,10 @@ export async function runMediaStreamFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const onRejection = (err: unknown) => problems.push(`unhandledRejection: ${String(err)}`);
   const onException = (err: unknown) => problems.push(`uncaughtException: ${String(err)}`);
   const onWarning = (w: Error) => problems.push(`warning: ${w.name}: ${w.message}`);
-  process.on('unhandledRejection', onRejection);
-  process.on('uncaughtException', onException);
-  process.on('warning', onWarning);
+  const proc = realProcess(); // under Jest, `process` is a sandbox copy that never sees these events
+  proc.on('unhandledRejection', onRejection);
+  proc.on('uncaughtException', onException);
+  proc.on('warning', onWarning);
 
   const metrics = createMetrics({ defaultMetrics: false });
   const made: string[] = [];
@@ -185,9 +187,9 @@ export async function runMediaStreamFuzz(o: FuzzOptions): Promise<FuzzReport> {
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     clearInterval(goodTimer);
-    process.off('unhandledRejection', onRejection);
-    process.off('uncaughtException', onException);
-    process.off('warning', onWarning);
+    proc.off('unhandledRejection', onRejection);
+    proc.off('uncaughtException', onException);
+    proc.off('warning', onWarning);
   }
   const closedBy = Object.fromEntries((await metrics.streamsClosed.get()).values.map((v) => [v.labels.reason, v.value]));
   return { seed: o.seed, runs, frames, endings, closedBy, goodFrames, maxGapMs: Math.round(maxGapMs), maxBusyGapMs: Math.round(maxBusyGapMs), durationMs: Math.round(performance.now() - t0), problems };
