@@ -105,6 +105,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     authToken: config.twilio.authToken,
     publicBaseUrl: config.publicBaseUrl,
     logger: ctx.logger,
+    maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics,
     createHandler: createSessionFactory({
       calls: ctx.calls,
       agents: ctx.agents,

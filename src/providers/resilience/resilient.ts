@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Pcm } from '../../audio/types';
 import type { Metrics } from '../../metrics/metrics';
@@ -167,8 +168,13 @@ export class ResilientLlm implements LlmProvider {
   }
 }
 
-/** A signal that never aborts, for calls made without one. */
+/**
+ * A signal that never aborts, for calls made without one. Shared by every such call: each one in flight holds one
+ * 'abort' listener on it (removed when it settles), so the listener count is the number of concurrent
+ * embedding/vector calls, not a leak — Node's limit of 10 (MaxListenersExceededWarning) does not apply to it.
+ */
 const NEVER = new AbortController().signal;
+setMaxListeners(0, NEVER);
 
 /**
  * Embedder with a per-call timeout, retries and an optional circuit breaker. The caller's `o.signal` reaches the
