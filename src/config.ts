@@ -79,7 +79,7 @@ const envSchema = z.object({
   VECTOR_TIMEOUT_MS: intMs(3_000),
   /** Retries of a retryable provider error (429, 5xx, timeout) before moving down the fallback chain. */
   PROVIDER_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
-  /** Circuit breaker per provider: consecutive failures (errors or timeouts) that open it. */
+  /** Circuit breaker per provider: consecutive errors that open it (a single timeout opens it at once). */
   BREAKER_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
   /** Circuit breaker: how long an open breaker skips its provider before one half-open probe (ms). */
   BREAKER_HALF_OPEN_MS: intMs(30_000),

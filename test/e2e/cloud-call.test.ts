@@ -56,7 +56,8 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
    * One call where the caller says `text` (espeak-ng, English); returns the call and the silences the caller sat
    * through after they stopped speaking: before the first agent audio, then between agent audio frames (ms).
    */
-  async function callMeasuringSilence(text: string) {
+  /** `onGreetingAudio`: called once, when the greeting's first audio reaches the caller. */
+  async function callMeasuringSilence(text: string, onGreetingAudio?: () => void) {
     const agentMedia: number[] = [];
     let callerEnd = 0;
     const sim = await simulateCall({
@@ -65,7 +66,13 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
       authToken: config.twilio.authToken,
       accountSid: config.twilio.accountSid,
       callerMulaw: await spoken(text, 'en'),
-      hooks: { onAgentMedia: (at) => agentMedia.push(at), onCallerTurn: (_i, _s, end) => (callerEnd = end) },
+      hooks: {
+        onAgentMedia: (at) => {
+          if (!agentMedia.length) onGreetingAudio?.();
+          agentMedia.push(at);
+        },
+        onCallerTurn: (_i, _s, end) => (callerEnd = end),
+      },
     });
     // The caller stopped speaking PAD_MS before the end of the audio sent.
     const speechEnd = callerEnd - PAD_MS;
@@ -178,7 +185,38 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     expect(call.language).toBe('es');
   }, 60_000);
 
-  it('outage: ElevenLabs answers 500, the call speaks through the fallback, never > 2 s of silence', async () => {
+  it('outage: ElevenLabs hangs — the first call hears the cached filler, then the fallback (no silence over 2 s); once its breaker is open, the next call goes straight to the fallback', async () => {
+    eleven.clearScript();
+    openai.script('transcriptions', { kind: 'transcription', text: 'Where is my order?', language: 'english' });
+    openai.script('chat', { kind: 'chat', content: ['Your order ', 'ships within two business days.'] });
+    // ElevenLabs speaks the greeting, then hangs from the reply on.
+    const { sim, gaps, maxSilenceMs } = await callMeasuringSilence('Where is my order?', () => eleven.script({ kind: 'hang' }, 50));
+    expect(sim.closeCode).toBe(1000);
+    const turns = await db('call_turns').where({ call_sid: sim.callSid }).orderBy('seq');
+    const reply = turns.filter((t) => t.role === 'agent').at(-1);
+    expect(reply.text).toMatch(/ships within two business days/);
+    expect(reply.timings).toMatchObject({ fillerPlayed: true });
+    console.log(JSON.stringify({ hang: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs } }));
+    expect(maxSilenceMs).toBeLessThanOrEqual(2000);
+    // That one timeout opened ElevenLabs' circuit breaker …
+    const state = await ctx.metrics.registry.getSingleMetricAsString('callcenter_provider_circuit_state');
+    expect(state).toMatch(/capability="tts",provider="elevenlabs\.tts"\} 2/);
+    // … so the next call does not wait for it at all: no request reaches ElevenLabs, no filler is needed.
+    const elevenBefore = eleven.requests.length;
+    openai.script('transcriptions', { kind: 'transcription', text: 'Where is my order?', language: 'english' });
+    openai.script('chat', { kind: 'chat', content: ['Your order ', 'ships within two business days.'] });
+    const second = await callMeasuringSilence('Where is my order?');
+    expect(eleven.requests.length).toBe(elevenBefore);
+    const turns2 = await db('call_turns').where({ call_sid: second.sim.callSid }).orderBy('seq');
+    const reply2 = turns2.filter((t) => t.role === 'agent').at(-1);
+    expect(reply2.text).toMatch(/ships within two business days/);
+    expect(reply2.timings.fillerPlayed).toBeUndefined();
+    expect(reply2.timings.ttsFirstByteMs).toBeLessThan(config.resilience.ttsFirstByteTimeoutMs);
+    console.log(JSON.stringify({ hangBreakerOpen: { firstAudioAfterSpeechMs: Math.round(second.gaps[0]), maxSilenceMs: second.maxSilenceMs } }));
+    eleven.clearScript();
+  }, 90_000);
+
+  it('outage: ElevenLabs answers 500 (its breaker open), the call speaks through the fallback, never > 2 s of silence', async () => {
     eleven.script({ kind: 'status', status: 500 }, 50);
     openai.script('transcriptions', { kind: 'transcription', text: 'When are you open on Saturday?', language: 'english' });
     openai.script('chat', { kind: 'chat', content: ['We are open ', 'on Saturday from nine to five.'] });
@@ -196,19 +234,4 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     expect(fallbacks).toMatch(/capability="tts",from="elevenlabs\.tts",to="openai\.tts"\} [1-9]/);
   }, 60_000);
 
-  it('outage: ElevenLabs hangs, the caller hears the cached filler, then the fallback — no silence over 2 s', async () => {
-    eleven.clearScript();
-    eleven.script({ kind: 'hang' }, 50);
-    openai.script('transcriptions', { kind: 'transcription', text: 'Where is my order?', language: 'english' });
-    openai.script('chat', { kind: 'chat', content: ['Your order ', 'ships within two business days.'] });
-    const { sim, gaps, maxSilenceMs } = await callMeasuringSilence('Where is my order?');
-    expect(sim.closeCode).toBe(1000);
-    const turns = await db('call_turns').where({ call_sid: sim.callSid }).orderBy('seq');
-    const reply = turns.filter((t) => t.role === 'agent').at(-1);
-    expect(reply.text).toMatch(/ships within two business days/);
-    expect(reply.timings).toMatchObject({ fillerPlayed: true });
-    console.log(JSON.stringify({ hang: { firstAudioAfterSpeechMs: Math.round(gaps[0]), maxSilenceMs } }));
-    expect(maxSilenceMs).toBeLessThanOrEqual(2000);
-    eleven.clearScript();
-  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IBackoff, type IHalfOpenAfterBackoffContext } from 'cockatiel';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy, type IBackoff, type IBreaker, type IHalfOpenAfterBackoffContext } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../metrics/metrics';
 import { ProviderError } from '../errors';
@@ -6,8 +6,13 @@ import { errorKind, isRetryable, safeErrorMessage, type Capability } from './err
 
 /** Settings of a provider's circuit breaker (config: `BREAKER_FAILURES`, `BREAKER_HALF_OPEN_MS`). */
 export interface BreakerOptions {
-  /** Consecutive failed attempts (errors or timeouts; never the caller's abort) that open the circuit. ≥ 1. */
+  /** Consecutive failed attempts (never the caller's abort) that open the circuit. ≥ 1. */
   failures: number;
+  /**
+   * A single timeout opens the circuit (default true): a provider that hangs costs every caller the whole timeout,
+   * so the second turn must not pay it again.
+   */
+  openOnTimeout?: boolean;
   /** How long an open circuit skips its provider before one half-open probe is let through (ms). ≥ 0. */
   halfOpenMs: number;
 }
@@ -46,6 +51,31 @@ const NAME: Record<CircuitState, 'closed' | 'half-open' | 'open'> = {
   [CircuitState.Isolated]: 'open',
 };
 
+/**
+ * cockatiel's ConsecutiveBreaker, which also opens at once on a timeout when `openOnTimeout` ({@link BreakerOptions}).
+ * cockatiel's breakers do not see the error, so the policy's failure predicate marks `lastWasTimeout` first.
+ */
+class TimeoutOrConsecutiveBreaker implements IBreaker {
+  private readonly inner: ConsecutiveBreaker;
+  lastWasTimeout = false;
+  constructor(failures: number, private readonly openOnTimeout: boolean) {
+    this.inner = new ConsecutiveBreaker(failures);
+  }
+  get state(): unknown {
+    return this.inner.state;
+  }
+  set state(v: unknown) {
+    this.inner.state = v as number;
+  }
+  success(): void {
+    this.inner.success();
+  }
+  failure(): boolean {
+    const consecutive = this.inner.failure();
+    return consecutive || (this.openOnTimeout && this.lastWasTimeout);
+  }
+}
+
 /** Carries the caller's abort through cockatiel, so it can be told apart from a provider failure. */
 class CallerAbort extends Error {
   constructor(readonly reason: unknown) {
@@ -69,8 +99,8 @@ export function countsAsFailure(err: unknown): boolean {
  * One circuit breaker per provider (cockatiel 3 `circuitBreaker` with a `ConsecutiveBreaker`), shared by every
  * call to that provider in the process.
  *
- * - Closed: calls go through. `failures` consecutive failed attempts ({@link countsAsFailure}) open it; a success
- *   resets the count; the caller's abort neither counts nor resets.
+ * - Closed: calls go through. `failures` consecutive failed attempts ({@link countsAsFailure}) open it, and so does
+ *   a single timeout (`openOnTimeout`); a success resets the count; the caller's abort neither counts nor resets.
  * - Open: calls throw {@link CircuitOpenError} at once, without touching the provider, for `halfOpenMs`.
  * - Half-open: the first call after that is the probe; calls made while it runs are skipped like when open (a
  *   phone caller cannot wait for someone else's probe). The probe's success closes the circuit, a counted
@@ -98,9 +128,13 @@ export class ProviderBreaker {
       duration: 'error' in ctx.result && ctx.result.error instanceof CallerAbort ? 0 : o.halfOpenMs,
       next: after,
     });
+    const breaker = new TimeoutOrConsecutiveBreaker(o.failures, o.openOnTimeout ?? true);
     const policy = circuitBreaker(
-      handleWhen((err) => (err instanceof CallerAbort ? policy.state === CircuitState.HalfOpen : countsAsFailure(err))),
-      { halfOpenAfter: { next: after }, breaker: new ConsecutiveBreaker(o.failures) },
+      handleWhen((err) => {
+        breaker.lastWasTimeout = !(err instanceof CallerAbort) && errorKind(err) === 'timeout';
+        return err instanceof CallerAbort ? policy.state === CircuitState.HalfOpen : countsAsFailure(err);
+      }),
+      { halfOpenAfter: { next: after }, breaker },
     );
     this.policy = policy;
     const labels = { capability, provider };

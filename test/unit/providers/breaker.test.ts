@@ -94,7 +94,7 @@ describe.each(variants)('circuit breaker: $capability primary that hangs, with a
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
 
-  it('pays the timeout until the breaker opens, then skips the primary at once; probes after halfOpenAfter; closes on success', async () => {
+  it('pays ONE timeout, which opens the breaker, then skips the primary at once; probes after halfOpenAfter; closes on success', async () => {
     const metrics = testMetrics();
     const { logger, lines } = captureLogger();
     const r: ResilienceOptions = { timeoutMs: TIMEOUT, retry: { maxRetries: 1, retryTimeouts: false }, breaker: { failures: 2, halfOpenMs: HALF_OPEN }, metrics, logger };
@@ -104,40 +104,39 @@ describe.each(variants)('circuit breaker: $capability primary that hangs, with a
     const labels = { capability, provider: 'cloud' };
     expect(await gauge(metrics.providerCircuitState, labels)).toBe(0);
 
-    // Two calls each pay one timeout (no retry of a timeout when a fallback follows); the second opens the circuit.
-    for (let i = 1; i <= 2; i++) {
-      const t = track(run(new AbortController().signal));
-      await jest.advanceTimersByTimeAsync(TIMEOUT - 1);
-      expect(t.settled).toBe(false);
-      await jest.advanceTimersByTimeAsync(1);
-      expect(t).toMatchObject({ settled: true, value: 'local' });
-      expect(cloud.calls).toBe(i);
-    }
+    // The first call pays one timeout (no retry of a timeout when a fallback follows), and that timeout opens the
+    // circuit at once, although `failures` is 2: a hung vendor costs one timeout, not one per turn.
+    const first = track(run(new AbortController().signal));
+    await jest.advanceTimersByTimeAsync(TIMEOUT - 1);
+    expect(first.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(first).toMatchObject({ settled: true, value: 'local' });
+    expect(cloud.calls).toBe(1);
     expect(await gauge(metrics.providerCircuitState, labels)).toBe(2);
 
     // Open: later requests (this call's and other calls') go straight to the fallback, without any time passing.
     const skipped = [1, 2, 3].map(() => track(run(new AbortController().signal)));
     await jest.advanceTimersByTimeAsync(0);
     expect(skipped.map((t) => t.value)).toEqual(['local', 'local', 'local']);
-    expect(cloud.calls).toBe(2);
+    expect(cloud.calls).toBe(1);
 
     // After halfOpenAfter one probe goes to the primary; requests during the probe are skipped, not held.
     await jest.advanceTimersByTimeAsync(HALF_OPEN);
     const probe = track(run(new AbortController().signal));
     await jest.advanceTimersByTimeAsync(0);
-    expect(cloud.calls).toBe(3);
+    expect(cloud.calls).toBe(2);
     expect(await gauge(metrics.providerCircuitState, labels)).toBe(1);
     const during = track(run(new AbortController().signal));
     await jest.advanceTimersByTimeAsync(0);
     expect(during).toMatchObject({ settled: true, value: 'local' });
-    expect(cloud.calls).toBe(3);
+    expect(cloud.calls).toBe(2);
     // The probe times out: open again.
     await jest.advanceTimersByTimeAsync(TIMEOUT);
     expect(probe).toMatchObject({ settled: true, value: 'local' });
     expect(await gauge(metrics.providerCircuitState, labels)).toBe(2);
     expect(track(run(new AbortController().signal))).toBeDefined();
     await jest.advanceTimersByTimeAsync(0);
-    expect(cloud.calls).toBe(3);
+    expect(cloud.calls).toBe(2);
 
     // The primary recovers: the next probe succeeds and closes the circuit.
     cloud.healthy = true;
@@ -145,14 +144,14 @@ describe.each(variants)('circuit breaker: $capability primary that hangs, with a
     await expect(run(new AbortController().signal)).resolves.toBe('cloud');
     expect(await gauge(metrics.providerCircuitState, labels)).toBe(0);
     await expect(run(new AbortController().signal)).resolves.toBe('cloud');
-    expect(cloud.calls).toBe(5);
+    expect(cloud.calls).toBe(4);
 
     // Attempts are counted, skips are not; each state change is logged once at warn.
-    expect(await counterValue(metrics.providerErrors, { capability, provider: 'cloud', kind: 'timeout' })).toBe(3);
+    expect(await counterValue(metrics.providerErrors, { capability, provider: 'cloud', kind: 'timeout' })).toBe(2);
     const logs = lines.map((l) => JSON.parse(l));
     const changes = logs.filter((l) => /^provider circuit/.test(l.msg) && l.level === 40).map((l) => l.state);
     expect(changes).toEqual(['open', 'half-open', 'open', 'half-open', 'closed']);
-    expect(logs.filter((l) => l.msg === 'provider call failed')).toHaveLength(3);
+    expect(logs.filter((l) => l.msg === 'provider call failed')).toHaveLength(2);
     expect(logs.find((l) => l.state === 'open')).toMatchObject({ capability, provider: 'cloud', kind: 'timeout' });
   });
 });
