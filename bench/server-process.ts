@@ -31,12 +31,15 @@ export interface ServerProcessOptions {
  * Starts `node --import tsx src/main.ts` (one Node process, so its pid is the server's) on a free port, with
  * `QUEUE_PREFIX` and `FAKE_STT_TEXT` from the options, and
  * waits until `/healthz` answers. Its stdout/stderr (pino logs; LOG_LEVEL should be warn) go to our stderr, at most
- * 50 lines, so stdout stays the benchmark's JSON lines.
+ * 50 lines, so stdout stays the benchmark's JSON lines. With `BENCH_CPU_PROF_DIR` set, the server runs under
+ * `--cpu-prof` and writes its V8 CPU profile there when it exits (Node refuses --cpu-prof in NODE_OPTIONS).
  * @throws Error when it exits early or is not healthy within `startTimeoutMs` (default 60 s).
  */
 export async function startServerProcess(o: ServerProcessOptions): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
+  const profDir = process.env.BENCH_CPU_PROF_DIR;
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(ROOT, 'src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...o.env, PORT: String(port), QUEUE_PREFIX: o.queuePrefix, FAKE_STT_TEXT: o.fakeTranscript },
     stdio: ['ignore', 'pipe', 'pipe'],

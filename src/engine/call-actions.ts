@@ -48,7 +48,7 @@ export class CallActions {
     try {
       await d.callControl.transfer(d.callSid, target);
     } catch (err) {
-      this.closingReason = null;
+      this.closingReason = null; // the call goes on: the caller may talk again
       d.onError('transfer', err);
       return false;
     }

@@ -6,9 +6,12 @@ import type { PhraseKind } from './call-control-phrases';
  * decides is testable without a call.
  * - `say`: one of the call-control phrases, in the call's language, stored as an agent turn;
  * - `listen`: the agent is done: time the caller's silence (reprompt timer);
- * - `transfer` / `hangup`: over Twilio REST (the call is then closing).
+ * - `transfer` / `hangup`: over Twilio REST (the call is then closing);
+ * - `close`: from here on the caller's speech no longer interrupts the agent (it is kept, not answered): the agent
+ *   decided to transfer or end the call. A silence goodbye has none, so a caller who comes back is still heard.
  */
 export type CallStep =
+  | { type: 'close'; reason: string }
   | { type: 'say'; phrase: PhraseKind }
   | { type: 'listen' }
   | { type: 'transfer'; reason: string }
@@ -23,9 +26,10 @@ const LISTEN: CallStep = { type: 'listen' };
  * control) says so and keeps listening.
  */
 export function planAction(action: CallAction, o: { alreadySpoke: boolean; canTransfer: boolean }): CallStep[] {
-  if (action.type === 'end_call') return [...(o.alreadySpoke ? [] : [say('goodbye')]), { type: 'hangup', reason: action.reason }];
+  const close: CallStep = { type: 'close', reason: action.type === 'transfer' ? 'transfer' : action.reason };
+  if (action.type === 'end_call') return [close, ...(o.alreadySpoke ? [] : [say('goodbye')]), { type: 'hangup', reason: action.reason }];
   if (!o.canTransfer) return [say('noHandoff'), LISTEN];
-  return [...(o.alreadySpoke ? [] : [say('handoff')]), { type: 'transfer', reason: action.reason }];
+  return [close, ...(o.alreadySpoke ? [] : [say('handoff')]), { type: 'transfer', reason: action.reason }];
 }
 
 /** After a transfer that Twilio refused: say no one is available and keep helping. */
@@ -37,4 +41,4 @@ export function planSilence(n: number, maxReprompts: number): CallStep[] {
 }
 
 /** The call's time limit: a goodbye, then a hangup. */
-export const MAX_DURATION_PLAN: CallStep[] = [say('maxDuration'), { type: 'hangup', reason: 'max_duration' }];
+export const MAX_DURATION_PLAN: CallStep[] = [{ type: 'close', reason: 'max_duration' }, say('maxDuration'), { type: 'hangup', reason: 'max_duration' }];

@@ -228,7 +228,8 @@ export class CallSession {
   private async runSteps(steps: CallStep[], signal: AbortSignal): Promise<void> {
     for (const step of steps) {
       if (signal.aborted) return;
-      if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
+      if (step.type === 'close') this.actions.beginClosing(step.reason);
+      else if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
       else if (step.type === 'listen') this.timers.awaitCaller();
       else if (step.type === 'hangup') await this.actions.hangup(step.reason);
       else if (!(await this.actions.transfer(step.reason, this.recorder.summary()))) return this.runSteps(TRANSFER_FAILED, signal);

@@ -73,11 +73,13 @@ const MAX_BATCH = 256;
 export const SILERO_8K = { inputLength: CONTEXT + WINDOW, stateWidth: STATE_WIDTH, windowSamples: WINDOW, contextSamples: CONTEXT, windowMs: WINDOW_MS } as const;
 
 /**
- * Least ms between the starts of two model calls: coalesces windows into bigger batches (a Silero call costs ≈ 0.2 ms
- * fixed + ≈ 0.035 ms per window), adding at most this much to a window's latency (windows are 32 ms; endpointing
- * waits 800 ms of silence).
+ * Least ms between the starts of two model calls (VadBatcher `minIntervalMs`). Waiting coalesces windows into bigger
+ * batches (a Silero call costs ≈ 0.2 ms fixed + ≈ 0.035 ms per window) but adds that wait to every window's
+ * latency, i.e. to the end-of-turn decision. Measured with `npm run bench` (2026-12-02): 4 ms saved ~15 % of the
+ * worker's CPU but the 150-call level's reply p95 went 1380-1433 ms against 1363 ms with 0, so it is 0: with one
+ * batch in flight at a time, windows that arrive during a run are batched anyway.
  */
-const MIN_BATCH_INTERVAL_MS = 4;
+const MIN_BATCH_INTERVAL_MS = 0;
 
 /** Builds the cross-call batcher for Silero v5 at 8 kHz over a model call (the worker's, or a test's). */
 export function createSileroBatcher(runBatch: RunBatch, o: { minIntervalMs?: number } = {}): VadBatcher {

@@ -173,4 +173,42 @@ describe('CallSession keeps every word and every failure audible', () => {
     await endCall(session);
     expect(mem.turns.map((t) => [t.role, t.text])).toEqual([['agent', 'Hello, thanks for calling.'], ['caller', 'I just wanted to say thank']]);
   });
+
+  it('once the agent decided to transfer, the caller talking over the handoff line does not cancel the transfer; the words are kept', async () => {
+    const stt = new FakeStt({ transcripts: ['Hello? Are you putting me through?'] });
+    const { session, mem, feed, actions } = setup({ stt, tts: new FakeTts({ msPerChar: 60 }), speed: 1 });
+    session.start();
+    await until(() => mem.turns.length === 1);
+    session.onDtmf('0');
+    await advance(300); // the handoff line is playing
+    feed({ type: 'speech_onset', atMs: 3000, speechStartMs: 2968 }, { type: 'barge_in', atMs: 3400, speechStartMs: 2968 }, utterance(2968, 3600));
+    await until(() => actions.length === 1);
+    await endCall(session);
+    expect(actions).toEqual([{ type: 'transfer', callSid: 'CAtest', target: '+15005550006' }]);
+    expect(mem.turns.map((t) => [t.role, t.text, !!t.interrupted])).toEqual([
+      ['agent', 'Hello, thanks for calling.', false],
+      ['agent', P.handoff.en, false],
+      ['caller', 'Hello? Are you putting me through?', false],
+    ]);
+  });
+
+  it('caller audio waiting for a stalled VAD is bounded: past 10 s the call refuses more (the stream is closed), memory does not grow', async () => {
+    const { session, mem, detector } = setup();
+    session.start();
+    await until(() => mem.turns.length === 1);
+    detector.push = () => new Promise(() => undefined); // the VAD never answers
+    const second = new Uint8Array(8000).fill(0xff);
+    let accepted = 0;
+    let error: Error | null = null;
+    for (; accepted < 60 && !error; accepted++) {
+      try {
+        session.onMedia(second);
+      } catch (err) {
+        error = err as Error;
+      }
+    }
+    expect(error?.message).toMatch(/more than 10000 ms of caller audio waiting for the VAD/);
+    expect(accepted - 1).toBe(11); // seconds of audio taken: up to the 10 s cap, then refused
+    await endCall(session);
+  });
 });
