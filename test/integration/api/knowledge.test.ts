@@ -250,8 +250,10 @@ describe('knowledge API + ingestion worker', () => {
     const { document } = await json(await postJson({ title: 'Rejected', text: 'EMBEDDER-REJECTS this text.', language: 'en' }));
     const failed = await settled(document.id);
     expect(failed).toMatchObject({ status: 'failed', error: 'test.embedder: input rejected (HTTP 400)', chunks: 0 });
-    const job = await queue.getJob(knowledgeJobId({ documentId: document.id, version: 1 }));
-    expect(job!.attemptsMade).toBe(1);
+    // The processor marks the document before it throws; BullMQ records the attempt when it moves the job to failed.
+    const id = knowledgeJobId({ documentId: document.id, version: 1 });
+    await waitFor('the job to be failed', async () => (await queue.getJob(id))?.isFailed());
+    expect((await queue.getJob(id))!.attemptsMade).toBe(1);
   });
 
   it('a retryable embedder outage is retried, then marks the document failed after the last attempt', async () => {
