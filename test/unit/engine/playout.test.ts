@@ -7,7 +7,8 @@ async function* chunks(...sizes: number[]): AsyncIterable<AudioChunk> {
   for (const n of sizes) yield { encoding: 'mulaw', sampleRate: 8000, data: new Uint8Array(n).fill(0x7f) };
 }
 const live = () => new AbortController().signal;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Time passes on Jest's fake clock (Playout reads performance.now(), faked with the timers). */
+const sleep = (ms: number) => jest.advanceTimersByTimeAsync(ms);
 
 /** A transport that records and never plays (marks are echoed by hand). */
 function recorder() {
@@ -23,6 +24,9 @@ function recorder() {
 }
 
 describe('Playout', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('sends 20 ms frames then a mark, and tracks pending marks', async () => {
     const { t, sent } = recorder();
     const p = new Playout(t);
@@ -76,8 +80,7 @@ describe('Playout', () => {
     p.resume();
     const resent = sent.slice(before);
     const bytes = resent.filter((s) => s.kind === 'media').reduce((a, s) => a + s.bytes!, 0);
-    expect(bytes).toBeGreaterThan(2800);
-    expect(bytes).toBeLessThan(3400);
+    expect(bytes).toBe(3200); // 4000 sent, 800 played in 100 ms of (fake) time
     expect(resent.at(-1)).toEqual({ kind: 'mark', name: 'a-r1' });
     expect(p.onMark('a')).toBe('cleared');
     expect(p.onMark('a-r1')).toBe('played');
@@ -111,11 +114,15 @@ describe('Playout', () => {
     const p = new Playout(player);
     player.attach((n) => p.onMark(n));
     p.beginUtterance();
-    const t0 = performance.now();
     await p.playSegment(chunks(800), { mark: 'a', text: 'A.' }, live()); // 100 ms
     await p.playSegment(chunks(800), { mark: 'b', text: 'B.' }, live());
-    await p.drained(live());
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(180);
+    let done = false;
+    const drained = p.drained(live()).then(() => void (done = true));
+    await jest.advanceTimersByTimeAsync(190); // 200 ms of audio: not played yet
+    expect(done).toBe(false);
+    await jest.advanceTimersByTimeAsync(20);
+    await drained;
+    expect(done).toBe(true);
     expect(p.heard()).toMatchObject({ text: 'A. B.', complete: true });
     player.close();
   });
