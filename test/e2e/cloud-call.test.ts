@@ -66,6 +66,9 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
       authToken: config.twilio.authToken,
       accountSid: config.twilio.accountSid,
       callerMulaw: await spoken(text, 'en'),
+      // The caller hangs up once the agent has been quiet this long with every mark echoed. A fallback TTS that
+      // streams slowly on a busy machine leaves gaps before its segment's mark is even sent: wait them out.
+      settleMs: 3_000,
       hooks: {
         onAgentMedia: (at) => {
           if (!agentMedia.length) onGreetingAudio?.();
