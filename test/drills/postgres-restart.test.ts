@@ -16,6 +16,7 @@ import { FIXTURE_AUDIO_DIR } from '../../src/eval/references';
 import { FakeStt } from '../../src/providers/stt/fake';
 import { FakeLlm } from '../../src/providers/llm/fake';
 import { FakeTts } from '../../src/providers/tts/fake';
+import { closeInProcessServer } from '../helpers/in-process-server';
 
 const CALLER_TEXT = 'What are your opening hours on Saturday?';
 const REPLY_TEXT = 'We are open from nine to five on Saturdays.';
@@ -67,10 +68,7 @@ describe('drill: PostgreSQL restarted mid-call', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await server?.close();
-    await ctx?.queue.obliterate({ force: true }).catch(() => undefined);
-    await ctx?.close();
-    await db?.destroy();
+    await closeInProcessServer({ server, ctx, db });
     await Promise.all([pg?.close(), redis?.close()]);
   }, 30_000);
 

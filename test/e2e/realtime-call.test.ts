@@ -16,6 +16,7 @@ import { FakeStt } from '../../src/providers/stt/fake';
 import { FakeLlm } from '../../src/providers/llm/fake';
 import { FakeTts } from '../../src/providers/tts/fake';
 import { TwilioRestDouble } from '../doubles/twilio-rest-double';
+import { closeInProcessServer } from '../helpers/in-process-server';
 
 const LONG_REPLY =
   'Our refund policy is simple. You can return any item within thirty days of delivery. ' +
@@ -63,10 +64,7 @@ describe('real-time conversation over Media Streams', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
-    await ctx?.queue.obliterate({ force: true }).catch(() => undefined);
-    await ctx?.close();
-    await db?.destroy();
+    await closeInProcessServer({ server, ctx, db });
   });
 
   const call = (callerTurns: CallerTurn[], endSignal?: AbortSignal) =>

@@ -13,6 +13,7 @@ import { FakeStt } from '../../../src/providers/stt/fake';
 import { FakeLlm } from '../../../src/providers/llm/fake';
 import { FakeTts } from '../../../src/providers/tts/fake';
 import { realProcess } from './real-process';
+import { closeInProcessServer } from '../../helpers/in-process-server';
 
 /**
  * Malformed-frame drill on the whole server (real PostgreSQL, fake providers): many calls are answered, start
@@ -44,10 +45,7 @@ describe('malformed-frame drill on the full server', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
-    await ctx?.queue.obliterate({ force: true }).catch(() => undefined);
-    await ctx?.close();
-    await db?.destroy();
+    await closeInProcessServer({ server, ctx, db });
     realProcess().off('warning', onWarning);
     realProcess().off('unhandledRejection', onRejection);
   });
