@@ -87,10 +87,7 @@ export class ReplyPipeline {
       out.caller = caller;
       onCommit(caller, out.language);
     };
-    const no = d.speaker.begin();
-    let cut: Spoken | null = null;
-    const onAbort = () => (cut = d.speaker.heardOf(no));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const watch = d.speaker.watch(d.speaker.begin(), signal);
     const filler = d.cached.filler;
     const guard = filler && d.deadAirMs > 0 ? d.speaker.armFiller(filler, input.language, last.speechEndWall + d.deadAirMs, signal) : null;
     try {
@@ -133,8 +130,8 @@ export class ReplyPipeline {
       return out;
     } finally {
       guard?.cancel();
-      signal.removeEventListener('abort', onAbort);
-      if (signal.aborted) out.heard = cut;
+      watch.dispose();
+      if (signal.aborted) out.heard = watch.heard();
     }
   }
 

@@ -67,6 +67,22 @@ export class Speaker {
   }
 
   /**
+   * Watches utterance `no` for a cut: when `signal` aborts, what the caller had heard is read at that moment
+   * (synchronously, in the abort listener — the playout was stopped just before, and no later turn has begun a new
+   * utterance yet). `heard()` is that snapshot once aborted, else what has been heard so far (null when another
+   * utterance has begun); `dispose()` removes the listener.
+   */
+  watch(no: number, signal: AbortSignal): { heard(): Spoken | null; dispose(): void } {
+    let cut: Spoken | null = null;
+    const onAbort = () => (cut = this.heardOf(no));
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      heard: () => (signal.aborted ? cut : this.heardOf(no)),
+      dispose: () => signal.removeEventListener('abort', onAbort),
+    };
+  }
+
+  /**
    * Speaks `segments` in `language` (each: TTS → playout → mark), then waits until it has all played or `signal`
    * aborts. Without `t` a new utterance begins; with `t` (a reply) the utterance begun by {@link begin} continues
    * (a dead-air filler may already be in it) and ttsFirstByteMs / replyLatencyMs / turnOverheadMs (and fillerPlayed)
@@ -74,9 +90,7 @@ export class Speaker {
    */
   async say(segments: AsyncIterable<string> | string[], language: string, signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
     const no = t ? this.playout.utterance : this.begin();
-    let cut: Spoken | null = null;
-    const onAbort = () => (cut = this.heardOf(no));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const watch = this.watch(no, signal);
     const turn = ++this.turnNo;
     const guard = t?.guard ?? null;
     let seg = 0;
@@ -124,27 +138,24 @@ export class Speaker {
     } catch (err) {
       if (!signal.aborted) error = err;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      watch.dispose();
     }
     if (guard?.playing) await guard.playing;
     if (t && guard?.used) t.timings.fillerPlayed = true;
-    const heard: Spoken = (signal.aborted ? cut : this.heardOf(no)) ?? empty(this.clock.now() - this.t0);
+    const heard: Spoken = watch.heard() ?? empty(this.clock.now() - this.t0);
     return { ...heard, error, synthesized };
   }
 
   /** Plays cached audio (`phrases` in `language`) as its own utterance, with no TTS, and waits until it has played. */
   async playCached(phrases: CachedPhrases, language: string, kind: string, signal: AbortSignal): Promise<Spoken> {
-    const no = this.begin();
-    let cut: Spoken | null = null;
-    const onAbort = () => (cut = this.heardOf(no));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const watch = this.watch(this.begin(), signal);
     try {
       await this.playout.playSegment(once(phrases.get(language)), { mark: `turn-${++this.turnNo}-${kind}`, text: phrases.text(language) }, signal);
       if (!signal.aborted) await this.playout.drained(signal);
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      watch.dispose();
     }
-    return (signal.aborted ? cut : this.heardOf(no)) ?? empty(this.clock.now() - this.t0);
+    return watch.heard() ?? empty(this.clock.now() - this.t0);
   }
 
   /**
