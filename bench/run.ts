@@ -11,7 +11,8 @@ import { bargeIns, concurrencyLevel, loadgenContext, sequentialTurns, type Scena
 import { emit, percentile, progress, round, summarize } from './stats';
 
 /**
- * `npm run bench [-- --quick] [-- --levels 25,50,100]`: the platform's own speed, measured end to end.
+ * `npm run bench [-- --quick] [-- --levels 25,50,100] [-- --level-turns 3]`: the platform's own speed, measured end to end
+ * (`--level-turns`: caller turns per call at each concurrency level, i.e. a longer measurement window).
  *
  * A real server process (src/main.ts with STT_PROVIDER/LLM_PROVIDER/TTS_PROVIDER=fake, real Silero VAD on every call,
  * Postgres `callcenter_bench`, Redis) and a load generator in its own process speaking the Twilio Media Streams
@@ -59,8 +60,9 @@ const fakesContext = (f: typeof FAKES_ZERO) => ({ stt_ms: +f.FAKE_STT_MS, llm_fi
 const cleanups: Array<() => Promise<void>> = [];
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string' });
+  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string', 'level-turns': 'string' });
   const plan: Plan = { ...(args.quick ? QUICK : FULL) };
+  if (typeof args['level-turns'] === 'string') plan.levelTurns = Math.max(1, Number(args['level-turns']) || 1);
   if (typeof args.levels === 'string') plan.levels = args.levels.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
   const t0 = Date.now();
   const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), mem_gb: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadavg_1m_at_start: round(os.loadavg()[0], 2) };

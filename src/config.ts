@@ -108,6 +108,13 @@ const envSchema = z.object({
   /** Silero speech-probability thresholds (start / continue). */
   VAD_POSITIVE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
   VAD_NEGATIVE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.35),
+  /**
+   * VAD quiet-window gate (dBFS): a 32 ms window quieter than this is not run through Silero while it already calls
+   * the audio silence (see VadStreamOptions.quietGateDbfs); `off` runs every window.
+   */
+  VAD_QUIET_GATE_DBFS: z
+    .union([z.literal('off'), z.coerce.number().max(0)], { error: 'expected a level in dBFS (≤ 0, e.g. -60) or off' })
+    .default(-60),
   /** Post-call job retries (CRM sync uses exponential backoff from CRM_RETRY_BASE_MS). */
   CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   CRM_RETRY_BASE_MS: intMs(2_000),
@@ -218,6 +225,8 @@ function toConfig(e: Env, missing: string[]) {
       maxUtteranceMs: e.MAX_UTTERANCE_MS,
       vadPositiveThreshold: e.VAD_POSITIVE_THRESHOLD,
       vadNegativeThreshold: e.VAD_NEGATIVE_THRESHOLD,
+      /** dBFS, or null when the gate is off. */
+      vadQuietGateDbfs: e.VAD_QUIET_GATE_DBFS === 'off' ? null : e.VAD_QUIET_GATE_DBFS,
       bargeInMinSpeechMs: e.BARGE_IN_MIN_SPEECH_MS,
       silenceRepromptMs: e.SILENCE_REPROMPT_MS,
       maxReprompts: e.MAX_REPROMPTS,

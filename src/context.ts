@@ -123,7 +123,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
     createTurnDetector: async () =>
       // A failed VAD window fails only itself (the call goes on, see vad.ts); each one is counted.
-      new TurnDetector(vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n) }), {
+      new TurnDetector(vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n), quietGateDbfs: e.vadQuietGateDbfs }), {
         silenceMs: e.endpointingSilenceMs,
         minSpeechMs: e.vadMinSpeechMs,
         maxUtteranceMs: e.maxUtteranceMs,

@@ -51,7 +51,20 @@ export interface VadStreamOptions {
    * `(n) => metrics.vadFailedWindows.inc(n)`. Exceptions thrown by the hook are ignored.
    */
   onFailedWindows?: (n: number, err: unknown) => void;
+  /**
+   * Quiet-window gate (dBFS, RMS of the window's 256 samples against full scale; null/undefined: off). A window
+   * quieter than this is not run through the model while Silero already calls the audio silence (its last
+   * probability below {@link QUIET_GATE_MAX_PROBABILITY}): the frame repeats that probability and the recurrent
+   * state is zeroed, as in a fresh stream. Speech that starts louder than the floor is run as usual; inside speech every window
+   * is run (Silero's own hangover decides where speech ends). A phone line's idle channel noise is about −70 dBm0
+   * (ITU-T G.712 allows −65 dBm0; mu-law's 0 dBm0 is −3.14 dBFS), so at −60 dBFS a silent caller on a quiet line
+   * costs no inference, and a caller in a noisy room costs what it did before.
+   */
+  quietGateDbfs?: number | null;
 }
+
+/** The gate only skips windows while Silero's last probability is below this (it has settled on silence). */
+export const QUIET_GATE_MAX_PROBABILITY = 0.1;
 
 /** Options of {@link SileroVad.load}. They apply to the first load of the process (later calls share it). */
 export interface SileroVadLoadOptions {
@@ -74,12 +87,13 @@ export const SILERO_8K = { inputLength: CONTEXT + WINDOW, stateWidth: STATE_WIDT
 
 /**
  * Least ms between the starts of two model calls (VadBatcher `minIntervalMs`). Waiting coalesces windows into bigger
- * batches (a Silero call costs ≈ 0.2 ms fixed + ≈ 0.035 ms per window) but adds that wait to every window's
- * latency, i.e. to the end-of-turn decision. Measured with `npm run bench` (2026-12-02): 4 ms saved ~15 % of the
- * worker's CPU but the 150-call level's reply p95 went 1380-1433 ms against 1363 ms with 0, so it is 0: with one
- * batch in flight at a time, windows that arrive during a run are batched anyway.
+ * batches (a Silero call costs ≈ 0.2 ms fixed + ≈ 0.035 ms per window, and each batch is one message to the worker
+ * and back) but adds up to that wait to a window's decision: ≤ 10 ms on an 800 ms endpointing silence and on a
+ * barge-in's `clear`. Measured with `npx tsx bench/run.ts --quick --levels 150 --level-turns 3` (2026-12-02, 2 cores):
+ * the worker thread went from 22 % to 15 % of a core at 150 calls, and the main thread's postMessage share fell with
+ * the number of batches.
  */
-const MIN_BATCH_INTERVAL_MS = 0;
+const MIN_BATCH_INTERVAL_MS = 10;
 
 /** Builds the cross-call batcher for Silero v5 at 8 kHz over a model call (the worker's, or a test's). */
 export function createSileroBatcher(runBatch: RunBatch, o: { minIntervalMs?: number } = {}): VadBatcher {
@@ -189,11 +203,19 @@ export class SileroVadStream implements VadStream {
   private pendingLen = 0;
   private state = new Float32Array(2 * STATE_WIDTH);
   private windows = 0;
+  /** Probability of the last window the model ran (0 before any): the quiet gate repeats it. */
+  private lastProbability = 0;
+  /** Mean square (of samples in [-1, 1)) under which a window is quiet; -1 when the gate is off. */
+  private readonly quietMeanSquare: number;
   /** Bumped by reset(): a window still in flight from before is dropped. */
   private generation = 0;
   private closed = false;
 
-  constructor(private readonly batcher: VadBatcher, private readonly options: VadStreamOptions = {}) {}
+  constructor(private readonly batcher: VadBatcher, private readonly options: VadStreamOptions = {}) {
+    const g = options.quietGateDbfs;
+    if (g != null && !(g <= 0)) throw new Error(`VadStream: quietGateDbfs must be ≤ 0 dBFS, got ${g}`);
+    this.quietMeanSquare = g == null ? -1 : 10 ** (g / 10);
+  }
 
   async push(samples8k: Int16Array): Promise<VadFrame[]> {
     if (this.closed) throw new Error('VadStream: push after close');
@@ -218,6 +240,7 @@ export class SileroVadStream implements VadStream {
     this.pendingLen = 0;
     this.state = new Float32Array(2 * STATE_WIDTH);
     this.windows = 0;
+    this.lastProbability = 0;
   }
 
   close(): void {
@@ -251,7 +274,15 @@ export class SileroVadStream implements VadStream {
         let probability: number;
         let ok = true;
         try {
-          probability = await this.batcher.infer(pending.subarray(off, off + CONTEXT + WINDOW), state);
+          if (this.lastProbability < QUIET_GATE_MAX_PROBABILITY && meanSquare(pending, CONTEXT + off) < this.quietMeanSquare) {
+            // Start over as a fresh stream does (zero state): the state Silero left at the end of the last speech
+            // calls the next sound speech sooner than it calls the same sound after silence (measured on LibriVox:
+            // 220 ms early, on the room noise before the words).
+            state.fill(0);
+            probability = this.lastProbability;
+          } else {
+            probability = this.lastProbability = await this.batcher.infer(pending.subarray(off, off + CONTEXT + WINDOW), state);
+          }
         } catch (err) {
           probability = NaN;
           ok = false;
@@ -280,4 +311,11 @@ export class SileroVadStream implements VadStream {
       }
     }
   }
+}
+
+/** Mean of the squares of the WINDOW samples of `x` from `from`. */
+function meanSquare(x: Float32Array, from: number): number {
+  let sum = 0;
+  for (let i = from, end = from + WINDOW; i < end; i++) sum += x[i] * x[i];
+  return sum / WINDOW;
 }

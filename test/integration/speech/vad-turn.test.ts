@@ -13,8 +13,8 @@ const withSilence = (pcm: Pcm, beforeMs: number, afterMs: number): Int16Array =>
   return out;
 };
 
-async function detect(samples: Int16Array, o: TurnDetectorOptions = {}): Promise<TurnEvent[]> {
-  const td = new TurnDetector((await SileroVad.load()).createStream(), o);
+async function detect(samples: Int16Array, o: TurnDetectorOptions = {}, quietGateDbfs: number | null = null): Promise<TurnEvent[]> {
+  const td = new TurnDetector((await SileroVad.load()).createStream({ quietGateDbfs }), o);
   const events: TurnEvent[] = [];
   for (let i = 0; i < samples.length; i += FRAME_BYTES_20MS) events.push(...(await td.push(samples.subarray(i, i + FRAME_BYTES_20MS))));
   events.push(...(await td.flush()));
@@ -109,6 +109,31 @@ describe('Silero VAD + TurnDetector on real phone-quality speech', () => {
     for (let i = 8000; i < 8800; i++) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; x[i] = (seed % 40000) - 20000; }
     x[16000] = 30000; x[16001] = -30000;
     expect(await detect(x)).toEqual([]);
+  });
+
+  it('the quiet-window gate (-60 dBFS, the server default) finds each turn where the recording alone has it, running ≥ 20 % fewer windows', async () => {
+    const vad = await SileroVad.load();
+    // Idle line noise at -70 dBFS (uniform, seeded) around two turns of the same real speech.
+    let seed = 7;
+    const line = (ms: number) => Int16Array.from({ length: ms * 8 }, () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff * 2 - 1) * 32768 * 10 ** (-70 / 20) * Math.sqrt(3));
+    const GAP_MS = 1504; // whole 32 ms windows
+    for (const name of RECORDINGS) {
+      const speech = phoneAudio(name).samples;
+      const speechMs = speech.length / 8;
+      // Where Silero puts the turn in the recording alone (fresh state, no gate).
+      const [alone] = utterances(await detect(withSilence(phoneAudio(name), LEAD_MS, 1500)));
+      const x = new Int16Array((3 * GAP_MS + 2 * speechMs) * 8);
+      [line(GAP_MS), speech, line(GAP_MS), speech, line(GAP_MS)].reduce((at, p) => (x.set(p, at), at + p.length), 0);
+      const before = vad.batchStats().windows;
+      const gated = utterances(await detect(x, {}, -60));
+      const gatedWindows = vad.batchStats().windows - before;
+      expect(gated).toHaveLength(2);
+      [GAP_MS, 2 * GAP_MS + speechMs].forEach((at, i) => {
+        expect(Math.abs(gated[i].startMs - (at + alone.startMs - LEAD_MS))).toBeLessThanOrEqual(64);
+        expect(Math.abs(gated[i].endMs - (at + alone.endMs - LEAD_MS))).toBeLessThanOrEqual(64);
+      });
+      expect(gatedWindows).toBeLessThanOrEqual(0.8 * (x.length / 256));
+    }
   });
 
   it('accepts any chunk size and reports VAD cost per second of audio', async () => {
