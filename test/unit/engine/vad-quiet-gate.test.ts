@@ -5,7 +5,7 @@ const W = SILERO_8K.windowSamples;
 const C = SILERO_8K.contextSamples;
 
 /** A window of a sine at `dbfs` RMS (PCM16). */
-function tone(dbfs: number, n = W): Int16Array {
+function tone(dbfs: number, n: number = W): Int16Array {
   const amp = 32768 * 10 ** (dbfs / 20) * Math.SQRT2;
   return Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 }
