@@ -2,6 +2,7 @@ import { join } from 'path';
 import { Worker } from 'worker_threads';
 import type { EventLoopUtilization } from 'perf_hooks';
 import type { RunBatch } from './vad-batcher';
+import { guardOrtThread, releaseOrtThread, stopOrtThread } from '../providers/ort-thread-guard';
 
 /**
  * Owns the worker thread that runs Silero VAD inference (src/engine/vad-worker.js), so that onnxruntime's synchronous
@@ -21,33 +22,13 @@ import type { RunBatch } from './vad-batcher';
  *   while its native `run` executes (seen here: "terminate called after throwing an instance of 'Napi::Error'"). It
  *   is asked to exit (it does so once its native calls return), and a process 'exit' hook sets each worker's stop
  *   flag and waits (Atomics.wait, at most 2 s) until no native call is in progress, so `process.exit()` during a
- *   batch is safe too (see vad-worker.js).
+ *   batch is safe too (src/providers/ort-thread-guard.ts, vad-worker.js).
  * - Crash isolation: if the worker exits, throws, fails to reload the model, or does not answer a batch within
  *   `batchTimeoutMs` (hung), the batches it holds reject (their windows fail) and the worker is dropped (a hung one
  *   is told to stop and exit when it can); the next batch starts a new worker. Starts happen only when a batch needs
  *   one, so a persistent failure cannot spin.
  * - {@link VadWorkerHost.close} makes the worker exit; later batches reject.
  */
-
-/** ctl[NATIVE]: native calls in progress in the worker; ctl[STOP]: set to make the worker start no more. */
-const NATIVE = 0;
-const STOP = 1;
-/** Control words of every worker thread not known to have exited. */
-const live = new Set<Int32Array>();
-let exitHooked = false;
-
-/** process 'exit' hook: stop all workers and wait (≤ 2 s in all) until none is inside a native ort call. */
-function waitForNativeCalls(): void {
-  const deadline = Date.now() + 2000;
-  for (const c of live) Atomics.store(c, STOP, 1);
-  for (const c of live) {
-    for (let n = Atomics.load(c, NATIVE); n > 0; n = Atomics.load(c, NATIVE)) {
-      const left = deadline - Date.now();
-      if (left <= 0) return;
-      Atomics.wait(c, NATIVE, n, left);
-    }
-  }
-}
 
 export interface VadWorkerHostOptions {
   /** Absolute path of the ONNX model. */
@@ -193,18 +174,14 @@ export class VadWorkerHost {
     const ctl = new Int32Array(new SharedArrayBuffer(8));
     const w = new Worker(this.workerPath, { workerData: { ortPath, modelPath, inputLength, stateWidth, sampleRate, ctl: ctl.buffer }, execArgv: [] });
     w.unref();
-    if (!exitHooked) {
-      exitHooked = true;
-      process.on('exit', waitForNativeCalls);
-    }
-    live.add(ctl);
+    guardOrtThread(ctl);
     this.ctl.set(w, ctl);
     this.counters.starts++;
     this.worker = w;
     w.on('message', (m: WorkerReply) => this.onMessage(w, m));
     w.on('error', (err) => this.onDead(w, new Error(`VAD worker failed: ${err.message}`)));
     w.on('exit', (code) => {
-      live.delete(ctl);
+      releaseOrtThread(ctl);
       this.onDead(w, new Error(`VAD worker exited (code ${code})`));
     });
     return w;
@@ -213,7 +190,7 @@ export class VadWorkerHost {
   /** Tells a worker to start no more native calls and exit when idle; it no longer keeps the process up. */
   private retire(w: Worker): void {
     const ctl = this.ctl.get(w);
-    if (ctl) Atomics.store(ctl, STOP, 1);
+    if (ctl) stopOrtThread(ctl);
     w.unref();
     try {
       w.postMessage({ type: 'close' });
