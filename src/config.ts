@@ -119,7 +119,12 @@ const envSchema = z.object({
   CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   CRM_RETRY_BASE_MS: intMs(2_000),
   ESPEAK_BIN: z.string().default('espeak-ng'),
-  PYTHON_BIN: z.string().default('/usr/bin/python3'),
+  /** Offline STT (STT_PROVIDER=local): Moonshine model size; base ≈ 5 % WER on phone audio, tiny is faster. */
+  LOCAL_STT_MODEL: z.enum(['base', 'tiny']).default('base'),
+  /** Offline STT: utterances decoded at once (worker threads, one onnxruntime thread each). */
+  LOCAL_STT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** Offline STT: directory of the Moonshine weights (`npm run fetch-models` fills models/moonshine). */
+  LOCAL_STT_MODEL_DIR: z.preprocess(emptyToUndefined, z.string().optional()),
   FAKE_STT_MS: intMs(0),
   /** What the fake STT hears in every utterance (benchmarks). */
   FAKE_STT_TEXT: z.string().default('What are your opening hours on Saturday?'),
@@ -233,7 +238,7 @@ function toConfig(e: Env, missing: string[]) {
       maxCallDurationMs: e.MAX_CALL_DURATION_MS,
       deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
     },
-    local: { espeakBin: e.ESPEAK_BIN, pythonBin: e.PYTHON_BIN },
+    local: { espeakBin: e.ESPEAK_BIN, sttModel: e.LOCAL_STT_MODEL, sttConcurrency: e.LOCAL_STT_CONCURRENCY, sttModelDir: e.LOCAL_STT_MODEL_DIR },
     /** BullMQ Redis key prefix shared by producers and workers. */
     queuePrefix: e.QUEUE_PREFIX,
     /** Post-call workers: job lock and stalled-check interval (ms), i.e. how soon a dead worker's job is retried. */

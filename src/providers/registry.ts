@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, LlmChoice, SttChoice, TtsChoice } from '../config';
 import type { Metrics } from '../metrics/metrics';
 import type { Embedder, LlmProvider, SttProvider, TtsProvider, VectorStore } from './types';
-import { LocalPocketsphinxStt } from './stt/local-pocketsphinx';
+import { MoonshineStt } from './stt/moonshine';
 import { OpenAiWhisperStt } from './stt/openai-whisper';
 import { FakeStt } from './stt/fake';
 import { LocalEspeakTts } from './tts/local-espeak';
@@ -49,7 +49,7 @@ function makeStt(choice: SttChoice, c: Readonly<Config>, d: ProviderDeps): SttPr
     case 'openai':
       return new OpenAiWhisperStt({ apiKey: need(c.openai.apiKey, 'OPENAI_API_KEY'), baseURL: c.openai.sttBaseUrl, timeoutMs: sdkTimeout(c.resilience.sttTimeoutMs), model: c.openai.sttModel });
     case 'local':
-      return new LocalPocketsphinxStt({ pythonBin: c.local.pythonBin, logger: d.logger });
+      return new MoonshineStt({ size: c.local.sttModel, concurrency: c.local.sttConcurrency, modelDir: c.local.sttModelDir, logger: d.logger });
     case 'fake':
       return new FakeStt({ latencyMs: c.fake.sttMs, respond: () => c.fake.sttText, language: 'en' });
   }

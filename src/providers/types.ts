@@ -11,7 +11,7 @@ export interface Transcript {
 }
 
 export interface SttProvider {
-  readonly id: string; // e.g. 'local.pocketsphinx', 'fake'
+  readonly id: string; // e.g. 'local.moonshine-base', 'fake'
   /** Transcribes one complete utterance. @throws ProviderError */
   transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript>;
   /** Loads models ahead of the first call (optional). @throws ProviderError when the engine cannot start. */

@@ -80,7 +80,7 @@ class Chain<P extends { id: string }> {
 /**
  * An {@link SttProvider} over an ordered chain: each utterance goes to the first provider; on failure it is
  * transcribed by the next, and so on. Wrap each provider with {@link ResilientStt} first (timeouts/retries).
- * `id` is the chain (`openai.whisper>local.pocketsphinx`); `warmup` warms every provider in parallel and rejects
+ * `id` is the chain (`openai.whisper>local.moonshine-base`); `warmup` warms every provider in parallel and rejects
  * with the first failure after all have finished; `close` closes all.
  */
 export class FallbackStt implements SttProvider {

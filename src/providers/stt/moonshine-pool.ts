@@ -22,6 +22,8 @@ export interface MoonshinePoolOptions extends MoonshineDims {
   logger?: Logger;
   /** Provider id used in errors. */
   provider: string;
+  /** Worker script. Default: moonshine-worker.js beside this file (tests wrap it to simulate crashes). */
+  workerPath?: string;
 }
 
 /** One decode's result (natural-log token probabilities; times in ms). */
@@ -118,6 +120,11 @@ export class MoonshinePool {
     });
   }
 
+  /** @internal Whether each slot is decoding a request (tests). */
+  busySlots(): boolean[] {
+    return this.slots.map((s) => s.job !== null);
+  }
+
   stats(): MoonshinePoolStats {
     return { queued: this.queue.length, running: this.slots.filter((s) => s.job).length, ...this.counters };
   }
@@ -169,7 +176,7 @@ export class MoonshinePool {
     if (s.ready) return s.ready;
     const { encoderPath, decoderPath, layers, heads, headDim } = this.o;
     const ctl = new Int32Array(new SharedArrayBuffer(12));
-    const worker = new Worker(join(__dirname, 'moonshine-worker.js'), {
+    const worker = new Worker(this.o.workerPath ?? join(__dirname, 'moonshine-worker.js'), {
       workerData: { ortPath: require.resolve('onnxruntime-node'), encoderPath, decoderPath, layers, heads, headDim, ctl: ctl.buffer },
       execArgv: [],
     });

@@ -34,6 +34,8 @@ export interface MoonshineOptions {
   /** Model load time allowed per worker (ms). Default 60000. */
   startTimeoutMs?: number;
   logger?: Logger;
+  /** @internal Worker script (tests wrap the real one to simulate crashes). */
+  workerPath?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export class MoonshineStt implements SttProvider {
       startTimeoutMs: o.startTimeoutMs ?? 60_000,
       logger: o.logger,
       provider: this.id,
+      workerPath: o.workerPath,
     });
   }
 
@@ -103,6 +106,11 @@ export class MoonshineStt implements SttProvider {
 
   stats(): MoonshinePoolStats {
     return this.pool.stats();
+  }
+
+  /** @internal Whether each worker slot is decoding (tests). */
+  busySlots(): boolean[] {
+    return this.pool.busySlots();
   }
 
   async close(): Promise<void> {

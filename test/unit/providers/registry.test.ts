@@ -17,7 +17,7 @@ const ids = (p: ReturnType<typeof build>) => ({ stt: p.stt.id, tts: p.tts.id, ll
 describe('buildProviders', () => {
   it('builds the offline providers by default, without fallback chains', () => {
     const p = build({});
-    expect(ids(p)).toEqual({ stt: 'local.pocketsphinx', tts: 'local.espeak-ng', llm: 'local.responder', embedder: 'local.hash', vectors: 'postgres' });
+    expect(ids(p)).toEqual({ stt: 'local.moonshine-base', tts: 'local.espeak-ng', llm: 'local.responder', embedder: 'local.hash', vectors: 'postgres' });
     expect(p.embedder.dimensions).toBe(384);
     expect(p.stt).not.toBeInstanceOf(FallbackStt);
   });
@@ -25,7 +25,7 @@ describe('buildProviders', () => {
   it('uses OpenAI when its key is present, with the local providers as fallbacks', () => {
     const p = build({ OPENAI_API_KEY: 'sk-test-key-123456' });
     expect(ids(p)).toEqual({
-      stt: 'openai.stt>local.pocketsphinx',
+      stt: 'openai.stt>local.moonshine-base',
       tts: 'openai.tts>local.espeak-ng',
       llm: 'openai.chat>local.responder',
       embedder: 'openai.embeddings',
