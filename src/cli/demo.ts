@@ -8,7 +8,8 @@ import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
 import { wordErrorRate } from '../eval/wer';
 import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../eval/references';
 import { startCrmReceiver } from './crm-receiver';
-import { freePort, waitForHealth } from './local-server';
+import { freePort, waitForHealth, waitForReady } from './local-server';
+import { createPostCallQueue, createRedisConnection } from '../jobs/queues';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
   try {
     const serverUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(serverUrl, 60_000);
+    // Ready, not just up: the STT's models loaded, and the post-call worker connected (both processes done starting,
+    // so their start-up CPU does not land on the call's reply latency).
+    await waitForReady(serverUrl, 60_000);
+    await waitForPostCallWorker(config.redisUrl, config.queuePrefix, 60_000);
 
     console.log(`4/5 simulated inbound call with a real recording (${RECORDING}), streamed in real time`);
     const sim = await simulateCall({
@@ -86,6 +91,21 @@ async function main(): Promise<void> {
   } finally {
     stopChildren();
     await crm.close();
+  }
+}
+
+/** Polls BullMQ until a worker listens on the post-call queue. @throws Error after `timeoutMs`. */
+async function waitForPostCallWorker(redisUrl: string, prefix: string, timeoutMs: number): Promise<void> {
+  const redis = createRedisConnection(redisUrl, 'producer');
+  const queue = createPostCallQueue(redis, { prefix });
+  try {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      if ((await queue.getWorkers()).length > 0) return;
+    }
+    throw new Error(`no post-call worker connected within ${timeoutMs} ms`);
+  } finally {
+    await queue.close();
+    redis.disconnect();
   }
 }
 

@@ -32,3 +32,20 @@ export async function waitForHealth(base: string, timeoutMs: number, child?: Chi
   child?.kill('SIGKILL');
   throw new Error(`server did not become healthy at ${base} within ${timeoutMs} ms`);
 }
+
+/**
+ * Polls `GET <base>/readyz` every 200 ms until it answers 2xx (the STT is warm, the database and Redis answer).
+ * @throws Error after `timeoutMs`.
+ */
+export async function waitForReady(base: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server did not become ready at ${base} within ${timeoutMs} ms`);
+}

@@ -98,7 +98,9 @@ export class MoonshineStt implements SttProvider {
     const t = this.o.requestTimeoutMs;
     const timeoutMs = typeof t === 'function' ? t(audioMs) : t ?? Math.max(5000, 3 * audioMs);
     const maxTokens = Math.max(MIN_TOKENS, Math.ceil((audioMs / 1000) * TOKENS_PER_SECOND));
+    const t0 = performance.now();
     const d = await this.pool.decode(samples, { maxTokens, timeoutMs, signal: o.signal });
+    this.o.logger?.debug({ provider: this.id, audioMs: Math.round(audioMs), totalMs: Math.round(performance.now() - t0), encodeMs: Math.round(d.encodeMs), decodeMs: Math.round(d.decodeMs), tokens: d.tokens.length }, 'moonshine decode');
     if (!d.text) return { text: '', language: 'en' };
     const meanLogprob = d.logprobs.reduce((a, b) => a + b, 0) / d.logprobs.length;
     return { text: d.text, language: 'en', confidence: Math.exp(meanLogprob) };

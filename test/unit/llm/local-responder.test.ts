@@ -47,7 +47,7 @@ describe('LocalResponder intent classification', () => {
     expect(r.classify(text, INTENTS).intent).toBe(intent);
   });
 
-  // Real pocketsphinx (en-us model) output for espeak-ng renderings of the phrase in the comment, plus
+  // Real output of pocketsphinx (en-us model; the offline STT before Moonshine) for espeak-ng renderings of the phrase in the comment, plus
   // typical recognition errors (split words, dropped letters, wrong inflections).
   it.each([
     ['where are you open', 'hours'], // "when are you open" (pocketsphinx)
