@@ -6,6 +6,11 @@ export type { Agent };
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
 
+/** An agent's domain vocabulary: at most 500 entries, each trimmed and 1–64 characters (correction stays cheap per turn). */
+const vocabularySchema = z
+  .array(z.string().trim().min(1, 'vocabulary entries must not be empty').max(64, 'vocabulary entries are at most 64 characters'))
+  .max(500, 'at most 500 vocabulary entries');
+
 /** zod schema for {@link Agent}; `upsert` validates with it. */
 export const agentSchema = z
   .object({
@@ -22,10 +27,11 @@ export const agentSchema = z
     dtmfMenu: dtmfMenuSchema.default({ '0': 'transfer' }),
     ttsVoices: ttsVoicesSchema.default({}),
     tools: z.array(httpToolSchema).default([]),
+    vocabulary: vocabularySchema.default([]),
   })
   .refine((a) => a.languages.includes(a.defaultLanguage), { message: 'defaultLanguage must be one of languages', path: ['defaultLanguage'] });
 
-/** An agent as given to {@link AgentsRepo.upsert}: dtmfMenu, ttsVoices and tools may be omitted (defaults apply). */
+/** An agent as given to {@link AgentsRepo.upsert}: dtmfMenu, ttsVoices, tools and vocabulary may be omitted (defaults apply; vocabulary entries are trimmed). */
 export type AgentInput = z.input<typeof agentSchema>;
 
 const toAgent = (r: Record<string, any>): Agent => ({
@@ -42,6 +48,7 @@ const toAgent = (r: Record<string, any>): Agent => ({
   dtmfMenu: r.dtmf_menu ?? { '0': 'transfer' },
   ttsVoices: r.tts_voices ?? {},
   tools: r.tools ?? [],
+  vocabulary: r.vocabulary ?? [],
 });
 
 /** An agent as the REST API shows it: tool secrets removed (replaced by `hasSecret`). */
@@ -97,6 +104,7 @@ export class AgentsRepo {
       dtmf_menu: JSON.stringify(a.dtmfMenu),
       tts_voices: JSON.stringify(a.ttsVoices),
       tools: JSON.stringify(a.tools),
+      vocabulary: a.vocabulary,
     };
     return this.db.transaction(async (trx) => {
       if (a.isDefault) await trx('agents').where({ is_default: true }).whereNot({ id: a.id }).update({ is_default: false, updated_at: trx.fn.now() });

@@ -22,8 +22,13 @@ export interface Agent {
   ttsVoices: TtsVoices;
   /** HTTP tools the LLM may call. Their secrets never leave the server. */
   tools: HttpToolSpec[];
+  /**
+   * Words the agent's callers use that STT mishears (product names, places: `["Acme", "Dashwood"]`); near-misses in
+   * caller transcripts are corrected to them (see `correctTranscript`). Empty (the default) turns that off.
+   */
+  vocabulary: string[];
 }
 
 /** The parts of an agent a call needs (the engine's view). */
 export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
-  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools'>>;
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary'>>;

@@ -14,6 +14,8 @@ export interface TurnTimings {
   turnOverheadMs?: number;
   /** True when the dead-air filler was played because the reply had no audio in time. */
   fillerPlayed?: boolean;
+  /** Words of the caller turn corrected to the agent's vocabulary (set only when some were). */
+  vocabularyCorrections?: number;
 }
 
 /** One turn of the transcript as the engine writes it. */

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { AgentProfile } from '../domain/agents';
 import type { TurnInput } from '../domain/calls';
 import { safeErrorMessage } from '../domain/redact';
+import { correctTranscript } from '../domain/vocabulary';
 import { summarizeTranscript } from '../analytics/transcript';
 import type { CallTimers } from './call-timers';
 import type { CallerInput, PendingUtterance } from './caller-input';
@@ -13,6 +15,8 @@ import type { TurnQueue } from './turn-queue';
 /** The parts of a call that {@link closeCall} winds down. */
 export interface CallParts {
   callSid: string;
+  /** Its vocabulary corrects the unanswered caller turns stored at the end, as replies do. */
+  agent: Pick<AgentProfile, 'vocabulary'>;
   clock: Clock;
   log: Logger;
   /** Everything below must be done within this many ms of the start of `closeCall`. */
@@ -68,11 +72,12 @@ export async function closeCall(reason: string, p: CallParts): Promise<void> {
   await p.onEnded(p.callSid).catch((err) => p.log.error({ err: safeErrorMessage(err) }, 'post-call enqueue failed (the sweeper retries)'));
 }
 
-/** Stores the caller turns no reply answered (the call ended first). */
+/** Stores the caller turns no reply answered (the call ended first), near-misses of the agent's vocabulary corrected. */
 async function keepUnanswered(items: readonly PendingUtterance[], p: CallParts): Promise<void> {
   for (const u of items) {
     const t = await u.transcription;
     if (!t.ok || !t.transcript.text.trim()) continue;
-    p.recorder.turn({ role: 'caller', text: t.transcript.text.trim(), language: p.language, startMs: u.u.startMs, endMs: u.u.endMs, intent: null, sttConfidence: t.transcript.confidence ?? null });
+    const text = p.agent.vocabulary?.length ? correctTranscript(t.transcript.text.trim(), p.agent.vocabulary).text : t.transcript.text.trim();
+    p.recorder.turn({ role: 'caller', text, language: p.language, startMs: u.u.startMs, endMs: u.u.endMs, intent: null, sttConfidence: t.transcript.confidence ?? null });
   }
 }

@@ -1,5 +1,6 @@
 import type { AgentProfile } from '../domain/agents';
 import type { CallAction, TurnInput, TurnTimings } from '../domain/calls';
+import { correctTranscript } from '../domain/vocabulary';
 import type { ChatMessage, ToolCall, ToolSpec } from '../providers/types';
 import { AsyncQueue } from './async-queue';
 import { phrase } from './call-control-phrases';
@@ -63,8 +64,9 @@ export interface ReplyOutcome {
 }
 
 /**
- * One agent reply to the caller's pending utterances: transcripts (already under way) → language → the LLM's
- * sentences → TTS → playout, with the dead-air filler, the cached outage apology and the cached "didn't catch that".
+ * One agent reply to the caller's pending utterances: transcripts (already under way; near-misses of the agent's
+ * `vocabulary` corrected) → language → the LLM's sentences → TTS → playout, with the dead-air filler, the cached
+ * outage apology and the cached "didn't catch that".
  * It returns what happened instead of changing the session; the single exception is `onCommit(callerTurn)`, called
  * once when the reply is about to be heard (its first synthesized audio, the apology, or the transfer request),
  * which is when its utterances count as answered. A reply aborted before that leaves them pending, so they are
@@ -105,7 +107,10 @@ export class ReplyPipeline {
         out.kind = out.sttErrors.length ? 'not_understood' : 'empty';
         return out;
       }
-      const text = heard.map((h) => h.r.text.trim()).join(' ');
+      const texts = heard.map((h) => this.corrected(h.r.text.trim()));
+      const corrections = texts.reduce((n, t) => n + t.corrections.length, 0);
+      if (corrections) out.timings.vocabularyCorrections = corrections;
+      const text = texts.map((t) => t.text).join(' ');
       const confidences = heard.map((h) => h.r.confidence).filter((c): c is number => typeof c === 'number');
       const lang = decideLanguage({ text, sttLanguage: heard[heard.length - 1].r.language, prior: input.language, supported: d.agent.languages });
       out.language = lang.replyLanguage;
@@ -133,6 +138,12 @@ export class ReplyPipeline {
       watch.dispose();
       if (signal.aborted) out.heard = watch.heard();
     }
+  }
+
+  /** A transcript with near-misses of the agent's vocabulary corrected; as it is when the agent has no vocabulary. */
+  private corrected(text: string): ReturnType<typeof correctTranscript> {
+    const vocabulary = this.d.agent.vocabulary;
+    return vocabulary?.length ? correctTranscript(text, vocabulary) : { text, corrections: [] };
   }
 
   /** The LLM reply (or the apology when it fails before any audio), spoken sentence by sentence. */

@@ -6,6 +6,7 @@ const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
   dtmfMenu: { '0': 'transfer' },
   ttsVoices: {},
   tools: [],
+  vocabulary: [],
   id,
   name: `Agent ${id}`,
   systemPrompt: 'Be helpful.',
