@@ -7,6 +7,7 @@ import * as m0500 from './20261121000500_post_call';
 import * as m0600 from './20261121000600_call_control';
 import * as m0700 from './20261121000700_knowledge_source';
 import * as m1202_0100 from './20261202000100_agent_vocabulary';
+import * as m1202_0200 from './20261202000200_turn_not_understood';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -19,6 +20,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261121000600_call_control', m0600],
   ['20261121000700_knowledge_source', m0700],
   ['20261202000100_agent_vocabulary', m1202_0100],
+  ['20261202000200_turn_not_understood', m1202_0200],
 ];
 
 /**

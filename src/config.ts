@@ -103,6 +103,11 @@ const envSchema = z.object({
   MAX_CALL_DURATION_MS: intMs(15 * 60_000),
   /** End of caller speech → a cached "one moment" filler when the reply has no audio yet (ms); 0 disables. */
   DEAD_AIR_FILLER_MS: intMs(1_900),
+  /**
+   * A caller turn whose transcripts all report a confidence below this (0..1; Moonshine: geometric-mean token
+   * probability, ≈ 0.74–0.99 for English, ≈ 0.3–0.4 for other languages) was not understood; 0 disables.
+   */
+  STT_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.5),
   /** Serve Prometheus metrics at GET /metrics (behind the API key). */
   METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Silero speech-probability thresholds (start / continue). */
@@ -235,6 +240,7 @@ function toConfig(e: Env, missing: string[]) {
       bargeInMinSpeechMs: e.BARGE_IN_MIN_SPEECH_MS,
       silenceRepromptMs: e.SILENCE_REPROMPT_MS,
       maxReprompts: e.MAX_REPROMPTS,
+      minSttConfidence: e.STT_MIN_CONFIDENCE,
       maxCallDurationMs: e.MAX_CALL_DURATION_MS,
       deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
     },

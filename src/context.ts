@@ -43,6 +43,7 @@ export interface AppContext {
   filler: ApologyCache;
   /** "Sorry, I didn't catch that" per language (a failed transcription), pre-rendered with the offline TTS. */
   didNotCatch: ApologyCache;
+  notUnderstood: ApologyCache;
   /** Offline intent classifier, for LLMs that report no intent. */
   classifyIntent(text: string, intents: string[], language: string): { intent: string; confidence: number };
   createTurnDetector(): Promise<TurnDetectorLike>;
@@ -98,11 +99,12 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
       .finally(() => {
         sttWarming = null;
       }));
-  const [vad, apology, filler, didNotCatch] = await Promise.all([
+  const [vad, apology, filler, didNotCatch, notUnderstood] = await Promise.all([
     SileroVad.load(),
     ApologyCache.build({ tts: espeak, logger }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.oneMoment }),
     ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.didNotCatch }),
+    ApologyCache.build({ tts: espeak, logger, phrases: CALL_CONTROL_PHRASES.notUnderstood }),
     warmStt().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
   ]);
   const e = config.engine;
@@ -120,6 +122,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     apology,
     filler,
     didNotCatch,
+    notUnderstood,
     classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
     createTurnDetector: async () =>
       // A failed VAD window fails only itself (the call goes on, see vad.ts); each one is counted.

@@ -33,6 +33,7 @@ export interface SessionFactoryDeps {
   apology?: CallSessionDeps['apology'];
   filler?: CallSessionDeps['filler'];
   didNotCatch?: CallSessionDeps['didNotCatch'];
+  notUnderstood?: CallSessionDeps['notUnderstood'];
   classifyIntent?: CallSessionDeps['classifyIntent'];
 }
 
@@ -74,6 +75,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       apology: d.apology,
       filler: d.filler,
       didNotCatch: d.didNotCatch,
+      notUnderstood: d.notUnderstood,
       classifyIntent: d.classifyIntent,
     });
     d.live?.set(callSid, session);

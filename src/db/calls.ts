@@ -171,6 +171,7 @@ export class CallsRepo implements CallStore {
         intent: t.intent ?? null,
         stt_confidence: t.sttConfidence ?? null,
         interrupted: t.interrupted ?? false,
+        not_understood: t.understood === false,
         timings: t.timings ? JSON.stringify(t.timings) : null,
       })
       .returning('seq');
@@ -190,6 +191,7 @@ export class CallsRepo implements CallStore {
       intent: r.intent,
       sttConfidence: r.stt_confidence,
       interrupted: r.interrupted,
+      ...(r.not_understood ? { understood: false } : {}),
       timings: r.timings,
     }));
   }

@@ -28,6 +28,8 @@ export interface TurnInput {
   endMs: number;
   intent?: string | null;
   sttConfidence?: number | null;
+  /** Caller turns: false when the STT's confidence said it was not understood (another language, unintelligible). */
+  understood?: boolean;
   /** Agent turns: the caller cut it (barge-in, DTMF, a newer utterance); `text` is then what the caller heard. */
   interrupted?: boolean;
   timings?: TurnTimings | null;

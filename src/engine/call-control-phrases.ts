@@ -1,5 +1,5 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
   oneMoment: {
     en: 'One moment, please.',
     es: 'Un momento, por favor.',
@@ -11,6 +11,14 @@ export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'repromp
     es: 'Perdone, no le he entendido. ¿Puede repetirlo?',
     fr: "Pardon, je n'ai pas compris. Pouvez-vous répéter ?",
     de: 'Entschuldigung, das habe ich nicht verstanden. Können Sie das wiederholen?',
+  },
+  /** The STT's confidence says the caller was not understood (another language, unintelligible): offer a person (the
+   * words are TRANSFER_WORD of phrases.ts, which transfer after this offer). */
+  notUnderstood: {
+    en: "I'm sorry, I couldn't understand you. I can connect you with a person: say 'agent', or press 0.",
+    es: 'Lo siento, no le he entendido. Puedo pasarle con una persona: diga "agente" o pulse 0.',
+    fr: 'Désolé, je ne vous ai pas compris. Je peux vous passer un conseiller : dites « conseiller » ou appuyez sur 0.',
+    de: 'Entschuldigung, ich habe Sie nicht verstanden. Ich kann Sie mit einem Mitarbeiter verbinden: sagen Sie „Mitarbeiter" oder drücken Sie die 0.',
   },
   reprompt: {
     en: 'Are you still there? How can I help you?',

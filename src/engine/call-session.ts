@@ -25,7 +25,7 @@ import { TurnQueue, type TurnJob } from './turn-queue';
 
 export type { TurnEvent, CallLimits, CallStore, TurnDetectorLike, CallSessionDeps };
 
-const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000, deadAirMs: 1_900 };
+const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, maxCallDurationMs: 15 * 60_000, deadAirMs: 1_900, minSttConfidence: 0 };
 
 /**
  * One phone call. Caller audio → VAD/endpointing events → {@link InterruptionController} (pause, barge-in,
@@ -81,8 +81,8 @@ export class CallSession {
     const runTool = (call: ToolCall, signal: AbortSignal, language: string) =>
       runToolCall(call, { agent: d.agent, callSid: d.callSid, retriever: d.retriever, language: () => language, httpTool: d.httpTool }, signal);
     this.pipeline = new ReplyPipeline({
-      agent: d.agent, conversation: this.conversation, speaker: this.speaker, clock: this.clock, deadAirMs: this.limits.deadAirMs, tools: d.tools,
-      runTool, cached: { apology: d.apology, filler: d.filler, didNotCatch: d.didNotCatch }, classifyIntent: d.classifyIntent,
+      agent: d.agent, conversation: this.conversation, speaker: this.speaker, clock: this.clock, deadAirMs: this.limits.deadAirMs, minSttConfidence: this.limits.minSttConfidence, tools: d.tools,
+      runTool, cached: { apology: d.apology, filler: d.filler, didNotCatch: d.didNotCatch, notUnderstood: d.notUnderstood }, classifyIntent: d.classifyIntent,
     });
   }
 
@@ -196,6 +196,7 @@ export class CallSession {
     }
     for (const err of out.sttErrors) this.providerError('stt', err);
     if (out.kind === 'empty' || out.kind === 'not_understood') this.recorder.event(out.kind === 'empty' ? 'stt.empty' : 'stt.failed', {});
+    if (out.kind === 'unintelligible') this.recorder.event('stt.unintelligible', { confidence: out.caller?.sttConfidence ?? null });
     for (const t of out.tools) this.recorder.event('tool', t);
     if (out.error) this.providerError('reply', out.error);
     this.offeredTransfer = out.offeredTransfer;

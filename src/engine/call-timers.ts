@@ -7,6 +7,11 @@ export interface CallLimits {
   maxCallDurationMs: number;
   /** End of caller speech → cached filler when the reply has no audio yet (ms); 0 disables. */
   deadAirMs: number;
+  /**
+   * A caller turn whose every transcript reports a confidence below this (0..1) was not understood: it is stored
+   * flagged and answered with the cached "not understood" offer of a person, not sent to the LLM. 0 disables.
+   */
+  minSttConfidence: number;
 }
 
 /** A call timer fired: the `n`-th silence in a row, or the call's time limit. */

@@ -19,11 +19,13 @@ export interface ReplyDeps {
   clock: Clock;
   /** End of caller speech → cached filler when the reply has no audio yet (ms); 0 disables. */
   deadAirMs: number;
+  /** See CallLimits.minSttConfidence (0 disables). */
+  minSttConfidence: number;
   tools?: ToolSpec[];
   /** Runs one tool call in the turn's language; never throws. */
   runTool?: (call: ToolCall, signal: AbortSignal, language: string) => Promise<ToolResult>;
   /** Pre-rendered audio per language: the outage apology, the dead-air filler, "sorry, I didn't catch that". */
-  cached: { apology?: CachedPhrases; filler?: CachedPhrases; didNotCatch?: CachedPhrases };
+  cached: { apology?: CachedPhrases; filler?: CachedPhrases; didNotCatch?: CachedPhrases; notUnderstood?: CachedPhrases };
   /** Intent classifier for LLMs that report none. */
   classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
 }
@@ -37,8 +39,8 @@ export interface ReplyInput {
   offeredTransfer: boolean;
 }
 
-/** How a reply went: `answered` (LLM reply or apology), `transfer_request` (asked for a person after the outage apology), `not_understood` (no transcript: STT failed), `empty` (nothing was said). */
-export type ReplyKind = 'answered' | 'transfer_request' | 'not_understood' | 'empty';
+/** How a reply went: `answered` (LLM reply or apology), `transfer_request` (asked for a person after the outage apology), `not_understood` (no transcript: STT failed), `unintelligible` (transcripts below the confidence floor: flagged, a person offered), `empty` (nothing was said). */
+export type ReplyKind = 'answered' | 'transfer_request' | 'not_understood' | 'unintelligible' | 'empty';
 
 /** Everything a reply produced; the session records it (the pipeline itself writes nothing). */
 export interface ReplyOutcome {
@@ -118,6 +120,21 @@ export class ReplyPipeline {
         role: 'caller', text, language: lang.language, startMs: heard[0].p.u.startMs, endMs: heard[heard.length - 1].p.u.endMs,
         sttConfidence: confidences.length ? Math.min(...confidences) : null,
       };
+      if (d.minSttConfidence > 0 && confidences.length === heard.length && confidences.every((c) => c < d.minSttConfidence)) {
+        // Not understood (another language, or unintelligible): kept, flagged, not guessed at by the LLM; the agent
+        // says so in its default language and offers a person (asked for next, the transfer follows).
+        caller.understood = false;
+        caller.language = null;
+        out.language = input.language; // the call's language does not follow words that were not understood
+        if (guard?.playing) await guard.playing;
+        commit(caller);
+        guard?.cancel();
+        out.language = d.agent.defaultLanguage;
+        if (d.cached.notUnderstood && !signal.aborted) out.heard = await d.speaker.playCached(d.cached.notUnderstood, d.agent.defaultLanguage, 'not-understood', signal);
+        out.offeredTransfer = true;
+        out.kind = 'unintelligible';
+        return out;
+      }
       if (input.offeredTransfer && asksForPerson(text, lang.replyLanguage)) {
         // The outage apology offered a person and the caller asked for one: no provider needed for this.
         caller.intent = 'human_handoff';

@@ -37,6 +37,8 @@ export interface CallSessionDeps {
   apology?: CachedPhrases;
   filler?: CachedPhrases;
   didNotCatch?: CachedPhrases;
+  /** "I couldn't understand you, I can connect you with a person", per language (spoken in the agent's default). */
+  notUnderstood?: CachedPhrases;
   /** Intent classifier for LLMs that do not report one. */
   classifyIntent?: (text: string, intents: string[], language: string) => { intent: string; confidence: number };
   /** How long `end()` may take, in all, to finish the call's work and rows (ms); default 5000. */
