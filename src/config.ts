@@ -89,6 +89,16 @@ const envSchema = z.object({
   MEDIA_MAX_AHEAD_MS: intMs(3_000),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
+  /** Speculative STT: a pause this long inside the caller's turn sends the audio so far to STT at once (ms); 0 disables. */
+  SPECULATIVE_STT_PAUSE_MS: intMs(200),
+  /**
+   * Adaptive endpointing (needs SPECULATIVE_STT_PAUSE_MS): the turn ends after ENDPOINTING_COMPLETE_MS of silence when
+   * the words so far end a sentence or question, after ENDPOINTING_CONTINUING_MS when they stop mid-phrase ("and",
+   * "um", "my number is"), else after ENDPOINTING_SILENCE_MS.
+   */
+  ADAPTIVE_ENDPOINTING: z.enum(['true', 'false']).default('true'),
+  ENDPOINTING_COMPLETE_MS: intMs(400),
+  ENDPOINTING_CONTINUING_MS: intMs(1_200),
   /** VAD: speech shorter than this is treated as noise (ms). */
   VAD_MIN_SPEECH_MS: intMs(250),
   /** Hard cap on one caller utterance (ms). */
@@ -231,6 +241,10 @@ function toConfig(e: Env, missing: string[]) {
     metricsEnabled: e.METRICS_ENABLED === 'true',
     engine: {
       endpointingSilenceMs: e.ENDPOINTING_SILENCE_MS,
+      speculativeSttPauseMs: e.SPECULATIVE_STT_PAUSE_MS,
+      adaptiveEndpointing: e.ADAPTIVE_ENDPOINTING === 'true' && e.SPECULATIVE_STT_PAUSE_MS > 0,
+      endpointingCompleteMs: e.ENDPOINTING_COMPLETE_MS,
+      endpointingContinuingMs: e.ENDPOINTING_CONTINUING_MS,
       vadMinSpeechMs: e.VAD_MIN_SPEECH_MS,
       maxUtteranceMs: e.MAX_UTTERANCE_MS,
       vadPositiveThreshold: e.VAD_POSITIVE_THRESHOLD,

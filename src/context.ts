@@ -128,6 +128,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
       // A failed VAD window fails only itself (the call goes on, see vad.ts); each one is counted.
       new TurnDetector(vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n), quietGateDbfs: e.vadQuietGateDbfs }), {
         silenceMs: e.endpointingSilenceMs,
+        pauseMs: e.speculativeSttPauseMs,
         minSpeechMs: e.vadMinSpeechMs,
         maxUtteranceMs: e.maxUtteranceMs,
         positiveThreshold: e.vadPositiveThreshold,

@@ -129,6 +129,9 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       filler: ctx.filler,
       didNotCatch: ctx.didNotCatch,
       notUnderstood: ctx.notUnderstood,
+      adaptiveEndpointing: config.engine.adaptiveEndpointing
+        ? { completeMs: config.engine.endpointingCompleteMs, defaultMs: config.engine.endpointingSilenceMs, continuingMs: config.engine.endpointingContinuingMs }
+        : null,
       classifyIntent: ctx.classifyIntent,
       toolsFor: toolSpecsFor,
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),

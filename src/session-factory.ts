@@ -34,6 +34,7 @@ export interface SessionFactoryDeps {
   filler?: CallSessionDeps['filler'];
   didNotCatch?: CallSessionDeps['didNotCatch'];
   notUnderstood?: CallSessionDeps['notUnderstood'];
+  adaptiveEndpointing?: CallSessionDeps['adaptiveEndpointing'];
   classifyIntent?: CallSessionDeps['classifyIntent'];
 }
 
@@ -76,6 +77,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       filler: d.filler,
       didNotCatch: d.didNotCatch,
       notUnderstood: d.notUnderstood,
+      adaptiveEndpointing: d.adaptiveEndpointing,
       classifyIntent: d.classifyIntent,
     });
     d.live?.set(callSid, session);

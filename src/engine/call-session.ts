@@ -8,6 +8,7 @@ import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';
 import { MAX_DURATION_PLAN, planAction, planSilence, TRANSFER_FAILED, type CallStep } from './call-plan';
 import { CallTimers, type CallLimits, type TimerEvent } from './call-timers';
+import { Speculator } from './speculation';
 import { CallerInput, type Utterance } from './caller-input';
 import { systemClock, type Clock } from './clock';
 import { Conversation } from './conversation';
@@ -46,6 +47,7 @@ export class CallSession {
   private readonly conversation: Conversation;
   private readonly turns: TurnQueue;
   private readonly input: CallerInput;
+  private readonly speculator: Speculator;
   private readonly interruptions: InterruptionController;
   private readonly actions: CallActions;
   private readonly timers: CallTimers;
@@ -74,6 +76,9 @@ export class CallSession {
     this.conversation = new Conversation(d.agent, d.llm, d.retriever, () => this.clock.now());
     this.turns = new TurnQueue((err) => this.providerError('turn', err));
     this.input = new CallerInput(d.stt, this.clock);
+    const detector = d.turnDetector;
+    const setSilence = detector.endpointAfter ? (startMs: number, endMs: number, ms: number) => void detector.endpointAfter?.(startMs, endMs, ms) : null;
+    this.speculator = new Speculator((audio, hint, signal) => this.input.transcribe({ audio }, hint, signal), setSilence, d.adaptiveEndpointing ?? null);
     this.actions = new CallActions({ callSid: d.callSid, handoffNumber: d.agent.handoffNumber, callControl: d.callControl, recorder: this.recorder, metrics: d.metrics, log: this.log, onError: (s, e) => this.providerError(s, e) });
     this.interruptions = new InterruptionController(this.playout, this.turns, () => this.actions.closing !== null);
     this.timers = new CallTimers(this.limits, (ev) => this.onTimer(ev));
@@ -149,6 +154,8 @@ export class CallSession {
         this.recorder.event('barge_in', { atMs: Math.round(ev.atMs), speechStartMs: Math.round(ev.speechStartMs) });
       } else if (ev.type === 'backchannel') {
         if (this.interruptions.backchannelEnded(ev)) this.recorder.event('backchannel', { atMs: Math.round(ev.atMs), speechMs: Math.round(ev.speechMs) });
+      } else if (ev.type === 'pause') {
+        this.speculator.onPause(ev, this.language);
       } else if (ev.type === 'utterance') {
         // The end of turn is decided now (the VAD has just seen enough silence): turn overhead counts from here.
         this.onUtterance(ev, wallAt(ev.endMs), this.clock.now());
@@ -158,7 +165,7 @@ export class CallSession {
 
   private onUtterance(u: Utterance, speechEndWall: number, decidedWall: number): void {
     if (this.interruptions.wasBackchannel(u)) return this.keepBackchannel(u);
-    this.input.add(u, speechEndWall, decidedWall, this.language);
+    this.input.add(u, speechEndWall, decidedWall, this.language, this.speculator.take(u));
     if (this.actions.closing) return; // kept and recorded at the end, not answered
     if (this.turns.running === 'answer' && this.answering && !this.answering.committed) this.turns.abortCurrent('caller kept talking');
     if (!this.turns.hasQueued('answer')) this.enqueue('answer', (signal) => this.answer(signal));
@@ -166,7 +173,7 @@ export class CallSession {
 
   /** An "mm-hm" over the agent: transcribed and kept in the transcript, not answered. */
   private keepBackchannel(u: Utterance): void {
-    this.track(this.input.transcribe(u, this.language).then((t) => {
+    this.track((this.speculator.take(u) ?? this.input.transcribe(u, this.language)).then((t) => {
       if (t.ok && t.transcript.text.trim()) this.recorder.turn({ role: 'caller', text: t.transcript.text.trim(), language: this.language, startMs: u.startMs, endMs: u.endMs, intent: null });
     }));
   }

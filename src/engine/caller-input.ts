@@ -37,17 +37,20 @@ export class CallerInput {
     return this.items;
   }
 
-  /** Starts transcribing `u` (with the call's language as the hint) and queues it as pending. */
-  add(u: Utterance, speechEndWall: number, decidedWall: number, languageHint: string): PendingUtterance {
-    const p: PendingUtterance = { u, speechEndWall, decidedWall, transcription: this.transcribe(u, languageHint) };
+  /**
+   * Queues `u` as pending, with its transcription: `speculative` when one was started on the same audio at the
+   * caller's pause (see Speculator), else a new one (with the call's language as the hint).
+   */
+  add(u: Utterance, speechEndWall: number, decidedWall: number, languageHint: string, speculative?: Promise<Transcription> | null): PendingUtterance {
+    const p: PendingUtterance = { u, speechEndWall, decidedWall, transcription: speculative ?? this.transcribe(u, languageHint) };
     this.items.push(p);
     return p;
   }
 
   /** Transcribes `u` without queuing it (a backchannel: kept in the transcript, never answered). */
-  transcribe(u: Utterance, languageHint: string): Promise<Transcription> {
+  transcribe(u: Pick<Utterance, 'audio'>, languageHint: string, signal?: AbortSignal): Promise<Transcription> {
     const t0 = this.clock.now();
-    return this.stt.transcribe(u.audio, { languageHint, signal: this.ac.signal }).then(
+    return this.stt.transcribe(u.audio, { languageHint, signal: signal ? AbortSignal.any([this.ac.signal, signal]) : this.ac.signal }).then(
       (transcript) => ({ ok: true as const, transcript, sttMs: Math.round(this.clock.now() - t0) }),
       (error: unknown) => ({ ok: false as const, error, sttMs: Math.round(this.clock.now() - t0) }),
     );

@@ -7,6 +7,8 @@ export interface TurnDetectorLike {
   push(samples8k: Int16Array): Promise<TurnEvent[]>;
   flush(): Promise<TurnEvent[]> | TurnEvent[];
   close?(): void | Promise<void>;
+  /** Adaptive endpointing for the current pause (see TurnDetector.endpointAfter). Optional. */
+  endpointAfter?(startMs: number, endMs: number, silenceMs: number): boolean;
 }
 
 /** Caller audio waiting for the VAD beyond which the call is failed rather than buffered without bound (ms). */

@@ -8,6 +8,7 @@ import type { Clock } from './clock';
 import type { Retriever } from './conversation';
 import type { TurnDetectorLike } from './inbound-audio';
 import type { CachedPhrases } from './speaker';
+import type { AdaptiveEndpointing } from './speculation';
 import type { ToolRunnerDeps } from './tool-runner';
 
 /** What a {@link CallSession} is built from (one per call). */
@@ -37,6 +38,11 @@ export interface CallSessionDeps {
   apology?: CachedPhrases;
   filler?: CachedPhrases;
   didNotCatch?: CachedPhrases;
+  /**
+   * Adaptive endpointing from speculative transcripts (needs a detector that emits `pause`); null/absent: every turn
+   * ends after the detector's configured silence.
+   */
+  adaptiveEndpointing?: AdaptiveEndpointing | null;
   /** "I couldn't understand you, I can connect you with a person", per language (spoken in the agent's default). */
   notUnderstood?: CachedPhrases;
   /** Intent classifier for LLMs that do not report one. */

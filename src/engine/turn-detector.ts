@@ -1,5 +1,6 @@
 import type { Pcm } from '../audio/types';
 import type { VadFrame, VadStream } from './vad';
+import { SampleWindow } from './sample-window';
 
 /**
  * Endpointing: turns a stream of 8 kHz caller audio into utterances, from per-window VAD probabilities.
@@ -14,6 +15,10 @@ import type { VadFrame, VadStream } from './vad';
  *   it has lasted `maxUtteranceMs` (reason `max_length`; speech going on starts a new segment, which emits its own
  *   `speech_start`), or at {@link TurnDetector.flush} (reason `end_of_stream`).
  * - The utterance audio runs from `startMs - prerollMs` to `endMs + postrollMs` (clamped to the audio seen).
+ * - Speculation (`pauseMs` > 0): when a confirmed segment's speech stops for `pauseMs`, `pause` carries the audio the
+ *   utterance would have if it ended there (the same samples, as long as `pauseMs` ≥ `postrollMs`), so STT can start
+ *   before the endpointing silence; once per pause. {@link TurnDetector.endpointAfter} then lets the caller of the
+ *   detector shorten or lengthen that silence for this pause only (adaptive endpointing); speech resuming cancels it.
  * - Barge-in support (the agent may be talking): `speech_onset` at the first speech window of a segment (the engine
  *   pauses agent audio at once); `barge_in` once the segment's speech reaches `bargeInMinSpeechMs` (a real
  *   interruption); `backchannel` when the segment's speech stops for `backchannelGapMs` before reaching it (a short
@@ -45,6 +50,8 @@ export interface TurnDetectorOptions {
   bargeInMinSpeechMs?: number;
   /** Non-speech after a short segment that makes it a backchannel (ms). Default 300. */
   backchannelGapMs?: number;
+  /** Gap inside a confirmed segment that emits `pause` (speculative STT), ms; 0 = off. Default 0. */
+  pauseMs?: number;
 }
 
 export type TurnEvent =
@@ -52,6 +59,17 @@ export type TurnEvent =
   | { type: 'barge_in'; /** When the segment's speech reached bargeInMinSpeechMs. */ atMs: number; speechStartMs: number }
   | { type: 'backchannel'; /** When the gap reached backchannelGapMs. */ atMs: number; speechStartMs: number; speechMs: number }
   | { type: 'speech_start'; /** Time the speech was confirmed (minSpeechMs reached). */ atMs: number; /** First speech window start. */ speechStartMs: number }
+  | {
+      type: 'pause';
+      /** When the gap reached pauseMs. */
+      atMs: number;
+      /** The utterance's audio if it ended here (as `utterance`), and its speech start and end. */
+      audio: Pcm;
+      audioStartMs: number;
+      startMs: number;
+      endMs: number;
+      speechMs: number;
+    }
   | {
       type: 'utterance';
       /** 8 kHz PCM16 from audioStartMs (includes preroll) to endMs + postroll. */
@@ -71,44 +89,6 @@ export type TurnEvent =
 const RATE = 8000;
 const SAMPLES_PER_MS = RATE / 1000;
 
-/** Growable window of the recent 8 kHz samples, addressed by absolute sample index. */
-class SampleWindow {
-  private buf = new Int16Array(RATE * 2);
-  private len = 0;
-  /** Absolute index of buf[0]. */
-  start = 0;
-
-  get end(): number {
-    return this.start + this.len;
-  }
-
-  append(x: Int16Array): void {
-    if (this.len + x.length > this.buf.length) {
-      const nb = new Int16Array(Math.max(this.len + x.length, this.buf.length * 2));
-      nb.set(this.buf.subarray(0, this.len));
-      this.buf = nb;
-    }
-    this.buf.set(x, this.len);
-    this.len += x.length;
-  }
-
-  /** Drops samples before absolute index `abs`. */
-  trimBefore(abs: number): void {
-    const drop = Math.min(this.len, abs - this.start);
-    if (drop <= 0) return;
-    this.buf.copyWithin(0, drop, this.len);
-    this.len -= drop;
-    this.start += drop;
-  }
-
-  /** Copy of samples in [from, to) absolute, clamped to what is held. */
-  slice(from: number, to: number): Int16Array {
-    const a = Math.max(0, from - this.start);
-    const b = Math.min(this.len, to - this.start);
-    return b > a ? this.buf.slice(a, b) : new Int16Array(0);
-  }
-}
-
 interface Segment {
   startMs: number;
   lastSpeechEndMs: number;
@@ -116,6 +96,10 @@ interface Segment {
   confirmed: boolean;
   bargeIn: boolean;
   backchannel: boolean;
+  /** `pause` emitted for the current gap. */
+  paused: boolean;
+  /** Endpointing silence for the current gap only (endpointAfter), ms. */
+  silenceMs: number | null;
 }
 
 /**
@@ -144,8 +128,9 @@ export class TurnDetector {
       negativeThreshold: options.negativeThreshold ?? 0.35,
       bargeInMinSpeechMs: options.bargeInMinSpeechMs ?? 400,
       backchannelGapMs: options.backchannelGapMs ?? 300,
+      pauseMs: options.pauseMs ?? 0,
     };
-    for (const k of ['silenceMs', 'minSpeechMs', 'maxUtteranceMs', 'prerollMs', 'postrollMs', 'bargeInMinSpeechMs', 'backchannelGapMs'] as const) {
+    for (const k of ['silenceMs', 'minSpeechMs', 'maxUtteranceMs', 'prerollMs', 'postrollMs', 'bargeInMinSpeechMs', 'backchannelGapMs', 'pauseMs'] as const) {
       if (!Number.isFinite(this.o[k]) || this.o[k] < 0) throw new Error(`TurnDetector: ${k} must be a non-negative number of ms, got ${this.o[k]}`);
     }
     const { positiveThreshold: pos, negativeThreshold: neg } = this.o;
@@ -165,6 +150,19 @@ export class TurnDetector {
     this.audio.append(samples8k);
     const frames = await this.vad.push(samples8k);
     return this.consume(frames);
+  }
+
+  /**
+   * Adaptive endpointing: end the current pause after `silenceMs` of silence instead of the configured one. Applies
+   * only while the segment that started at `startMs` has had no speech since `endMs` (the pause the decision was
+   * made on); speech resuming restores the default. A silence already longer ends the turn at the next window.
+   * @returns whether it applied.
+   */
+  endpointAfter(startMs: number, endMs: number, silenceMs: number): boolean {
+    const s = this.seg;
+    if (!s || !s.confirmed || s.startMs !== startMs || s.lastSpeechEndMs !== endMs || !(silenceMs >= 0)) return false;
+    s.silenceMs = silenceMs;
+    return true;
   }
 
   /** Releases the VAD stream's state. The detector must not be used afterwards. */
@@ -208,11 +206,13 @@ export class TurnDetector {
       this.inSpeech = f.probability >= (this.inSpeech ? neg : pos);
       if (this.inSpeech) {
         if (!s) {
-          s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false, bargeIn: false, backchannel: false };
+          s = this.seg = { startMs: f.startMs, lastSpeechEndMs: f.endMs, speechMs: 0, confirmed: false, bargeIn: false, backchannel: false, paused: false, silenceMs: null };
           events.push({ type: 'speech_onset', atMs: f.endMs, speechStartMs: s.startMs });
         }
         s.speechMs += f.endMs - f.startMs;
         s.lastSpeechEndMs = f.endMs;
+        s.paused = false; // the caller went on: a speculation on the pause is stale, its endpointing too
+        s.silenceMs = null;
         if (!s.confirmed && s.speechMs >= minSpeechMs) {
           s.confirmed = true;
           events.push({ type: 'speech_start', atMs: f.endMs, speechStartMs: s.startMs });
@@ -242,7 +242,12 @@ export class TurnDetector {
       s.backchannel = true;
       events.push({ type: 'backchannel', atMs: endMs, speechStartMs: s.startMs, speechMs: s.speechMs });
     }
-    if (gap >= this.o.silenceMs) {
+    if (s.confirmed && !s.paused && this.o.pauseMs > 0 && gap >= this.o.pauseMs) {
+      s.paused = true;
+      const u = this.utterance(s, endMs, 'silence') as Extract<TurnEvent, { type: 'utterance' }>;
+      events.push({ type: 'pause', atMs: endMs, audio: u.audio, audioStartMs: u.audioStartMs, startMs: s.startMs, endMs: s.lastSpeechEndMs, speechMs: s.speechMs });
+    }
+    if (gap >= (s.silenceMs ?? this.o.silenceMs)) {
       if (s.confirmed) events.push(this.utterance(s, endMs, 'silence'));
       this.seg = null;
     }
