@@ -5,6 +5,8 @@ import { ensureDatabase, migrateAndSeed } from '../src/db/setup';
 import { createRedisConnection } from '../src/jobs/queues';
 import { parseArgs } from '../src/cli/args';
 import { loadCallerRecordings } from './audio';
+import { mulaw8kToPcm } from '../src/audio/frames';
+import { MoonshineStt } from '../src/providers/stt/moonshine';
 import { startLoadGenerator } from './loadgen-client';
 import { startServerProcess } from './server-process';
 import { bargeIns, concurrencyLevel, loadgenContext, sequentialTurns, type ScenarioContext } from './scenarios';
@@ -46,10 +48,12 @@ interface Plan {
   reply: { calls: number; turns: number };
   levels: number[];
   levelTurns: number;
+  /** Concurrency levels with the offline STT (Moonshine) in the loop; [] skips the offline-STT stage. */
+  localSttLevels: number[];
 }
 
-const FULL: Plan = { overhead: { calls: 2, turns: 5 }, bargeIns: 15, reply: { calls: 3, turns: 5 }, levels: [25, 50, 100, 150, 200, 250, 300], levelTurns: 2 };
-const QUICK: Plan = { overhead: { calls: 1, turns: 3 }, bargeIns: 4, reply: { calls: 1, turns: 3 }, levels: [10, 25], levelTurns: 1 };
+const FULL: Plan = { overhead: { calls: 2, turns: 5 }, bargeIns: 15, reply: { calls: 3, turns: 5 }, levels: [25, 50, 100, 150, 200, 250, 300], levelTurns: 2, localSttLevels: [2, 4, 8, 12, 16, 24] };
+const QUICK: Plan = { overhead: { calls: 1, turns: 3 }, bargeIns: 4, reply: { calls: 1, turns: 3 }, levels: [10, 25], levelTurns: 1, localSttLevels: [2] };
 
 const FAKES_ZERO = { FAKE_STT_MS: '0', FAKE_LLM_FIRST_TOKEN_MS: '0', FAKE_TTS_FIRST_BYTE_MS: '0', FAKE_LLM_PER_TOKEN_MS: '0' };
 const FAKES_REAL = { FAKE_STT_MS: '150', FAKE_LLM_FIRST_TOKEN_MS: '300', FAKE_TTS_FIRST_BYTE_MS: '75', FAKE_LLM_PER_TOKEN_MS: '0' };
@@ -60,8 +64,10 @@ const fakesContext = (f: typeof FAKES_ZERO) => ({ stt_ms: +f.FAKE_STT_MS, llm_fi
 const cleanups: Array<() => Promise<void>> = [];
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string', 'level-turns': 'string' });
+  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string', 'level-turns': 'string', 'local-stt-levels': 'string' });
   const plan: Plan = { ...(args.quick ? QUICK : FULL) };
+  const list = (v: string) => v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
+  if (typeof args['local-stt-levels'] === 'string') plan.localSttLevels = args['local-stt-levels'] === 'none' ? [] : list(args['local-stt-levels']);
   if (typeof args['level-turns'] === 'string') plan.levelTurns = Math.max(1, Number(args['level-turns']) || 1);
   if (typeof args.levels === 'string') plan.levels = args.levels.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
   const t0 = Date.now();
@@ -97,7 +103,7 @@ async function main(): Promise<void> {
   const audio = { recordings: recs.map((r) => `${r.file} (${Math.round(r.ms)} ms speech)`), trimmed_to_speech: true };
   const loadgen = await startLoadGenerator(recs.map((r) => r.mulaw));
   cleanups.push(() => loadgen.close());
-  const withServer = async <T>(fakes: typeof FAKES_ZERO, fn: (c: ScenarioContext) => Promise<T>): Promise<T> => {
+  const withServer = async <T>(fakes: Record<string, string>, fn: (c: ScenarioContext) => Promise<T>): Promise<T> => {
     const server = await startServerProcess({ env: { ...baseEnv, ...fakes }, apiKey: cfg.apiKey, queuePrefix, fakeTranscript: FAKE_TRANSCRIPT });
     const stop = () => server.stop();
     cleanups.push(stop);
@@ -188,63 +194,120 @@ async function main(): Promise<void> {
     return s;
   });
 
-  // 3. Concurrency ramp, a fresh server per level.
-  let best: { calls: number; cpu: number; rss: number } | null = null;
-  for (const n of plan.levels) {
-    const staggerMs = Math.max(5, Math.min(50, Math.floor(3000 / n)));
-    progress(`concurrency: ${n} simultaneous calls (started ${staggerMs} ms apart), ${plan.levelTurns} turn(s) each`);
-    let level;
-    try {
-      level = await withServer(FAKES_REAL, (c) => concurrencyLevel(c, n, { turnsPerCall: plan.levelTurns, staggerMs }));
-    } catch (err) {
-      emit({ name: 'concurrent_calls_level', value: n, unit: 'calls', pass: false, error: err instanceof Error ? err.message : String(err) });
-      break;
+  /**
+   * A concurrency ramp, a fresh server per level (`env` on top of the bench's): a level passes when the event-loop
+   * delay p99, the reply p95 against `baselineP95` + margin, failed calls and missing replies all hold; it stops at
+   * the first failing level. Emits one `<name>` line per level. @returns the highest passing level's figures.
+   */
+  const ramp = async (name: string, levels: number[], env: Record<string, string>, baselineP95: number): Promise<{ calls: number; cpu: number; rss: number } | null> => {
+    let best: { calls: number; cpu: number; rss: number } | null = null;
+    for (const n of levels) {
+      const staggerMs = Math.max(5, Math.min(50, Math.floor(3000 / n)));
+      progress(`${name}: ${n} simultaneous calls (started ${staggerMs} ms apart), ${plan.levelTurns} turn(s) each`);
+      let level;
+      try {
+        level = await withServer(env, (c) => concurrencyLevel(c, n, { turnsPerCall: plan.levelTurns, staggerMs }));
+      } catch (err) {
+        emit({ name, value: n, unit: 'calls', pass: false, error: err instanceof Error ? err.message : String(err) });
+        break;
+      }
+      const r = summarize(level.replies);
+      const reasons: string[] = [];
+      const delayP99 = level.lagP99Ms - LAG_SAMPLING_MS;
+      if (!(delayP99 <= LAG_P99_LIMIT_MS)) reasons.push(`event-loop delay p99 ${round(delayP99)} ms > ${LAG_P99_LIMIT_MS}`);
+      if (!(r.p95 <= baselineP95 + REPLY_P95_MARGIN_MS)) reasons.push(`reply p95 ${round(r.p95)} ms > ${round(baselineP95)} + ${REPLY_P95_MARGIN_MS}`);
+      if (level.failedCalls.length) reasons.push(`${level.failedCalls.length} call(s) failed`);
+      if (level.missingReplies) reasons.push(`${level.missingReplies} turn(s) got no reply`);
+      const pass = reasons.length === 0;
+      emit({
+        name,
+        value: n,
+        unit: 'calls',
+        pass,
+        ...(pass ? {} : { failed_because: reasons }),
+        window_s: round(level.windowMs / 1000),
+        active_calls_at_window_start: level.activeCallsAtStart,
+        eventloop_delay_p99_ms: round(delayP99),
+        eventloop_delay_max_ms: round(level.lagMaxMs - LAG_SAMPLING_MS),
+        eventloop_delay_mean_ms: round(level.lagMeanMs - LAG_SAMPLING_MS),
+        prom_eventloop_lag_p99_ms: round(level.lagP99Ms),
+        reply_latency_ms_p50: round(r.p50),
+        reply_latency_ms_p95: round(r.p95),
+        reply_latency_ms_max: round(r.max),
+        reply_latency_n: r.n,
+        single_call_reply_latency_ms_p95: round(baselineP95),
+        server_reply_latency_ms_p95: round(percentile(level.server.replyLatencyMs, 95)),
+        server_turn_overhead_ms_p95: round(percentile(level.server.turnOverheadMs, 95)),
+        server_stt_ms_p95: round(percentile(level.server.sttMs, 95)),
+        fake_latency_sum_ms: FAKES_SUM_MS,
+        server_cpu_pct: round(level.serverCpuPct),
+        cpu_ms_per_call_second: round(level.cpuMsPerCallSecond, 2),
+        rss_mb_per_call: round(level.rssMbPerCall, 2),
+        missing_replies: level.missingReplies,
+        failed_calls: level.failedCalls.slice(0, 3),
+        loadavg_1m: round(level.loadavg1m, 2),
+        ...loadgenContext(level.loadgen),
+        fakes: fakesContext(FAKES_REAL),
+        ...(env.STT_PROVIDER ? { stt: env.STT_PROVIDER } : {}),
+      });
+      if (!pass) break;
+      best = { calls: n, cpu: level.cpuMsPerCallSecond, rss: level.rssMbPerCall };
     }
-    const r = summarize(level.replies);
-    const reasons: string[] = [];
-    const delayP99 = level.lagP99Ms - LAG_SAMPLING_MS;
-    if (!(delayP99 <= LAG_P99_LIMIT_MS)) reasons.push(`event-loop delay p99 ${round(delayP99)} ms > ${LAG_P99_LIMIT_MS}`);
-    if (!(r.p95 <= baseline.p95 + REPLY_P95_MARGIN_MS)) reasons.push(`reply p95 ${round(r.p95)} ms > ${round(baseline.p95)} + ${REPLY_P95_MARGIN_MS}`);
-    if (level.failedCalls.length) reasons.push(`${level.failedCalls.length} call(s) failed`);
-    if (level.missingReplies) reasons.push(`${level.missingReplies} turn(s) got no reply`);
-    const pass = reasons.length === 0;
-    emit({
-      name: 'concurrent_calls_level',
-      value: n,
-      unit: 'calls',
-      pass,
-      ...(pass ? {} : { failed_because: reasons }),
-      window_s: round(level.windowMs / 1000),
-      active_calls_at_window_start: level.activeCallsAtStart,
-      eventloop_delay_p99_ms: round(delayP99),
-      eventloop_delay_max_ms: round(level.lagMaxMs - LAG_SAMPLING_MS),
-      eventloop_delay_mean_ms: round(level.lagMeanMs - LAG_SAMPLING_MS),
-      prom_eventloop_lag_p99_ms: round(level.lagP99Ms),
-      reply_latency_ms_p50: round(r.p50),
-      reply_latency_ms_p95: round(r.p95),
-      reply_latency_ms_max: round(r.max),
-      reply_latency_n: r.n,
-      single_call_reply_latency_ms_p95: round(baseline.p95),
-      server_reply_latency_ms_p95: round(percentile(level.server.replyLatencyMs, 95)),
-      server_turn_overhead_ms_p95: round(percentile(level.server.turnOverheadMs, 95)),
-      fake_latency_sum_ms: FAKES_SUM_MS,
-      server_cpu_pct: round(level.serverCpuPct),
-      cpu_ms_per_call_second: round(level.cpuMsPerCallSecond, 2),
-      rss_mb_per_call: round(level.rssMbPerCall, 2),
-      missing_replies: level.missingReplies,
-      failed_calls: level.failedCalls.slice(0, 3),
-      loadavg_1m: round(level.loadavg1m, 2),
-      ...loadgenContext(level.loadgen),
-      fakes: fakesContext(FAKES_REAL),
-    });
-    if (!pass) break;
-    best = { calls: n, cpu: level.cpuMsPerCallSecond, rss: level.rssMbPerCall };
-  }
+    return best;
+  };
+
+  // 3. Concurrency ramp with the fake providers: the platform's own cost per call.
+  const best = await ramp('concurrent_calls_level', plan.levels, FAKES_REAL, baseline.p95);
   const rampCtx = { levels: plan.levels, criteria: `server event-loop delay p99 (prom-client nodejs_eventloop_lag_p99_seconds minus its ${LAG_SAMPLING_MS} ms sampling interval) <= ${LAG_P99_LIMIT_MS} ms, reply latency p95 <= single-call p95 + ${REPLY_P95_MARGIN_MS} ms, no failed call or missing reply`, target: 200, ...common };
   emit({ name: 'concurrent_calls', value: best?.calls ?? 0, unit: 'calls', ...rampCtx });
   emit({ name: 'cpu_ms_per_call_second', value: best ? round(best.cpu, 2) : null, unit: 'ms', at_calls: best?.calls ?? null, measured: 'server process CPU (process_cpu_seconds_total) per second of live call, over the window with all calls live', machine });
   emit({ name: 'rss_mb_per_call', value: best ? round(best.rss, 2) : null, unit: 'MB', at_calls: best?.calls ?? null, measured: 'server RSS growth (process_resident_memory_bytes) from idle to the window end, per live call', machine });
+
+  // 4. The offline STT (Moonshine) in the loop: its real-time factor, and how many calls one server sustains with it.
+  if (plan.localSttLevels.length) {
+    for (const size of ['base', 'tiny'] as const) {
+      progress(`stt_rtf: Moonshine ${size}, one decode at a time, the caller recordings`);
+      const r = await measureSttRtf(size, recs.map((x) => x.mulaw));
+      emit({ name: 'stt_rtf', value: round(r.rtf, 3), unit: 'ratio', model: `moonshine-${size}`, decode_ms_p50: round(r.p50), audio_ms: round(r.audioMs), rounds: r.rounds, measured: 'decode time / audio duration (8 kHz mu-law → 16 kHz, one worker thread, after warm-up)', machine });
+    }
+    const LOCAL = { ...FAKES_REAL, STT_PROVIDER: 'local' };
+    const single = await withServer(LOCAL, async (c) => {
+      progress(`reply latency with the offline STT: 1 call × ${plan.reply.turns} turns`);
+      return summarize((await sequentialTurns(c, 1, plan.reply.turns)).replies);
+    });
+    emit({ name: 'reply_latency_local_stt_ms_p95', value: round(single.p95), unit: 'ms', p50: round(single.p50), n: single.n, stt: 'moonshine-base', ...common });
+    const bestLocal = await ramp('concurrent_calls_local_stt_level', plan.localSttLevels, LOCAL, single.p95);
+    emit({ name: 'concurrent_calls_local_stt', value: bestLocal?.calls ?? 0, unit: 'calls', levels: plan.localSttLevels, stt: `moonshine-base × ${cfg.local.sttConcurrency} workers`, criteria: rampCtx.criteria, ...common });
+  }
   progress(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+/** Moonshine's real-time factor on `recordings` (8 kHz mu-law): 3 rounds after a warm-up decode. */
+async function measureSttRtf(size: 'base' | 'tiny', recordings: Uint8Array[]): Promise<{ rtf: number; p50: number; audioMs: number; rounds: number }> {
+  const stt = new MoonshineStt({ size, concurrency: 1 });
+  try {
+    await stt.warmup();
+    const pcm = recordings.map((m) => mulaw8kToPcm(m));
+    const signal = new AbortController().signal;
+    await stt.transcribe(pcm[0], { signal });
+    const times: number[] = [];
+    let decodeMs = 0;
+    let audioMs = 0;
+    const rounds = 3;
+    for (let i = 0; i < rounds; i++) {
+      for (const p of pcm) {
+        const t = performance.now();
+        await stt.transcribe(p, { signal });
+        const ms = performance.now() - t;
+        times.push(ms);
+        decodeMs += ms;
+        audioMs += (p.samples.length * 1000) / p.sampleRate;
+      }
+    }
+    return { rtf: decodeMs / audioMs, p50: percentile(times, 50), audioMs: audioMs / rounds, rounds };
+  } finally {
+    await stt.close();
+  }
 }
 
 /** `databaseUrl` with its database name replaced. */

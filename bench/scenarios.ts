@@ -115,8 +115,8 @@ export interface LevelResult {
   serverCpuPct: number;
   /** Machine load average (1 min) at the window's end: other processes compete for the same cores. */
   loadavg1m: number;
-  /** Server-recorded timings of the level's agent turns (all turns, not only the window's): replyLatencyMs, turnOverheadMs. */
-  server: { replyLatencyMs: number[]; turnOverheadMs: number[] };
+  /** Server-recorded timings of the level's agent turns (all turns, not only the window's): replyLatencyMs, turnOverheadMs, sttMs. */
+  server: { replyLatencyMs: number[]; turnOverheadMs: number[]; sttMs: number[] };
   loadgen: LoadResult;
 }
 
@@ -166,7 +166,7 @@ export async function concurrencyLevel(c: ScenarioContext, calls: number, o: { t
     rssMbPerCall: (metric(s1, 'process_resident_memory_bytes') - metric(idle, 'process_resident_memory_bytes')) / calls / 2 ** 20,
     serverCpuPct: (100 * cpuMs) / windowMs,
     loadavg1m,
-    server: { replyLatencyMs: stat(timings, 'replyLatencyMs'), turnOverheadMs: stat(timings, 'turnOverheadMs') },
+    server: { replyLatencyMs: stat(timings, 'replyLatencyMs'), turnOverheadMs: stat(timings, 'turnOverheadMs'), sttMs: stat(timings, 'sttMs') },
     loadgen,
   };
 }
