@@ -28,21 +28,11 @@ const { readFileSync } = require('fs');
 
 const { ortPath, modelPath, inputLength, stateWidth, sampleRate } = workerData;
 const ctl = new Int32Array(workerData.ctl || new SharedArrayBuffer(8)); // (no ctl: nobody waits on it)
-const NATIVE = 0;
-const STOP = 1;
 const ort = require(ortPath);
+const { nativeCalls } = require('../providers/ort-native-call');
 
-/** Runs `fn` (which starts a native ort call) counted in ctl[NATIVE], unless the host has asked to stop. */
-async function native(fn) {
-  Atomics.add(ctl, NATIVE, 1);
-  try {
-    if (Atomics.load(ctl, STOP)) throw new Error('VAD worker: stopping');
-    return await fn();
-  } finally {
-    Atomics.sub(ctl, NATIVE, 1);
-    Atomics.notify(ctl, NATIVE);
-  }
-}
+/** Runs a native ort call counted in ctl, unless the host has asked to stop (see ort-native-call.js). */
+const native = nativeCalls(ctl, 'VAD worker');
 
 let inProgress = 0;
 let closing = false;

@@ -26,28 +26,18 @@ const { parentPort, workerData } = require('worker_threads');
 
 const { ortPath, encoderPath, decoderPath, layers, heads, headDim } = workerData;
 const ctl = new Int32Array(workerData.ctl);
-const NATIVE = 0;
-const STOP = 1;
 const ABANDON = 2;
 const START_TOKEN = 1;
 const END_TOKEN = 2;
 const ort = require(ortPath);
+const { nativeCalls } = require('../ort-native-call');
 /** Token ids at or above this are Moonshine's special tokens; the rest are the Llama SentencePiece vocabulary. */
 const FIRST_SPECIAL = 32000;
 // ESM-only package: imported here, in plain Node, so neither tsx nor Jest has to load it.
 const tokenizerP = import('llama-tokenizer-js').then((m) => m.default);
 
-/** Runs `fn` (a native ort call) counted in ctl[NATIVE], unless the process is exiting (see vad-worker.js). */
-async function native(fn) {
-  Atomics.add(ctl, NATIVE, 1);
-  try {
-    if (Atomics.load(ctl, STOP)) throw new Error('Moonshine worker: stopping');
-    return await fn();
-  } finally {
-    Atomics.sub(ctl, NATIVE, 1);
-    Atomics.notify(ctl, NATIVE);
-  }
-}
+/** Runs a native ort call counted in ctl, unless the process is exiting (see ort-native-call.js). */
+const native = nativeCalls(ctl, 'Moonshine worker');
 
 /** Loading the models, or decodes queued/running: the worker exits on 'close' only when neither. */
 let busy = false;

@@ -1,31 +1,9 @@
 import { TurnDetector, type TurnEvent } from '../../../src/engine/turn-detector';
-import type { VadFrame, VadStream } from '../../../src/engine/vad';
+import { EnergyVad } from '../../helpers/energy-vad';
 import { Speculator, endpointingSilenceFor } from '../../../src/engine/speculation';
 import type { Transcription } from '../../../src/engine/caller-input';
 import { FakeStt } from '../../../src/providers/stt/fake';
 import { advance, cleanupSessions, endCall, setup, until, utterance } from '../../helpers/session-harness';
-
-/** Energy "VAD" over 32 ms windows: probability 0.9 when RMS > 500, else 0.05 (as in turn-detector.test.ts). */
-class EnergyVad implements VadStream {
-  private buf: number[] = [];
-  private n = 0;
-  async push(x: Int16Array): Promise<VadFrame[]> {
-    this.buf.push(...x);
-    const out: VadFrame[] = [];
-    while (this.buf.length >= 256) {
-      const w = this.buf.splice(0, 256);
-      const rms = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
-      const startMs = this.n++ * 32;
-      out.push({ startMs, endMs: startMs + 32, probability: rms > 500 ? 0.9 : 0.05 });
-    }
-    return out;
-  }
-  async flush(): Promise<VadFrame[]> {
-    return [];
-  }
-  reset(): void {}
-  close(): void {}
-}
 
 const ms = (t: number) => Math.round(t * 8);
 const silence = (t: number) => new Int16Array(ms(t));
