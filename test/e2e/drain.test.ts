@@ -1,21 +1,17 @@
 import path from 'node:path';
-import pino from 'pino';
 import type { Knex } from 'knex';
-import { loadConfig, type Config } from '../../src/config';
-import { setupTestDb, testDatabaseUrl, uniqueSid } from '../helpers/db';
-import { migrateAndSeed } from '../../src/db/setup';
-import { buildAppContext, type AppContext } from '../../src/context';
+import type { Config } from '../../src/config';
+import { uniqueSid } from '../helpers/db';
+import type { AppContext } from '../../src/context';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/server';
 import { simulateCall, type SimulateCallOptions } from '../../src/cli/twilio-simulator';
 import { wavFileToMulaw8k } from '../../src/cli/call-report';
 import { FIXTURE_AUDIO_DIR } from '../../src/eval/references';
 import { signTwilioRequest } from '../../src/telephony/signature';
-import { FakeStt } from '../../src/providers/stt/fake';
-import { FakeLlm } from '../../src/providers/llm/fake';
-import { FakeTts } from '../../src/providers/tts/fake';
 import { BUSY_MESSAGE } from '../../twiml/hangup';
 import { CALL_CONTROL_PHRASES } from '../../src/engine/call-control-phrases';
-import { TwilioRestDouble } from '../doubles/twilio-rest-double';
+import type { TwilioRestDouble } from '../doubles/twilio-rest-double';
+import { scriptedStack } from '../helpers/scripted-stack';
 
 const DRAIN_TIMEOUT_MS = 2_500;
 
@@ -34,21 +30,13 @@ describe('graceful drain', () => {
   let ctx: AppContext;
   let config: Readonly<Config>;
   let server: RunningServer | null = null;
-  const rest = new TwilioRestDouble();
-  const transcripts: string[] = [];
-  const replies: string[] = [];
+  let rest: TwilioRestDouble;
+  let transcripts: string[];
+  let replies: string[];
   const recording = wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0880.wav'));
 
   beforeAll(async () => {
-    db = await setupTestDb();
-    await migrateAndSeed(db);
-    config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
-    const providers = {
-      stt: new FakeStt({ respond: () => transcripts.shift() ?? 'Sorry?' }),
-      llm: new FakeLlm({ respond: () => replies.shift() ?? 'Okay.' }),
-      tts: new FakeTts({ firstByteMs: 5 }),
-    };
-    ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: `drain-${process.pid}-${Date.now()}`, providers, twilioHttpClient: rest.client });
+    ({ db, config, ctx, rest, transcripts, replies } = await scriptedStack({ DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) }, 'drain'));
   }, 120_000);
 
   afterEach(async () => {

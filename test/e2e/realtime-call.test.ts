@@ -1,21 +1,18 @@
 import { CALL_CONTROL_PHRASES } from '../../src/engine/call-control-phrases';
 import path from 'node:path';
-import pino from 'pino';
 import type { Knex } from 'knex';
-import { loadConfig, type Config } from '../../src/config';
-import { setupTestDb, testDatabaseUrl } from '../helpers/db';
-import { migrateAndSeed } from '../../src/db/setup';
-import { buildAppContext, type AppContext } from '../../src/context';
+import type { Config } from '../../src/config';
+import type { AppContext } from '../../src/context';
 import { startServer, type RunningServer } from '../../src/server';
 import { simulateCall, type CallerTurn } from '../../src/cli/twilio-simulator';
 import { wavFileToMulaw8k } from '../../src/cli/call-report';
 import { FIXTURE_AUDIO_DIR } from '../../src/eval/references';
 import { mulawDecode } from '../../src/audio/mulaw';
 import { SileroVad } from '../../src/engine/vad';
-import { FakeStt } from '../../src/providers/stt/fake';
 import { FakeLlm } from '../../src/providers/llm/fake';
 import { FakeTts } from '../../src/providers/tts/fake';
-import { TwilioRestDouble } from '../doubles/twilio-rest-double';
+import type { TwilioRestDouble } from '../doubles/twilio-rest-double';
+import { scriptedStack } from '../helpers/scripted-stack';
 import { closeInProcessServer } from '../helpers/in-process-server';
 
 const LONG_REPLY =
@@ -45,21 +42,13 @@ describe('real-time conversation over Media Streams', () => {
   let ctx: AppContext;
   let server: RunningServer;
   let config: Readonly<Config>;
-  const rest = new TwilioRestDouble();
-  const transcripts: string[] = [];
-  const replies: string[] = [];
+  let rest: TwilioRestDouble;
+  let transcripts: string[];
+  let replies: string[];
   const recording = wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0880.wav'));
 
   beforeAll(async () => {
-    db = await setupTestDb();
-    await migrateAndSeed(db);
-    config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', SILENCE_REPROMPT_MS: '2500', MAX_REPROMPTS: '1' });
-    const providers = {
-      stt: new FakeStt({ respond: () => transcripts.shift() ?? 'Sorry?' }),
-      llm: new FakeLlm({ respond: () => replies.shift() ?? 'Okay.' }),
-      tts: new FakeTts({ firstByteMs: 5 }),
-    };
-    ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: `rt-${process.pid}-${Date.now()}`, providers, twilioHttpClient: rest.client });
+    ({ db, config, ctx, rest, transcripts, replies } = await scriptedStack({ SILENCE_REPROMPT_MS: '2500', MAX_REPROMPTS: '1' }, 'rt'));
     server = await startServer(config, ctx);
   }, 120_000);
 
