@@ -8,6 +8,8 @@ import * as m0600 from './20261121000600_call_control';
 import * as m0700 from './20261121000700_knowledge_source';
 import * as m1202_0100 from './20261202000100_agent_vocabulary';
 import * as m1202_0200 from './20261202000200_turn_not_understood';
+import * as m1202_0300 from './20261202000300_agent_settings';
+import * as m1202_0400 from './20261202000400_audit_log';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -21,6 +23,8 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261121000700_knowledge_source', m0700],
   ['20261202000100_agent_vocabulary', m1202_0100],
   ['20261202000200_turn_not_understood', m1202_0200],
+  ['20261202000300_agent_settings', m1202_0300],
+  ['20261202000400_audit_log', m1202_0400],
 ];
 
 /**

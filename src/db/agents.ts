@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema, type HttpToolSpec } from '../domain/tools';
 import type { Agent } from '../domain/agents';
+import { agentSettingsShape } from '../domain/agent-settings';
 export type { Agent };
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
@@ -28,6 +29,7 @@ export const agentSchema = z
     ttsVoices: ttsVoicesSchema.default({}),
     tools: z.array(httpToolSchema).default([]),
     vocabulary: vocabularySchema.default([]),
+    ...agentSettingsShape,
   })
   .refine((a) => a.languages.includes(a.defaultLanguage), { message: 'defaultLanguage must be one of languages', path: ['defaultLanguage'] });
 
@@ -49,6 +51,14 @@ const toAgent = (r: Record<string, any>): Agent => ({
   ttsVoices: r.tts_voices ?? {},
   tools: r.tools ?? [],
   vocabulary: r.vocabulary ?? [],
+  firstMessages: r.first_messages ?? {},
+  providers: r.providers ?? {},
+  llm: r.llm ?? {},
+  endpointing: r.endpointing ?? {},
+  maxCallDurationMs: r.max_call_duration_ms ?? null,
+  voicemailMessage: r.voicemail_message ?? null,
+  optOutPhrases: r.opt_out_phrases ?? [],
+  archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null,
 });
 
 /** An agent as the REST API shows it: tool secrets removed (replaced by `hasSecret`). */
@@ -105,6 +115,13 @@ export class AgentsRepo {
       tts_voices: JSON.stringify(a.ttsVoices),
       tools: JSON.stringify(a.tools),
       vocabulary: a.vocabulary,
+      first_messages: JSON.stringify(a.firstMessages),
+      providers: JSON.stringify(a.providers),
+      llm: JSON.stringify(a.llm),
+      endpointing: JSON.stringify(a.endpointing),
+      max_call_duration_ms: a.maxCallDurationMs,
+      voicemail_message: a.voicemailMessage,
+      opt_out_phrases: a.optOutPhrases,
     };
     return this.db.transaction(async (trx) => {
       if (a.isDefault) await trx('agents').where({ is_default: true }).whereNot({ id: a.id }).update({ is_default: false, updated_at: trx.fn.now() });

@@ -1,4 +1,5 @@
 import type { DtmfMenu, HttpToolSpec, TtsVoices } from './tools';
+import type { AgentEndpointing, AgentLlm, AgentProviders } from './agent-settings';
 
 /** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
 export interface Agent {
@@ -27,8 +28,24 @@ export interface Agent {
    * caller transcripts are corrected to them (see `correctTranscript`). Empty (the default) turns that off.
    */
   vocabulary: string[];
+  /** Greeting per ISO 639-1 language; `firstMessage` for a language without one. */
+  firstMessages: Record<string, string>;
+  /** STT/LLM/TTS provider overrides (absent = the server's default). */
+  providers: AgentProviders;
+  /** LLM model / temperature overrides. */
+  llm: AgentLlm;
+  /** Endpointing and barge-in overrides (ms). */
+  endpointing: AgentEndpointing;
+  /** Hard cap on one call (ms); null = the server's MAX_CALL_DURATION_MS. */
+  maxCallDurationMs: number | null;
+  /** Outbound: the message left on an answering machine; null = none. */
+  voicemailMessage: string | null;
+  /** Outbound: caller phrases that opt the number out. */
+  optOutPhrases: string[];
+  /** When the agent was archived (ISO 8601), or null. An archived agent takes no new calls. */
+  archivedAt: string | null;
 }
 
 /** The parts of an agent a call needs (the engine's view). */
 export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
-  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary'>>;
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary' | 'firstMessages' | 'providers' | 'llm' | 'endpointing' | 'maxCallDurationMs' | 'voicemailMessage' | 'optOutPhrases'>>;
