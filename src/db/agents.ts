@@ -138,4 +138,93 @@ export class AgentsRepo {
   async bindNumber(e164: string, agentId: string): Promise<void> {
     await this.db('phone_numbers').insert({ e164, agent_id: agentId }).onConflict('e164').merge({ agent_id: agentId, updated_at: this.db.fn.now() });
   }
+
+  /**
+   * Runs `fn` in one transaction, with a repository bound to it; pass `trx` on (e.g. to `AuditRepo.record`) so
+   * everything commits or rolls back together.
+   */
+  transaction<T>(fn: (repo: AgentsRepo, trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((trx) => fn(new AgentsRepo(trx), trx));
+  }
+
+  /** The agent with this id, its row locked (`FOR UPDATE`) until the transaction ends; null when unknown. Use inside {@link transaction}. */
+  async getForUpdate(id: string): Promise<Agent | null> {
+    const r = await this.db('agents').where({ id }).forUpdate().first();
+    return r ? toAgent(r) : null;
+  }
+
+  /**
+   * Inserts a new agent (never overwrites: null when the id exists). Does not touch other agents' `isDefault`:
+   * call {@link clearDefaultExcept} first in the same transaction when `isDefault` is true.
+   * @throws ZodError when the agent does not validate.
+   */
+  async create(agent: AgentInput): Promise<Agent | null> {
+    const [r] = await this.db('agents').insert(agentRow(agentSchema.parse(agent))).onConflict('id').ignore().returning('*');
+    return r ? toAgent(r) : null;
+  }
+
+  /**
+   * Replaces every field of a stored agent but `id` and `archivedAt`; null when the id is unknown. Does not touch
+   * other agents (see {@link clearDefaultExcept}).
+   * @throws ZodError when the agent does not validate.
+   */
+  async update(agent: AgentInput): Promise<Agent | null> {
+    const a = agentSchema.parse(agent);
+    const [r] = await this.db('agents')
+      .where({ id: a.id })
+      .update({ ...agentRow(a), updated_at: this.db.fn.now() })
+      .returning('*');
+    return r ? toAgent(r) : null;
+  }
+
+  /**
+   * Clears `isDefault` on every agent but `exceptId`, under a transaction-scoped advisory lock so two concurrent
+   * "make X the default" writes serialize instead of colliding on the `agents_one_default` index. Use inside
+   * {@link transaction}. @returns the agents that were the default, as they were before.
+   */
+  async clearDefaultExcept(exceptId: string): Promise<Agent[]> {
+    await this.db.raw("SELECT pg_advisory_xact_lock(hashtext('agents_one_default'))");
+    const before = await this.db('agents').where({ is_default: true }).whereNot({ id: exceptId }).forUpdate();
+    if (before.length) await this.db('agents').whereIn('id', before.map((r) => r.id)).update({ is_default: false, updated_at: this.db.fn.now() });
+    return before.map(toAgent);
+  }
+
+  /**
+   * Sets (`archived: true`, now) or clears `archived_at`; an agent already in that state keeps its timestamp.
+   * Archiving does not check `isDefault` (callers refuse to archive the default agent). Null when unknown.
+   */
+  async setArchived(id: string, archived: boolean): Promise<Agent | null> {
+    const [r] = await this.db('agents')
+      .where({ id })
+      .update({ archived_at: archived ? this.db.raw('COALESCE(archived_at, now())') : null, updated_at: this.db.fn.now() })
+      .returning('*');
+    return r ? toAgent(r) : null;
+  }
+}
+
+/** The `agents` row of a validated agent (every column but `archived_at` and the timestamps). */
+function agentRow(a: z.output<typeof agentSchema>): Record<string, unknown> {
+  return {
+    id: a.id,
+    name: a.name,
+    system_prompt: a.systemPrompt,
+    first_message: a.firstMessage,
+    default_language: a.defaultLanguage,
+    languages: a.languages,
+    voices: JSON.stringify(a.voices),
+    intents: a.intents,
+    handoff_number: a.handoffNumber,
+    is_default: a.isDefault,
+    dtmf_menu: JSON.stringify(a.dtmfMenu),
+    tts_voices: JSON.stringify(a.ttsVoices),
+    tools: JSON.stringify(a.tools),
+    vocabulary: a.vocabulary,
+    first_messages: JSON.stringify(a.firstMessages),
+    providers: JSON.stringify(a.providers),
+    llm: JSON.stringify(a.llm),
+    endpointing: JSON.stringify(a.endpointing),
+    max_call_duration_ms: a.maxCallDurationMs,
+    voicemail_message: a.voicemailMessage,
+    opt_out_phrases: a.optOutPhrases,
+  };
 }
