@@ -9,6 +9,14 @@ export function openApiPath(expressPath: string): string {
 
 const json = (schema: z.ZodType, example?: unknown) => ({ 'application/json': { schema, ...(example !== undefined ? { example } : {}) } });
 
+/** The request body's content by media type: the validated JSON body, then any documented-only others. */
+function requestContent(route: ApiRoute<any, any, any>): Record<string, unknown> {
+  const others = Object.fromEntries(
+    Object.entries(route.otherBodies ?? {}).map(([type, b]) => [type, { schema: b.description ? b.schema.meta({ description: b.description }) : b.schema }]),
+  );
+  return { ...(route.body ? json(route.body, route.examples?.body) : {}), ...others };
+}
+
 function operation(route: ApiRoute<any, any, any>): ZodOpenApiOperationObject {
   const responses: ZodOpenApiResponsesObject = {};
   let exampleUsed = false;
@@ -33,7 +41,7 @@ function operation(route: ApiRoute<any, any, any>): ZodOpenApiOperationObject {
     tags: [route.tag],
     'x-required-role': route.role,
     ...(route.params || route.query ? { requestParams: { ...(route.params ? { path: route.params } : {}), ...(route.query ? { query: route.query } : {}) } } : {}),
-    ...(route.body ? { requestBody: { required: true, content: json(route.body, route.examples?.body) } } : {}),
+    ...(route.body || route.otherBodies ? { requestBody: { required: true, content: requestContent(route) } } : {}),
     responses,
   } as ZodOpenApiOperationObject;
 }

@@ -73,12 +73,34 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   responses: Record<number, RouteResponse>;
   /** Examples shown in the spec; the OpenAPI test validates each against the route's schemas. */
   examples?: { body?: B; response?: unknown };
+  /**
+   * Request bodies of other content types, for the spec only (not parsed or validated by {@link mountRoutes}),
+   * e.g. `{ 'multipart/form-data': { schema } }` for an upload served by its own router.
+   */
+  otherBodies?: Record<string, { schema: z.ZodType; description?: string }>;
+  /** Documented here but served by another router ({@link docOnlyRoute}); {@link mountRoutes} skips it. */
+  docOnly?: boolean;
   handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult> | RouteResult;
 }
 
 /** Declares a route (an identity function that infers the handler's input types from the schemas). */
 export function defineRoute<P = undefined, Q = undefined, B = undefined>(route: ApiRoute<P, Q, B>): ApiRoute<P, Q, B> {
   return route;
+}
+
+/**
+ * Declares a route that another router serves (a plain express Router, e.g. multipart uploads) so that it still
+ * appears in the OpenAPI document; {@link mountRoutes} skips it. Its `body` (if any) documents the JSON variant and
+ * `otherBodies` the rest.
+ */
+export function docOnlyRoute<P = undefined, Q = undefined, B = undefined>(route: Omit<ApiRoute<P, Q, B>, 'handler' | 'docOnly'>): ApiRoute<P, Q, B> {
+  return {
+    ...route,
+    docOnly: true,
+    handler: () => {
+      throw new Error(`${route.method.toUpperCase()} ${route.path} is documented only; another router serves it`);
+    },
+  };
 }
 
 /** An error a handler throws for a 4xx: sent as `{ error: message }` with `status`. */
@@ -118,6 +140,7 @@ const successStatus = (r: ApiRoute<any, any, any>): number => Number(Object.keys
 export function mountRoutes(routes: ReadonlyArray<ApiRoute<any, any, any>>): Router {
   const r = Router();
   for (const route of routes) {
+    if (route.docOnly) continue;
     const json = express.json({ limit: route.bodyLimitBytes ?? 1024 * 1024, type: () => true });
     const ok = successStatus(route);
     r[route.method](route.path, async (req, res, next) => {
