@@ -34,7 +34,7 @@ const filterShape = {
   status: z.enum(CALL_STATUSES).optional().meta({ description: 'Twilio CallStatus.' }),
   language: z
     .string()
-    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4})?$/, 'language must be a language code like en or pt-BR')
+    .regex(/^[A-Za-z]{2}$/, 'language must be an ISO 639-1 code like en (the calls store those)')
     .toLowerCase()
     .optional()
     .meta({ description: "The call's dominant language (`en`, `es` …)." }),

@@ -277,6 +277,7 @@ describe('calls API (route table)', () => {
       ['direction=web', 'query.direction'],
       ['status=done', 'query.status'],
       ['language=english', 'query.language'],
+      ['language=pt-BR', 'query.language'],
       ['agentId=bad%20id', 'query.agentId'],
       ['q=', 'query.q'],
       ['q=%21%21%21', 'query.q'],
