@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
+import { applyCallFilters, type CallFilters, type CallListRow, type TranscriptLine } from './call-search';
+export type { CallFilters, CallListRow, TranscriptLine } from './call-search';
 
 /** A keyset position in the call list: started_at with microseconds (UTC ISO) and the callSid tie-breaker. */
 export interface CallCursor {
@@ -259,6 +261,66 @@ export class CallsRepo implements CallStore {
     if (o.before) q.where('started_at', '<', o.before);
     if (o.after) q.whereRaw('(started_at, call_sid) < (?::timestamptz, ?)', [o.after.startedAt, o.after.callSid]);
     return (await q).map((r) => ({ ...toCall(r), cursor: { startedAt: r.started_at_exact, callSid: r.call_sid } }));
+  }
+
+  /**
+   * One page of calls matching `filters` (see {@link CallFilters}), newest first (started_at desc, call_sid desc;
+   * index `calls_started_at_call_sid`), each with its CSAT score, end reason, transfer and number of turns. `after`
+   * is a keyset position as in {@link list}: only calls strictly after it, so pages never skip or repeat a call.
+   * At most `limit` rows.
+   */
+  async search(filters: CallFilters, page: { limit: number; after?: CallCursor }): Promise<CallListRow[]> {
+    const q = this.db('calls')
+      .leftJoin('call_csat as csat', 'csat.call_sid', 'calls.call_sid')
+      .select(
+        'calls.*',
+        'csat.score as csat_score',
+        this.db.raw(`to_char(calls.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_at_exact`),
+        this.db.raw('(SELECT count(*)::int FROM call_turns WHERE call_turns.call_sid = calls.call_sid) AS turn_count'),
+      )
+      .orderBy('calls.started_at', 'desc')
+      .orderBy('calls.call_sid', 'desc')
+      .limit(page.limit);
+    applyCallFilters(this.db, q, filters);
+    if (page.after) q.whereRaw('(calls.started_at, calls.call_sid) < (?::timestamptz, ?)', [page.after.startedAt, page.after.callSid]);
+    return (await q).map((r) => ({
+      ...toCall(r),
+      endReason: r.end_reason ?? null,
+      transfer: r.transfer ?? null,
+      csatScore: r.csat_score ?? null,
+      turnCount: r.turn_count,
+      cursor: { startedAt: r.started_at_exact, callSid: r.call_sid },
+    }));
+  }
+
+  /**
+   * Every call matching `filters`, in {@link search}'s order, read lazily in keyset batches of `batchSize` rows: the
+   * next batch is queried only once the consumer has taken the previous one, so memory holds one batch whatever
+   * the number of calls. With `transcript`, each row carries its turns (one more query per batch). Not a snapshot:
+   * a call that starts during the iteration is newer than the position reached and is not included.
+   */
+  async *stream(filters: CallFilters, o: { batchSize: number; transcript?: boolean }): AsyncGenerator<CallListRow & { transcript?: TranscriptLine[] }> {
+    let after: CallCursor | undefined;
+    for (;;) {
+      const rows = await this.search(filters, { limit: o.batchSize, after });
+      const lines = o.transcript ? await this.transcripts(rows.map((r) => r.callSid)) : null;
+      for (const r of rows) yield lines ? { ...r, transcript: lines.get(r.callSid) ?? [] } : r;
+      if (rows.length < o.batchSize) return;
+      after = rows[rows.length - 1].cursor;
+    }
+  }
+
+  /** The transcripts of some calls in one query: callSid → its turns' role and text in `seq` order (absent: no turns). */
+  async transcripts(callSids: readonly string[]): Promise<Map<string, TranscriptLine[]>> {
+    const out = new Map<string, TranscriptLine[]>();
+    if (callSids.length === 0) return out;
+    const rows = await this.db('call_turns').whereIn('call_sid', [...callSids]).orderBy([{ column: 'call_sid' }, { column: 'seq' }]).select('call_sid', 'role', 'text');
+    for (const r of rows) {
+      const lines = out.get(r.call_sid) ?? [];
+      lines.push({ role: r.role, text: r.text });
+      out.set(r.call_sid, lines);
+    }
+    return out;
   }
 
   /** The full API view of one call, or null. */

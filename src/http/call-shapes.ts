@@ -1,11 +1,14 @@
-import { callFields, type CallCursor, type CallFields, type CallRow } from '../db/calls';
+import { z } from 'zod';
+import 'zod-openapi';
+import { callFields, type CallCursor, type CallDetail, type CallFields, type CallListRow, type CallRow, type TranscriptLine } from '../db/calls';
 
 /**
- * Shapes of the REST API's call resources and its opaque list cursors (the repository works with rows and keyset
- * positions; what the API shows is decided here).
+ * Shapes of the REST API's call resources: the opaque list cursors, the list summary and detail (zod schemas, also
+ * the OpenAPI components `CallSummary`, `CallPage`, `CallDetail`) and the rows of the CSV export. The repository
+ * works with rows and keyset positions; what the API shows is decided here.
  */
 
-/** Encodes a list position as an opaque URL-safe token. */
+/** Encodes a list position as an opaque URL-safe token (base64url of `<started_at with µs>|<callSid>`). */
 export function encodeCallCursor(c: CallCursor): string {
   return Buffer.from(`${c.startedAt}|${c.callSid}`, 'utf8').toString('base64url');
 }
@@ -17,12 +20,196 @@ export function decodeCallCursor(token: string): CallCursor | null {
   return { startedAt, callSid };
 }
 
-/** One row of `GET /api/calls`: the call without its turns, with its agent; timestamps as ISO 8601 strings. */
-export interface CallSummary extends CallFields {
+/** The list entry of `createApiRouter`'s `GET /api/calls` (before the route table): the call's own fields and agent. */
+export interface BasicCallSummary extends CallFields {
   agentId: string;
 }
 
-/** Maps a call row to its API summary. */
-export function callSummary(c: CallRow): CallSummary {
+/** Maps a call row to {@link BasicCallSummary}. */
+export function callSummary(c: CallRow): BasicCallSummary {
   return { ...callFields(c), agentId: c.agentId };
+}
+
+const isoTime = z.iso.datetime({ offset: true });
+const EXAMPLE_SID = 'CA0123456789abcdef0123456789abcdef';
+
+/** One call of `GET /api/calls`: the call without its turns, with its agent, outcome and CSAT; times ISO 8601 (UTC). */
+export const callSummarySchema = z
+  .object({
+    callSid: z.string(),
+    agentId: z.string(),
+    direction: z.string().meta({ description: 'Twilio `Direction`: `inbound`, `outbound-api` or `outbound-dial`.' }),
+    from: z.string().meta({ description: 'Caller number (E.164 for PSTN calls).' }),
+    to: z.string().meta({ description: 'Called number.' }),
+    status: z.string().meta({ description: 'Twilio `CallStatus` (`completed`, `in-progress`, `busy` …).' }),
+    language: z.string().nullable().meta({ description: "The call's dominant language, null until known." }),
+    intent: z.string().nullable(),
+    startedAt: isoTime,
+    endedAt: isoTime.nullable(),
+    durationMs: z.number().int().nonnegative().nullable().meta({ description: 'endedAt − startedAt in ms; null while the call is live.' }),
+    endReason: z.string().nullable().meta({ description: 'Why the agent ended the call (`silence`, `max_duration`, `transfer` …), null when the caller hung up.' }),
+    csat: z.number().int().min(1).max(5).nullable().meta({ description: 'Post-call CSAT score 1..5, null until scored.' }),
+    turnCount: z.number().int().nonnegative().meta({ description: 'Stored transcript turns (caller and agent).' }),
+    transfer: z
+      .object({ target: z.string(), reason: z.string(), at: isoTime })
+      .nullable()
+      .meta({ description: 'The warm transfer to a person, if any.' }),
+  })
+  .meta({
+    id: 'CallSummary',
+    example: {
+      callSid: EXAMPLE_SID,
+      agentId: 'support',
+      direction: 'inbound',
+      from: '+14155550100',
+      to: '+18005550199',
+      status: 'completed',
+      language: 'en',
+      intent: 'hours',
+      startedAt: '2026-12-01T15:04:05.123Z',
+      endedAt: '2026-12-01T15:06:35.623Z',
+      durationMs: 150500,
+      endReason: null,
+      csat: 4,
+      turnCount: 6,
+      transfer: null,
+    },
+  });
+export type CallSummary = z.infer<typeof callSummarySchema>;
+
+/** `GET /api/calls`: one page, newest first; `nextCursor` (pass it as `cursor`) is null on the last page. */
+export const callPageSchema = z
+  .object({
+    calls: z.array(callSummarySchema),
+    nextCursor: z.string().nullable().meta({ description: 'Opaque position after the last call of this page; null when no more calls match.' }),
+  })
+  .meta({ id: 'CallPage' });
+
+/** `GET /api/calls/:callSid` (exactly `CallsRepo.detail()`, also the `call.completed` webhook's `data`). */
+export const callDetailSchema = z
+  .object({
+    callSid: z.string(),
+    direction: z.string(),
+    from: z.string(),
+    to: z.string(),
+    status: z.string(),
+    language: z.string().nullable(),
+    intent: z.string().nullable(),
+    startedAt: isoTime,
+    endedAt: isoTime.nullable(),
+    turns: z.array(
+      z.object({
+        role: z.enum(['caller', 'agent']),
+        text: z.string(),
+        language: z.string().nullable(),
+        startMs: z.number().meta({ description: 'ms since the media stream started' }),
+        endMs: z.number(),
+      }),
+    ),
+    csat: z.object({ score: z.number().int().min(1).max(5), method: z.string() }).nullable(),
+    crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),
+  })
+  .meta({
+    id: 'CallDetail',
+    example: {
+      callSid: EXAMPLE_SID,
+      direction: 'inbound',
+      from: '+14155550100',
+      to: '+18005550199',
+      status: 'completed',
+      language: 'en',
+      intent: 'hours',
+      startedAt: '2026-12-01T15:04:05.123Z',
+      endedAt: '2026-12-01T15:04:20.000Z',
+      turns: [
+        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 },
+        { role: 'caller', text: 'When are you open?', language: 'en', startMs: 2500, endMs: 3900 },
+        { role: 'agent', text: 'We are open Monday to Friday, nine to five.', language: 'en', startMs: 4300, endMs: 6900 },
+      ],
+      csat: { score: 5, method: 'heuristic' },
+      crmSync: { status: 'delivered', attempts: 1 },
+    },
+  });
+
+/** The repository's detail as the response body (typed by {@link callDetailSchema}: a compile-time check that they agree). */
+export const asCallDetailBody = (d: CallDetail): z.infer<typeof callDetailSchema> => d;
+
+/** Maps a list row to its {@link CallSummary} (the transfer's summary text is left to the detail and the CSV). */
+export function toCallSummary(r: CallListRow): CallSummary {
+  return {
+    ...callSummary(r),
+    durationMs: r.endedAt ? Math.max(0, new Date(r.endedAt).getTime() - new Date(r.startedAt).getTime()) : null,
+    endReason: r.endReason,
+    csat: r.csatScore,
+    turnCount: r.turnCount,
+    transfer: r.transfer ? { target: r.transfer.target, reason: r.transfer.reason, at: new Date(r.transfer.at).toISOString() } : null,
+  };
+}
+
+/** Header of `GET /api/calls.csv` (`transcript` last, only with `?transcript=true`). */
+export const CALL_CSV_COLUMNS = [
+  'callSid',
+  'startedAt',
+  'endedAt',
+  'durationMs',
+  'direction',
+  'from',
+  'to',
+  'agentId',
+  'status',
+  'language',
+  'intent',
+  'endReason',
+  'csat',
+  'turnCount',
+  'transferTarget',
+  'transferReason',
+  'transferredAt',
+] as const;
+
+/** Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A CSV cell safe to open in a spreadsheet: a string starting with `=`, `+`, `-`, `@`, tab or carriage return gets
+ * a leading `'`, so Excel, LibreOffice and Google Sheets show it as text instead of evaluating it
+ * (https://owasp.org/www-community/attacks/CSV_Injection). Phone numbers such as `+14155550100` are prefixed too.
+ * Quoting of commas, quotes and line breaks is left to the CSV writer (RFC 4180). Numbers and null pass unchanged.
+ */
+export function csvCell<T extends string | number | null>(v: T): T | string {
+  return typeof v === 'string' && FORMULA_START.test(v) ? `'${v}` : v;
+}
+
+/** A transcript as one CSV cell: `role: text` per turn, one line each. */
+export function transcriptCell(lines: readonly TranscriptLine[]): string {
+  return lines.map((l) => `${l.role}: ${l.text}`).join('\n');
+}
+
+/**
+ * One CSV record of a call, in {@link CALL_CSV_COLUMNS} order (plus the transcript when `transcript` is set):
+ * every string through {@link csvCell}; absent values as empty cells.
+ */
+export function callCsvRecord(r: CallListRow & { transcript?: TranscriptLine[] }, o: { transcript: boolean }): Array<string | number | null> {
+  const s = toCallSummary(r);
+  const record: Array<string | number | null> = [
+    s.callSid,
+    s.startedAt,
+    s.endedAt,
+    s.durationMs,
+    s.direction,
+    s.from,
+    s.to,
+    s.agentId,
+    s.status,
+    s.language,
+    s.intent,
+    s.endReason,
+    s.csat,
+    s.turnCount,
+    s.transfer?.target ?? null,
+    s.transfer?.reason ?? null,
+    s.transfer?.at ?? null,
+  ];
+  if (o.transcript) record.push(transcriptCell(r.transcript ?? []));
+  return record.map(csvCell);
 }
