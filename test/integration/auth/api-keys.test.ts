@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
 import { startTestApi, TEST_API_KEY, TEST_METRICS_TOKEN, type TestApi } from '../../helpers/auth-api';
 import { createMetricsRouter } from '../../../src/http/routes/metrics';
+import { roleAllows, ROLES } from '../../../src/http/auth/principal';
 import { createMetrics } from '../../../src/metrics/metrics';
 
 const json = (res: Response): Promise<any> => res.json();
@@ -140,6 +141,23 @@ describe('API keys', () => {
     expect((await createKey('x', 'root')).status).toBe(400);
     expect((await fetch(`${api.base}/api/api-keys/00000000-0000-4000-8000-000000000000`, { headers: bearer(TEST_API_KEY) })).status).toBe(404);
     expect((await fetch(`${api.base}/api/api-keys/00000000-0000-4000-8000-000000000000`, { method: 'DELETE', headers: bearer(TEST_API_KEY) })).status).toBe(404);
+  });
+
+  it('walks the mounted route table for each role: 403 exactly where the role is too weak (never reaching validation)', async () => {
+    const routes = api.api.routes.filter((r) => r.path !== '/api/auth/login');
+    expect(routes.length).toBeGreaterThanOrEqual(11);
+    for (const role of ROLES) {
+      const { key } = await json(await createKey(`walk ${role}`, role));
+      for (const r of routes) {
+        const res = await fetch(`${api.base}${r.path.replace(/:\w+/g, '00000000-0000-4000-8000-000000000000')}`, {
+          method: r.method.toUpperCase(),
+          headers: bearer(key),
+          ...(r.method === 'get' ? {} : { body: '{}' }),
+        });
+        if (roleAllows(role, r.role)) expect([role, r.method, r.path, res.status]).not.toEqual([role, r.method, r.path, 403]);
+        else expect([role, r.method, r.path, res.status]).toEqual([role, r.method, r.path, 403]);
+      }
+    }
   });
 
   describe('GET /metrics', () => {
