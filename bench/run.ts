@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const loadgen = await startLoadGenerator(recs.map((r) => r.mulaw));
   cleanups.push(() => loadgen.close());
   const withServer = async <T>(fakes: Record<string, string>, fn: (c: ScenarioContext) => Promise<T>): Promise<T> => {
-    const server = await startServerProcess({ env: { ...baseEnv, ...fakes }, apiKey: cfg.apiKey, queuePrefix, fakeTranscript: FAKE_TRANSCRIPT });
+    const server = await startServerProcess({ env: { ...baseEnv, ...fakes }, metricsToken: cfg.auth.metricsToken ?? '', queuePrefix, fakeTranscript: FAKE_TRANSCRIPT });
     const stop = () => server.stop();
     cleanups.push(stop);
     try {

@@ -11,7 +11,7 @@ export type MetricsSample = Map<string, number>;
 export interface ServerProcess {
   pid: number;
   baseUrl: string;
-  /** `GET /metrics` with the API key. Resets prom-client's event-loop-delay histogram (it is per scrape). */
+  /** `GET /metrics` with the metrics token. Resets prom-client's event-loop-delay histogram (it is per scrape). */
   scrape(): Promise<MetricsSample>;
   /** SIGTERM (graceful: live calls are ended, rows written), SIGKILL after `timeoutMs`. Resolves on exit. */
   stop(timeoutMs?: number): Promise<void>;
@@ -20,7 +20,8 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   /** Environment overrides on top of the parent's (PORT is chosen here). */
   env: Record<string, string>;
-  apiKey: string;
+  /** METRICS_TOKEN of the server (bearer token of `GET /metrics`). */
+  metricsToken: string;
   queuePrefix: string;
   fakeTranscript: string;
   /** Max wait for /healthz (ms). */
@@ -52,7 +53,7 @@ export async function startServerProcess(o: ServerProcessOptions): Promise<Serve
     pid: child.pid!,
     baseUrl,
     scrape: async () => {
-      const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${o.apiKey}` } });
+      const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${o.metricsToken}` } });
       if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
       return parsePrometheusText(await res.text());
     },

@@ -10,6 +10,7 @@ import * as m1202_0100 from './20261202000100_agent_vocabulary';
 import * as m1202_0200 from './20261202000200_turn_not_understood';
 import * as m1202_0300 from './20261202000300_agent_settings';
 import * as m1202_0400 from './20261202000400_audit_log';
+import * as m1202_0500 from './20261202000500_users_api_keys';
 import * as m1202_0600 from './20261202000600_phone_numbers';
 import * as m1202_0700 from './20261202000700_call_search';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202000200_turn_not_understood', m1202_0200],
   ['20261202000300_agent_settings', m1202_0300],
   ['20261202000400_audit_log', m1202_0400],
+  ['20261202000500_users_api_keys', m1202_0500],
   ['20261202000600_phone_numbers', m1202_0600],
   ['20261202000700_call_search', m1202_0700],
 ];

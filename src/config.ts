@@ -16,6 +16,8 @@ const DEV_DEFAULTS = {
   TWILIO_AUTH_TOKEN: 'dev-twilio-auth-token',
   API_KEY: 'dev-api-key',
   CRM_WEBHOOK_SECRET: 'whsec_ZGV2LWNybS13ZWJob29rLXNlY3JldC0zMmJ5dGVz',
+  SESSION_SECRET: 'dev-session-secret-not-for-production-0123',
+  METRICS_TOKEN: 'dev-metrics-token',
 } as const;
 
 const intMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -42,6 +44,24 @@ const envSchema = z.object({
   TWILIO_AUTH_TOKEN: z.preprocess(emptyToUndefined, z.string().optional()),
   API_KEY: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
   CRM_WEBHOOK_URL: optionalUrl,
+  /** Signs the `cc_session` cookie (express-session); rotate it to log everyone out. Required in production. */
+  SESSION_SECRET: z.preprocess(emptyToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  /** Idle lifetime of a login session (ms; rolling: every request renews it). Default 8 h. */
+  SESSION_TTL_MS: z.coerce.number().int().min(60_000).default(8 * 3600_000),
+  /** Bearer token of GET /metrics (not an API key, which could read transcripts); unset in production → /metrics is not served. */
+  METRICS_TOKEN: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  /** Requests per minute per API principal (user, API key, bootstrap key), shared by every instance through Redis. */
+  API_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(600),
+  /** Requests per minute per client IP to /api, counted before authentication (bounds key and password guessing). */
+  API_IP_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(2_400),
+  /** Failed logins for one account from one IP before that pair is locked out for LOGIN_LOCKOUT_MS. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_IP: z.coerce.number().int().min(1).default(5),
+  /** Window and lock-out of LOGIN_MAX_FAILURES_PER_ACCOUNT_IP (ms). Default 15 min. */
+  LOGIN_LOCKOUT_MS: z.coerce.number().int().min(1_000).default(15 * 60_000),
+  /** Failed logins for one account from any IPs within an hour before it is locked out for an hour. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(50),
+  /** Failed logins from one IP (any accounts) within a day before that IP is locked out for a day. */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(100),
   CRM_WEBHOOK_SECRET: z.preprocess(emptyToUndefined, z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must look like whsec_<base64>').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Unset → the cloud provider when its key is present, else the offline one. */
@@ -118,7 +138,7 @@ const envSchema = z.object({
    * probability, ≈ 0.74–0.99 for English, ≈ 0.3–0.4 for other languages) was not understood; 0 disables.
    */
   STT_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.5),
-  /** Serve Prometheus metrics at GET /metrics (behind the API key). */
+  /** Serve Prometheus metrics at GET /metrics (behind METRICS_TOKEN). */
   METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Silero speech-probability thresholds (start / continue). */
   VAD_POSITIVE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.5),
@@ -201,6 +221,21 @@ function toConfig(e: Env, missing: string[]) {
     redisUrl: pick('REDIS_URL', e.REDIS_URL),
     twilio: { accountSid: pick('TWILIO_ACCOUNT_SID', e.TWILIO_ACCOUNT_SID), authToken: pick('TWILIO_AUTH_TOKEN', e.TWILIO_AUTH_TOKEN) },
     apiKey: pick('API_KEY', e.API_KEY),
+    /** Accounts and API access: sessions, the /metrics token, rate limits and login lock-outs (see README "Accounts"). */
+    auth: {
+      sessionSecret: pick('SESSION_SECRET', e.SESSION_SECRET),
+      sessionTtlMs: e.SESSION_TTL_MS,
+      /** null → GET /metrics is not served (production without METRICS_TOKEN). */
+      metricsToken: e.METRICS_TOKEN ?? (prod ? null : DEV_DEFAULTS.METRICS_TOKEN),
+      apiRateLimitPerMin: e.API_RATE_LIMIT_PER_MIN,
+      ipRateLimitPerMin: e.API_IP_RATE_LIMIT_PER_MIN,
+      login: {
+        maxFailuresPerAccountIp: e.LOGIN_MAX_FAILURES_PER_ACCOUNT_IP,
+        lockoutMs: e.LOGIN_LOCKOUT_MS,
+        maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+        maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      },
+    },
     crm: {
       webhookUrl: e.CRM_WEBHOOK_URL,
       webhookSecret: e.CRM_WEBHOOK_URL || !prod ? pick('CRM_WEBHOOK_SECRET', e.CRM_WEBHOOK_SECRET) : e.CRM_WEBHOOK_SECRET,

@@ -21,6 +21,7 @@ import { LocalEspeakTts } from './providers/tts/local-espeak';
 import { LocalResponder } from './providers/llm/local-responder';
 import type { RequestClient } from 'twilio';
 import type { ReadinessCheck } from './http/readiness';
+import { Redis } from 'ioredis';
 
 /** Everything the server needs, built once from Config (the composition root's product). */
 export interface AppContext {
@@ -33,6 +34,13 @@ export interface AppContext {
   queue: PostCallQueue;
   /** Producer handle on the `knowledge` ingestion queue (same Redis connection and prefix as `queue`). */
   knowledgeQueue: KnowledgeQueue;
+  /**
+   * Redis of the API's sessions, rate limits and login-failure counters: its own connection, with an offline queue
+   * (commands issued while it (re)connects wait) and one retry per command (a Redis outage fails requests fast).
+   */
+  authRedis: Redis;
+  /** Key prefix in {@link authRedis}: the queue prefix (`QUEUE_PREFIX`, or the override tests pass). */
+  authRedisPrefix: string;
   /** The process's Prometheus metrics (one registry per process; served by `GET /metrics`). */
   metrics: Metrics;
   /** Transfer and hangup of live calls (Twilio REST). */
@@ -80,6 +88,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const queue = createPostCallQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   // Without a listener BullMQ prints Redis outages to stderr; the sweeper re-enqueues what was missed.
   queue.on('error', (err) => logger.warn({ err: err.message }, 'post-call queue error'));
+  const authRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+  authRedis.on('error', (err) => logger.warn({ err: err.message }, 'auth redis error'));
   const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
   const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: o.twilioHttpClient });
@@ -117,6 +127,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     retriever,
     queue,
     knowledgeQueue,
+    authRedis,
+    authRedisPrefix: o.queuePrefix ?? config.queuePrefix,
     metrics,
     callControl,
     apology,
@@ -154,6 +166,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     close: async () => {
       await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close(), vad.close()]);
       redis.disconnect();
+      authRedis.disconnect();
       await db.destroy();
     },
   };

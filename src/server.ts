@@ -4,9 +4,10 @@ import type { Config } from './config';
 import type { AppContext } from './context';
 import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
-import { createApiRouter } from './http/routes/api';
+import { createApiRouter, createLegacyReadRouter } from './http/routes/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
+import type { ApiRoute } from './http/api/route';
 import { attachMediaStreamServer } from './telephony/media-stream-server';
 import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
@@ -41,6 +42,10 @@ export interface StartServerOptions {
   drainGraceMs?: number;
   /** Per-check timeout of `GET /readyz` (ms); default 1000. */
   readinessTimeoutMs?: number;
+  /** Redis key prefix of sessions and rate limits; default `ctx.authRedisPrefix`. */
+  redisPrefix?: string;
+  /** Route-table routes of other modules, mounted in the authenticated API (see `createApiRouter`). */
+  apiRoutes?: ReadonlyArray<ApiRoute<any, any, any>>;
 }
 
 /**
@@ -74,11 +79,12 @@ class LiveCalls extends Map<string, CallSession> {
 
 /**
  * Starts the HTTP server (Twilio webhooks, REST API, `GET /healthz`, `GET /readyz`, `GET /metrics` when
- * `config.metricsEnabled`) and the Media Streams WebSocket server on `config.port` (0 = ephemeral). Resolves once
- * listening.
+ * `config.metricsEnabled` and a metrics token is configured) and the Media Streams WebSocket server on
+ * `config.port` (0 = ephemeral). Resolves once listening.
  */
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
   const live = new LiveCalls();
+  if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
   const app = createApp({
@@ -94,9 +100,18 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         logger: ctx.logger,
         draining: () => draining,
       }),
-      createApiRouter({ calls: ctx.calls, agents: ctx.agents, apiKey: config.apiKey }),
-      createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue, apiKey: config.apiKey }),
-      ...(config.metricsEnabled ? [createMetricsRouter({ registry: ctx.metrics.registry, apiKey: config.apiKey })] : []),
+      createApiRouter({
+        db: ctx.db,
+        redis: ctx.authRedis,
+        redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
+        config,
+        routes: o.apiRoutes,
+        routers: [
+          createLegacyReadRouter({ calls: ctx.calls, agents: ctx.agents }),
+          createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
+        ],
+      }),
+      ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
     ],
   });
   const server = http.createServer(app);

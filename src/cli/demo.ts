@@ -10,12 +10,14 @@ import { FIXTURE_AUDIO_DIR, referenceTranscript } from '../eval/references';
 import { startCrmReceiver } from './crm-receiver';
 import { freePort, waitForHealth, waitForReady } from './local-server';
 import { createPostCallQueue, createRedisConnection } from '../jobs/queues';
+import { ensureDemoAdmin } from './demo-admin';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
  * signatures, starts the server and the worker as child processes, places a simulated Twilio inbound call with a
  * real recording (LibriVox, shipped in test/fixtures/audio), prints the conversation, reply latency, WER, CSAT and
- * the CRM delivery, and exits 0 only if every step worked.
+ * the CRM delivery, and exits 0 only if every step worked. It also creates (or re-keys) the demo admin
+ * `admin@demo.local` with a fresh random password and prints the login once (see src/cli/demo-admin.ts).
  */
 const ROOT = path.resolve(__dirname, '../..');
 const RECORDING = 'librivox-0880.wav';
@@ -25,7 +27,11 @@ async function main(): Promise<void> {
   console.log('1/5 database: migrate + seed');
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl);
-  await migrateAndSeed(db).finally(() => db.destroy());
+  const admin = await migrateAndSeed(db)
+    .then(() => ensureDemoAdmin(db))
+    .finally(() => db.destroy());
+  const loginLine = `login (POST /api/auth/login, or the dashboard): ${admin.email} / ${admin.password}  — a new random password each demo run, shown only here`;
+  console.log(`  demo admin ${admin.created ? 'created' : 'exists; password rotated'}: ${loginLine}`);
 
   console.log('2/5 CRM receiver (verifies Standard Webhooks signatures)');
   const crm = await startCrmReceiver(config.crm.webhookSecret!);
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
       console.error(`demo FAILED: ${problems.join('; ')}`);
       process.exitCode = 1;
     } else console.log('demo OK');
+    console.log(`  ${loginLine}`);
   } finally {
     stopChildren();
     await crm.close();

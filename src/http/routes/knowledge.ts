@@ -10,7 +10,7 @@ import { extractText, formatOf, SUPPORTED_EXTENSIONS, titleFromFileName, Unreada
 import { agentNamespace, createPendingDocument } from '../../knowledge/ingest';
 import { ProviderError } from '../../providers/errors';
 import type { VectorStore } from '../../providers/types';
-import { apiGuard } from '../middleware/api-guard';
+import { requireRole } from '../auth/require-role';
 import { zodIssues } from '../zod-issues';
 
 /** Base path of an agent's knowledge base. */
@@ -72,9 +72,6 @@ export interface KnowledgeRouterDeps {
   vectors: VectorStore;
   /** Producer handle on the `knowledge` queue (src/jobs/knowledge-queue.ts). */
   queue: KnowledgeQueue;
-  apiKey: string;
-  /** Per-client rate limit (requests/min) of the shared {@link apiGuard}. Default 600. */
-  requestsPerMinute?: number;
   /** Largest file / JSON body accepted (bytes). Default {@link DEFAULT_MAX_UPLOAD_BYTES}. */
   maxUploadBytes?: number;
   /** Bound on enqueueing the ingestion job (ms); default KNOWLEDGE_ENQUEUE_TIMEOUT_MS. */
@@ -82,7 +79,9 @@ export interface KnowledgeRouterDeps {
 }
 
 /**
- * An agent's knowledge base over REST (express 5 Router), behind the shared {@link apiGuard} (rate limit + bearer key):
+ * An agent's knowledge base over REST (express 5 Router). Mount it inside the API router (`createApiRouter`'s
+ * `routers`), which authenticates and rate-limits; here GET needs the viewer role, POST and DELETE supervisor
+ * (401 / 403 otherwise, {@link requireRole}):
  *
  * - `POST /api/agents/:agentId/knowledge` — either `application/json` `{ title, text, language? }` or
  *   `multipart/form-data` with `file` (.txt, .md, .html or .pdf; text extracted by src/knowledge/extract.ts) and
@@ -98,7 +97,7 @@ export interface KnowledgeRouterDeps {
  * - `DELETE /api/agents/:agentId/knowledge/:docId` → removes its vectors (vector store `deleteByFilter` on
  *   `{ documentId }` in the agent's namespace), then the document and its chunks → 204; 404 when unknown; 503 when
  *   the vector store is unavailable (nothing deleted, retry).
- * Errors are JSON `{ error }` with a message meant for the API user (never the document text or the key).
+ * Errors are JSON `{ error }` with a message meant for the API user (never the document text).
  */
 export function createKnowledgeRouter(d: KnowledgeRouterDeps): Router {
   const r = Router();
@@ -111,7 +110,8 @@ export function createKnowledgeRouter(d: KnowledgeRouterDeps): Router {
     defParamCharset: 'utf8', // UTF-8 file names (multer's default is latin1)
   }).single('file');
 
-  r.use(KNOWLEDGE_PATH, apiGuard({ apiKey: d.apiKey, requestsPerMinute: d.requestsPerMinute }));
+  const reader = requireRole('viewer');
+  const writer = requireRole('supervisor');
 
   const agentOf = async (req: Request): Promise<Agent> => {
     const id = agentIdParam.safeParse(req.params.agentId);
@@ -137,7 +137,7 @@ export function createKnowledgeRouter(d: KnowledgeRouterDeps): Router {
     next(new HttpError(415, 'send application/json { title, text, language? } or multipart/form-data with a "file" field'));
   };
 
-  r.post(KNOWLEDGE_PATH, parseBody, async (req, res) => {
+  r.post(KNOWLEDGE_PATH, writer, parseBody, async (req, res) => {
     const agent: Agent = res.locals.agent;
     const { title, text, language } = req.is('multipart/form-data') ? await fromMultipart(req) : fromJson(req.body);
     const doc = await createPendingDocument(d.db, {
@@ -160,17 +160,17 @@ export function createKnowledgeRouter(d: KnowledgeRouterDeps): Router {
       .json({ document: documentView({ ...doc, chunks: 0 }) });
   });
 
-  r.get(KNOWLEDGE_PATH, async (req, res) => {
+  r.get(KNOWLEDGE_PATH, reader, async (req, res) => {
     const agent = await agentOf(req);
     res.json({ documents: (await repo.listWithChunkCounts(agent.id)).map(documentView) });
   });
 
-  r.get(`${KNOWLEDGE_PATH}/:docId`, async (req, res) => {
+  r.get(`${KNOWLEDGE_PATH}/:docId`, reader, async (req, res) => {
     const { doc } = await documentOf(req);
     res.json({ document: documentView(doc) });
   });
 
-  r.delete(`${KNOWLEDGE_PATH}/:docId`, async (req, res) => {
+  r.delete(`${KNOWLEDGE_PATH}/:docId`, writer, async (req, res) => {
     const { agent, doc } = await documentOf(req);
     try {
       await d.vectors.deleteByFilter(agentNamespace(agent.id), { documentId: doc.id });

@@ -1,19 +1,16 @@
-import { listen } from '../../helpers/http';
-import express from 'express';
 import type { Knex } from 'knex';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
+import { startTestApi, TEST_API_KEY as API_KEY, type TestApi } from '../../helpers/auth-api';
 import { CallsRepo } from '../../../src/db/calls';
 import { AgentsRepo } from '../../../src/db/agents';
-import { createApiRouter } from '../../../src/http/routes/api';
-
-const API_KEY = 'test-api-key-0123456789';
+import { createLegacyReadRouter } from '../../../src/http/routes/api';
 
 /** Parses a JSON response body (typed loosely: the tests assert its shape). */
 const json = (res: Response): Promise<any> => res.json();
 
 describe('REST API', () => {
   let db: Knex;
-  let closeServer: () => Promise<void>;
+  let api: TestApi;
   let base: string;
   let calls: CallsRepo;
   let agents: AgentsRepo;
@@ -37,18 +34,14 @@ describe('REST API', () => {
       handoffNumber: null,
       isDefault: false,
     });
-    const app = express();
-    app.use(createApiRouter({ calls, agents, apiKey: API_KEY }));
-    app.use((_req, res) => {
-      res.status(404).json({ error: 'not found' });
-    });
-    ({ base, close: closeServer } = await listen(app));
+    api = await startTestApi({ db, routers: [createLegacyReadRouter({ calls, agents })] });
+    base = api.base;
   });
 
   afterAll(async () => {
     // Far-future calls from the paging test would sit on top of every other test's call list: remove them.
     await db('calls').where({ agent_id: agentId }).where('started_at', '>', new Date(Date.UTC(2090, 0, 1))).delete();
-    await closeServer();
+    await api.close();
     await db.destroy();
   });
 

@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
 import pino from 'pino';
-import { listen } from '../../helpers/http';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
 import { minimalPdf } from '../../helpers/pdf';
-import { createApp } from '../../../src/http/app';
-import { createApiRouter } from '../../../src/http/routes/api';
+import { startTestApi, TEST_API_KEY as API_KEY, type TestApi } from '../../helpers/auth-api';
+import { createLegacyReadRouter } from '../../../src/http/routes/api';
 import { createKnowledgeRouter } from '../../../src/http/routes/knowledge';
 import { AgentsRepo } from '../../../src/db/agents';
 import { CallsRepo } from '../../../src/db/calls';
@@ -21,7 +20,6 @@ import { waitFor } from '../../helpers/async';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-knowledge-${process.pid}-${Date.now().toString(36)}`;
-const API_KEY = 'knowledge-test-api-key-0123';
 const MAX_UPLOAD = 32 * 1024;
 const logger = pino({ level: 'silent' });
 
@@ -43,7 +41,7 @@ const json = (res: Response): Promise<any> => res.json();
 describe('knowledge API + ingestion worker', () => {
   let db: Knex;
   let base: string;
-  let closeServer: () => Promise<void>;
+  let api: TestApi;
   let producer: ReturnType<typeof createRedisConnection>;
   let workerConn: ReturnType<typeof createRedisConnection>;
   let queue: KnowledgeQueue;
@@ -91,18 +89,12 @@ describe('knowledge API + ingestion worker', () => {
     workerConn = createRedisConnection(REDIS_URL, 'worker');
     queue = createKnowledgeQueue(producer, { prefix: PREFIX, attempts: 2, backoffMs: 50 });
     workers = startWorkers({ db, connection: workerConn, prefix: PREFIX, logger, crm: { maxAttempts: 1, retryBaseMs: 10 }, knowledge: { embedder, vectors } });
-    const app = createApp({
-      logger,
-      routers: [
-        createApiRouter({ calls: new CallsRepo(db), agents, apiKey: API_KEY }),
-        createKnowledgeRouter({ db, agents, vectors, queue, apiKey: API_KEY, maxUploadBytes: MAX_UPLOAD }),
-      ],
-    });
-    ({ base, close: closeServer } = await listen(app));
+    api = await startTestApi({ db, routers: [createLegacyReadRouter({ calls: new CallsRepo(db), agents }), createKnowledgeRouter({ db, agents, vectors, queue, maxUploadBytes: MAX_UPLOAD })] });
+    base = api.base;
   });
 
   afterAll(async () => {
-    await closeServer?.();
+    await api?.close();
     await queue?.obliterate({ force: true }).catch(() => undefined);
     await workers?.queue.obliterate({ force: true }).catch(() => undefined);
     await workers?.close();
@@ -276,6 +268,19 @@ describe('knowledge API + ingestion worker', () => {
       }
     });
 
+    it('GET needs the viewer role, POST and DELETE supervisor (403 for a viewer key)', async () => {
+      const actor = { kind: 'bootstrap' as const, id: 'test', label: 'test' };
+      const viewer = { authorization: `Bearer ${(await api.accounts.createApiKey({ name: 'kb viewer', role: 'viewer' }, actor)).key}` };
+      const supervisor = { authorization: `Bearer ${(await api.accounts.createApiKey({ name: 'kb supervisor', role: 'supervisor' }, actor)).key}` };
+      const id = '00000000-0000-4000-8000-000000000000';
+      expect((await fetch(kb(), { headers: viewer })).status).toBe(200);
+      const post = await fetch(kb(), { method: 'POST', headers: { ...viewer, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Nope', text: 'A viewer cannot upload.' }) });
+      expect(post.status).toBe(403);
+      expect((await json(post)).error).toMatch(/supervisor role/);
+      expect((await fetch(kb(`/${id}`), { method: 'DELETE', headers: viewer })).status).toBe(403);
+      expect((await fetch(kb(`/${id}`), { method: 'DELETE', headers: supervisor })).status).toBe(404);
+    });
+
     it.each([
       ['no title', { text: 'Some text.' }, /title/],
       ['a blank title', { title: '  ', text: 'Some text.' }, /title/],
@@ -363,8 +368,7 @@ describe('knowledge API + ingestion worker', () => {
     ])('503 when enqueueing the job %s; the document is then failed', async (_label, add) => {
       // A producer whose Redis is unreachable, reduced to what the router uses (a real dead ioredis connection keeps the process alive for 2 s after disconnect()).
       const deadQueue = { add } as unknown as KnowledgeQueue;
-      const app = createApp({ logger, routers: [createKnowledgeRouter({ db, agents: new AgentsRepo(db), vectors, queue: deadQueue, apiKey: API_KEY, enqueueTimeoutMs: 200 })] });
-      const s = await listen(app);
+      const s = await startTestApi({ db, routers: [createKnowledgeRouter({ db, agents: new AgentsRepo(db), vectors, queue: deadQueue, enqueueTimeoutMs: 200 })] });
       const title = uniqueSid('Unqueued ');
       try {
         const res = await fetch(`${s.base}/api/agents/${agentId}/knowledge`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title, text: 'Nothing will ingest this.', language: 'en' }) });

@@ -4,16 +4,16 @@ import { createApp } from '../../../src/http/app';
 import { createMetricsRouter } from '../../../src/http/routes/metrics';
 import { createMetrics, type Metrics } from '../../../src/metrics/metrics';
 
-const API_KEY = 'metrics-test-api-key-0123';
+const TOKEN = 'metrics-test-token-0123456789';
 
-describe('GET /metrics (Prometheus, behind the API key)', () => {
+describe('GET /metrics (Prometheus, behind METRICS_TOKEN)', () => {
   let metrics: Metrics;
   let base: string;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     metrics = createMetrics();
-    const app = createApp({ logger: pino({ level: 'silent' }), routers: [createMetricsRouter({ registry: metrics.registry, apiKey: API_KEY })] });
+    const app = createApp({ logger: pino({ level: 'silent' }), routers: [createMetricsRouter({ registry: metrics.registry, token: TOKEN })] });
     ({ base, close } = await listen(app));
   });
 
@@ -21,15 +21,15 @@ describe('GET /metrics (Prometheus, behind the API key)', () => {
     await close();
   });
 
-  it('401 without a bearer key, with a wrong one or another scheme, never showing metrics', async () => {
-    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-key-123456' }, { authorization: `Basic ${Buffer.from(`x:${API_KEY}`).toString('base64')}` }];
+  it('401 without the bearer token, with a wrong one or another scheme, never showing metrics', async () => {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer wrong-key-123456' }, { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }];
     for (const headers of attempts) {
       const res = await fetch(`${base}/metrics`, { headers });
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api"/);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="metrics"/);
       const body = await res.text();
       expect(body).not.toContain('callcenter_');
-      expect(body).not.toContain(API_KEY);
+      expect(body).not.toContain(TOKEN);
     }
   });
 
@@ -37,7 +37,7 @@ describe('GET /metrics (Prometheus, behind the API key)', () => {
     metrics.activeCalls.set(3);
     metrics.turnStageMs.observe({ stage: 'reply' }, 420);
     metrics.bargeIns.inc();
-    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe(metrics.registry.contentType);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -52,7 +52,7 @@ describe('GET /metrics (Prometheus, behind the API key)', () => {
   });
 
   it('serves only GET /metrics (other paths fall through to the app 404)', async () => {
-    const res = await fetch(`${base}/metrics/extra`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const res = await fetch(`${base}/metrics/extra`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(404);
   });
 });

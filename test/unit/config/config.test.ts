@@ -8,6 +8,7 @@ const PROD = {
   TWILIO_ACCOUNT_SID: 'AC1',
   TWILIO_AUTH_TOKEN: 'tok',
   API_KEY: 'a-long-api-key',
+  SESSION_SECRET: 'a-session-secret-of-at-least-32-chars',
   CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
   CRM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 };
@@ -62,6 +63,24 @@ describe('config', () => {
       for (const v of ['PUBLIC_BASE_URL', 'DATABASE_URL', 'REDIS_URL', 'TWILIO_AUTH_TOKEN']) expect(msg).toContain(v);
       expect(msg).not.toContain('super-secret-value');
     }
+  });
+
+  it('accounts: SESSION_SECRET is required in production; METRICS_TOKEN unset there turns /metrics off', () => {
+    const { SESSION_SECRET: _omit, ...noSecret } = PROD;
+    expect(() => loadConfig(noSecret)).toThrow(/SESSION_SECRET: required when NODE_ENV=production/);
+    expect(() => loadConfig({ ...PROD, SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET: must be at least 32 characters/);
+    const prod = loadConfig(PROD);
+    expect(prod.auth.metricsToken).toBeNull();
+    expect(loadConfig({ ...PROD, METRICS_TOKEN: 'a-metrics-token-0123' }).auth.metricsToken).toBe('a-metrics-token-0123');
+    expect(prod.auth).toMatchObject({
+      sessionSecret: PROD.SESSION_SECRET,
+      sessionTtlMs: 8 * 3600_000,
+      apiRateLimitPerMin: 600,
+      login: { maxFailuresPerAccountIp: 5, lockoutMs: 900_000, maxFailuresPerAccount: 50, maxFailuresPerIp: 100 },
+    });
+    const dev = loadConfig({});
+    expect(dev.auth.metricsToken).toEqual(expect.any(String));
+    expect(dev.auth.sessionSecret.length).toBeGreaterThanOrEqual(32);
   });
 
   it.each([
