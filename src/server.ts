@@ -4,7 +4,8 @@ import type { Config } from './config';
 import type { AppContext } from './context';
 import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
-import { createApiRouter, createLegacyReadRouter } from './http/routes/api';
+import { createApiRouter } from './http/routes/api';
+import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
 import type { ApiRoute } from './http/api/route';
@@ -105,9 +106,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: o.apiRoutes,
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls }), ...(o.apiRoutes ?? [])],
         routers: [
-          createLegacyReadRouter({ calls: ctx.calls, agents: ctx.agents }),
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],
       }),

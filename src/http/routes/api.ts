@@ -1,15 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import type { Config } from '../../config';
-import type { CallsRepo } from '../../db/calls';
-import { callSummary, decodeCallCursor, encodeCallCursor } from '../call-shapes';
-export type { CallSummary } from '../call-shapes';
-import { publicAgent, type AgentsRepo } from '../../db/agents';
-import { zodIssues } from '../zod-issues';
-import { requireRole } from '../auth/require-role';
 import { mountRoutes, type ApiRoute } from '../api/route';
+import { openApiDocument } from '../api/openapi';
+import { docsRouter, docsRoutes } from '../api/docs';
 import { authRoutes } from '../api/auth';
 import { userRoutes } from '../api/users';
 import { apiKeyRoutes } from '../api/api-keys';
@@ -21,70 +16,12 @@ import { mountPublicRoute } from '../auth/public-route';
 import { requestRateLimit } from '../auth/rate-limit';
 import { createSessionMiddleware } from '../auth/session';
 
-/**
- * Query of `GET /api/calls`: `limit` 1..100 (default 20); `before` an ISO 8601 time (only calls that started
- * earlier); `cursor` the `nextCursor` of the previous page.
- */
-export const listCallsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z.iso.datetime({ offset: true }).optional(),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((t, ctx) => decodeCallCursor(t) ?? (ctx.addIssue({ code: 'custom', message: 'cursor is not a nextCursor value' }), z.NEVER))
-    .optional(),
-});
-
-const callSidParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 1-64 letters, digits, _ or -');
-
-
-/**
- * The read routes that predate the route table, mounted behind the API's authentication (any role may read):
- *
- * - `GET /api/calls?limit=&before=&cursor=` → `{ calls: CallSummary[], nextCursor: string | null }`, newest first.
- *   `nextCursor` is an opaque keyset position when more calls exist (pass it as `cursor` for the next page), else null.
- *   400 `{error}` on a bad query.
- * - `GET /api/calls/:callSid` → exactly `CallsRepo.detail()` (`CallDetail`); 404 `{error}` when unknown.
- * - `GET /api/agents` → `{ agents: Agent[] }` (tool secrets removed, see `publicAgent`).
- *
- * Pass it to {@link createApiRouter} in `routers`. Errors thrown by the repositories reach the app's error handler.
- */
-export function createLegacyReadRouter(d: { calls: CallsRepo; agents: AgentsRepo }): Router {
-  const r = Router();
-  r.use(['/api/calls', '/api/agents'], requireRole('viewer'));
-
-  r.get('/api/calls', async (req, res) => {
-    const q = listCallsQuery.safeParse(req.query);
-    if (!q.success) {
-      res.status(400).json({ error: zodIssues(q.error, 'query') });
-      return;
-    }
-    // One extra row tells whether another page exists.
-    const rows = await d.calls.list({ limit: q.data.limit + 1, before: q.data.before, after: q.data.cursor });
-    const page = rows.slice(0, q.data.limit);
-    res.json({ calls: page.map(callSummary), nextCursor: rows.length > q.data.limit ? encodeCallCursor(page[page.length - 1].cursor) : null });
-  });
-
-  r.get('/api/calls/:callSid', async (req, res) => {
-    const sid = callSidParam.safeParse(req.params.callSid);
-    if (!sid.success) {
-      res.status(400).json({ error: sid.error.issues[0].message });
-      return;
-    }
-    const detail = await d.calls.detail(sid.data);
-    if (!detail) {
-      res.status(404).json({ error: `call ${sid.data} not found` });
-      return;
-    }
-    res.json(detail);
-  });
-
-  r.get('/api/agents', async (_req, res) => {
-    res.json({ agents: (await d.agents.list()).map(publicAgent) });
-  });
-
-  return r;
-}
+/** `info` of the OpenAPI document. */
+export const OPENAPI_INFO = {
+  title: 'Call center API',
+  version: '1.0.0',
+  description: 'Manage agents, phone numbers, calls, users and API keys. Authenticate with `Authorization: Bearer <API key>` or the session cookie from `POST /api/auth/login`.',
+};
 
 export interface ApiRouterDeps {
   db: Knex;
@@ -126,7 +63,10 @@ export function createApiRouter(d: ApiRouterDeps): ApiRouter {
   const session = createSessionMiddleware({ redis: d.redis, keyPrefix: `${d.redisPrefix}:sess:`, secret: auth.sessionSecret, ttlMs: auth.sessionTtlMs, publicBaseUrl: d.config.publicBaseUrl });
   const limiter = new LoginLimiter(d.redis, `${d.redisPrefix}:login`, auth.login);
   const [login, ...accountRoutes] = authRoutes({ users: accounts.users, limiter, publicBaseUrl: d.config.publicBaseUrl });
-  const routes = [login, ...accountRoutes, ...userRoutes(accounts), ...apiKeyRoutes(accounts), ...(d.routes ?? [])];
+  let spec: object | null = null;
+  const routes: ApiRoute<any, any, any>[] = [login, ...accountRoutes, ...userRoutes(accounts), ...apiKeyRoutes(accounts), ...(d.routes ?? [])];
+  // The document describes every route, its own included; built on first request, then served from memory.
+  routes.push(...docsRoutes(() => (spec ??= openApiDocument(routes, OPENAPI_INFO))));
   const noStore: RequestHandler = (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
@@ -152,6 +92,7 @@ export function createApiRouter(d: ApiRouterDeps): ApiRouter {
     }),
   );
   r.use(mountRoutes(routes.slice(1)));
+  r.use(docsRouter({ title: OPENAPI_INFO.title }));
   for (const extra of d.routers ?? []) r.use(extra);
   return Object.assign(r, { routes });
 }

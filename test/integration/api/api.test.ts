@@ -3,7 +3,7 @@ import { setupTestDb, uniqueSid } from '../../helpers/db';
 import { startTestApi, TEST_API_KEY as API_KEY, type TestApi } from '../../helpers/auth-api';
 import { CallsRepo } from '../../../src/db/calls';
 import { AgentsRepo } from '../../../src/db/agents';
-import { createLegacyReadRouter } from '../../../src/http/routes/api';
+import { managementRoutes } from '../../../src/http/api';
 
 /** Parses a JSON response body (typed loosely: the tests assert its shape). */
 const json = (res: Response): Promise<any> => res.json();
@@ -34,7 +34,7 @@ describe('REST API', () => {
       handoffNumber: null,
       isDefault: false,
     });
-    api = await startTestApi({ db, routers: [createLegacyReadRouter({ calls, agents })] });
+    api = await startTestApi({ db, routes: managementRoutes({ db, calls }) });
     base = api.base;
   });
 
@@ -131,6 +131,11 @@ describe('REST API', () => {
         intent: null,
         startedAt: new Date(t0 + 3000).toISOString(),
         endedAt: null,
+        durationMs: null,
+        endReason: null,
+        csat: null,
+        turnCount: 0,
+        transfer: null,
       });
       expect(typeof page1.nextCursor).toBe('string');
       const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}&cursor=${page1.nextCursor}`));

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
 import { minimalPdf } from '../../helpers/pdf';
 import { startTestApi, TEST_API_KEY as API_KEY, type TestApi } from '../../helpers/auth-api';
-import { createLegacyReadRouter } from '../../../src/http/routes/api';
+import { managementRoutes } from '../../../src/http/api';
 import { createKnowledgeRouter } from '../../../src/http/routes/knowledge';
 import { AgentsRepo } from '../../../src/db/agents';
 import { CallsRepo } from '../../../src/db/calls';
@@ -89,7 +89,7 @@ describe('knowledge API + ingestion worker', () => {
     workerConn = createRedisConnection(REDIS_URL, 'worker');
     queue = createKnowledgeQueue(producer, { prefix: PREFIX, attempts: 2, backoffMs: 50 });
     workers = startWorkers({ db, connection: workerConn, prefix: PREFIX, logger, crm: { maxAttempts: 1, retryBaseMs: 10 }, knowledge: { embedder, vectors } });
-    api = await startTestApi({ db, routers: [createLegacyReadRouter({ calls: new CallsRepo(db), agents }), createKnowledgeRouter({ db, agents, vectors, queue, maxUploadBytes: MAX_UPLOAD })] });
+    api = await startTestApi({ db, routes: managementRoutes({ db, calls: new CallsRepo(db) }), routers: [createKnowledgeRouter({ db, agents, vectors, queue, maxUploadBytes: MAX_UPLOAD })] });
     base = api.base;
   });
 
