@@ -3,6 +3,7 @@ import type { StartEvent } from './telephony/protocol';
 import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
 import type { CallControl, MediaTransport } from './domain/ports';
 import type { Agent } from './domain/agents';
+import { safeErrorMessage } from './domain/redact';
 import type { CallsRepo } from './db/calls';
 import type { AgentsRepo } from './db/agents';
 import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from './providers/types';
@@ -63,7 +64,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     const agent = await d.agents.get(call.agentId);
     if (!agent) throw new Error('unknown agent');
     if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new Error('call already has a stream or has ended');
-    const chosen = d.providersFor?.(agent.providers ?? {}) ?? { ignored: [] };
+    const chosen = choose(d.providersFor, agent, log);
     if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
     const turnDetector = await d.createTurnDetector(agent.endpointing);
     await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
@@ -109,4 +110,14 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       },
     };
   };
+}
+
+/** The agent's provider chains; the server's defaults (logged) if building them fails, so the call is still answered. */
+function choose(providersFor: SessionFactoryDeps['providersFor'], agent: Agent, log: Logger): AgentProviderSelection {
+  try {
+    return providersFor?.(agent.providers ?? {}) ?? { ignored: [] };
+  } catch (err) {
+    log.error({ agentId: agent.id, err: safeErrorMessage(err) }, "could not build the agent's providers: the server defaults serve this call");
+    return { ignored: [] };
+  }
 }
