@@ -138,6 +138,11 @@ const envSchema = z.object({
    * probability, ≈ 0.74–0.99 for English, ≈ 0.3–0.4 for other languages) was not understood; 0 disables.
    */
   STT_MIN_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.5),
+  /**
+   * A call to a number bound to no agent (or to an archived one): `default` routes it to the default agent, `reject`
+   * answers with a short spoken message and hangs up.
+   */
+  UNCONFIGURED_NUMBER: z.enum(['default', 'reject']).default('default'),
   /** Serve Prometheus metrics at GET /metrics (behind METRICS_TOKEN). */
   METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   /** Silero speech-probability thresholds (start / continue). */
@@ -274,6 +279,8 @@ function toConfig(e: Env, missing: string[]) {
     /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
     media: { maxAheadMs: e.MEDIA_MAX_AHEAD_MS },
     metricsEnabled: e.METRICS_ENABLED === 'true',
+    /** Calls to a number without a (live) agent: routed to the default agent, or rejected with a spoken message. */
+    unconfiguredNumber: e.UNCONFIGURED_NUMBER,
     engine: {
       endpointingSilenceMs: e.ENDPOINTING_SILENCE_MS,
       speculativeSttPauseMs: e.SPECULATIVE_STT_PAUSE_MS,

@@ -9,7 +9,9 @@ import { KnowledgeRetriever } from './knowledge/retrieve';
 import { createPostCallQueue, createRedisConnection, type PostCallQueue } from './jobs/queues';
 import { enqueuePostCall } from './jobs/post-call';
 import { createKnowledgeQueue, type KnowledgeQueue } from './jobs/knowledge-queue';
-import { SileroVad } from './engine/vad';
+import { SileroVad, type VadStream } from './engine/vad';
+import { endpointingFor } from './domain/call-settings';
+import type { AgentEndpointing } from './domain/agent-settings';
 import { TurnDetector } from './engine/turn-detector';
 import type { TurnDetectorLike } from './engine/inbound-audio';
 import type { Retriever } from './engine/conversation';
@@ -54,7 +56,11 @@ export interface AppContext {
   notUnderstood: ApologyCache;
   /** Offline intent classifier, for LLMs that report no intent. */
   classifyIntent(text: string, intents: string[], language: string): { intent: string; confidence: number };
-  createTurnDetector(): Promise<TurnDetectorLike>;
+  /**
+   * A fresh VAD + endpointing detector for one call: the agent's `endpointing` overrides (`silenceMs`, `minSpeechMs`,
+   * `bargeInMinSpeechMs`) replace ENDPOINTING_SILENCE_MS, VAD_MIN_SPEECH_MS and BARGE_IN_MIN_SPEECH_MS.
+   */
+  createTurnDetector(endpointing?: AgentEndpointing): Promise<TurnDetectorLike>;
   enqueuePostCall(callSid: string): Promise<void>;
   /**
    * Dependency checks behind `GET /readyz`: `postgres` (`select 1`), `redis` (PING on the producer connection),
@@ -71,6 +77,8 @@ export interface ContextOverrides {
   metrics?: Metrics;
   /** Transport of the twilio REST client (tests inject a double that checks the wire). */
   twilioHttpClient?: RequestClient;
+  /** Each call's VAD stream instead of Silero's (tests: an energy VAD, deterministic on synthetic audio). */
+  createVadStream?: () => VadStream;
 }
 
 /**
@@ -82,7 +90,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const calls = new CallsRepo(db);
   const agents = new AgentsRepo(db);
   const metrics = o.metrics ?? createMetrics();
-  const providers = { ...buildProviders(config, { db, logger, metrics }), ...o.providers };
+  const built = buildProviders(config, { db, logger, metrics });
+  const providers = { ...built, ...o.providers };
   const retriever = new KnowledgeRetriever({ embedder: providers.embedder, vectors: providers.vectors });
   const redis = createRedisConnection(config.redisUrl, 'producer');
   const queue = createPostCallQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
@@ -118,6 +127,13 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     warmStt().catch((err) => logger.warn({ err: err instanceof Error ? err.message : err }, 'STT warm-up failed; will retry on first use')),
   ]);
   const e = config.engine;
+  const serverEndpointing = {
+    silenceMs: e.endpointingSilenceMs,
+    completeMs: e.endpointingCompleteMs,
+    continuingMs: e.endpointingContinuingMs,
+    minSpeechMs: e.vadMinSpeechMs,
+    bargeInMinSpeechMs: e.bargeInMinSpeechMs,
+  };
   return {
     logger,
     db,
@@ -136,17 +152,20 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
     didNotCatch,
     notUnderstood,
     classifyIntent: (text, intents, language) => classifier.classify(text, intents, language),
-    createTurnDetector: async () =>
+    createTurnDetector: async (endpointing = {}) => {
+      const ep = endpointingFor({ endpointing }, serverEndpointing);
       // A failed VAD window fails only itself (the call goes on, see vad.ts); each one is counted.
-      new TurnDetector(vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n), quietGateDbfs: e.vadQuietGateDbfs }), {
-        silenceMs: e.endpointingSilenceMs,
+      const stream = o.createVadStream?.() ?? vad.createStream({ onFailedWindows: (n) => metrics.vadFailedWindows.inc(n), quietGateDbfs: e.vadQuietGateDbfs });
+      return new TurnDetector(stream, {
+        silenceMs: ep.silenceMs,
         pauseMs: e.speculativeSttPauseMs,
-        minSpeechMs: e.vadMinSpeechMs,
+        minSpeechMs: ep.minSpeechMs,
         maxUtteranceMs: e.maxUtteranceMs,
         positiveThreshold: e.vadPositiveThreshold,
         negativeThreshold: e.vadNegativeThreshold,
-        bargeInMinSpeechMs: e.bargeInMinSpeechMs,
-      }),
+        bargeInMinSpeechMs: ep.bargeInMinSpeechMs,
+      });
+    },
     enqueuePostCall: (callSid) => enqueuePostCall(queue, calls, callSid),
     readinessChecks: {
       postgres: async () => {
@@ -164,7 +183,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
       },
     },
     close: async () => {
-      await Promise.allSettled([providers.stt.close?.(), queue.close(), knowledgeQueue.close(), vad.close()]);
+      await Promise.allSettled([built.close(), o.providers?.stt?.close?.(), queue.close(), knowledgeQueue.close(), vad.close()]);
       redis.disconnect();
       authRedis.disconnect();
       await db.destroy();

@@ -100,6 +100,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         publicBaseUrl: config.publicBaseUrl,
         logger: ctx.logger,
         draining: () => draining,
+        unconfiguredNumber: config.unconfiguredNumber,
       }),
       createApiRouter({
         db: ctx.db,
@@ -129,6 +130,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       llm: ctx.providers.llm,
       retriever: ctx.retriever,
       createTurnDetector: ctx.createTurnDetector,
+      providersFor: (choice) => ctx.providers.forAgent(choice),
       onCallEnded: ctx.enqueuePostCall,
       live,
       callControl: ctx.callControl,

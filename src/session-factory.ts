@@ -3,9 +3,12 @@ import type { StartEvent } from './telephony/protocol';
 import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
 import type { CallControl, MediaTransport } from './domain/ports';
 import type { Agent } from './domain/agents';
+import { safeErrorMessage } from './domain/redact';
 import type { CallsRepo } from './db/calls';
 import type { AgentsRepo } from './db/agents';
 import type { LlmProvider, SttProvider, ToolSpec, TtsProvider } from './providers/types';
+import type { AgentProviderSelection } from './providers/registry';
+import type { AgentEndpointing, AgentProviders } from './domain/agent-settings';
 import type { Metrics } from './metrics/metrics';
 import type { Retriever } from './engine/conversation';
 import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './engine/call-session';
@@ -17,8 +20,13 @@ export interface SessionFactoryDeps {
   tts: TtsProvider;
   llm: LlmProvider;
   retriever: Retriever;
-  /** A fresh VAD/endpointing detector per call. */
-  createTurnDetector: () => Promise<TurnDetectorLike>;
+  /** A fresh VAD/endpointing detector per call, with the agent's endpointing overrides. */
+  createTurnDetector: (endpointing?: AgentEndpointing) => Promise<TurnDetectorLike>;
+  /**
+   * The STT/LLM/TTS chains an agent's `providers` choice asks for (absent capabilities: `stt`, `llm`, `tts` above,
+   * the server's defaults); choices the server cannot use come back in `ignored`. Absent: the defaults serve all.
+   */
+  providersFor?: (choice: AgentProviders) => AgentProviderSelection;
   /** Enqueues post-call jobs once the call's rows are written. */
   onCallEnded: (callSid: string) => Promise<void>;
   /** Live sessions by callSid (for metrics and graceful shutdown). */
@@ -42,6 +50,9 @@ export interface SessionFactoryDeps {
  * Builds the {@link StreamHandlerFactory} that turns a Media Streams `start` frame into a running CallSession.
  * The call must have been answered by our signed voice webhook (its row exists), the `callSid` parameter we put
  * in the TwiML must match the stream's callSid, and the call must not already have a stream or have ended.
+ * The agent is read once, here: that row is the call's snapshot (greeting, prompt, providers, LLM settings,
+ * endpointing, time limit), so an edit of the agent applies to the next call, never to this one. An agent's provider
+ * choice this server cannot use is logged once per call (`warn`) and the server's default serves it.
  * @throws Error (closes that stream) for an unknown, already streaming or ended call, or an unknown agent.
  */
 export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactory {
@@ -53,16 +64,18 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     const agent = await d.agents.get(call.agentId);
     if (!agent) throw new Error('unknown agent');
     if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new Error('call already has a stream or has ended');
-    const turnDetector = await d.createTurnDetector();
+    const chosen = choose(d.providersFor, agent, log);
+    if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
+    const turnDetector = await d.createTurnDetector(agent.endpointing);
     await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
     const session = new CallSession({
       callSid,
       streamSid: start.streamSid,
       agent,
       transport,
-      stt: d.stt,
-      tts: d.tts,
-      llm: d.llm,
+      stt: chosen.stt ?? d.stt,
+      tts: chosen.tts ?? d.tts,
+      llm: chosen.llm ?? d.llm,
       retriever: d.retriever,
       turnDetector,
       store: d.calls,
@@ -97,4 +110,14 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       },
     };
   };
+}
+
+/** The agent's provider chains; the server's defaults (logged) if building them fails, so the call is still answered. */
+function choose(providersFor: SessionFactoryDeps['providersFor'], agent: Agent, log: Logger): AgentProviderSelection {
+  try {
+    return providersFor?.(agent.providers ?? {}) ?? { ignored: [] };
+  } catch (err) {
+    log.error({ agentId: agent.id, err: safeErrorMessage(err) }, "could not build the agent's providers: the server defaults serve this call");
+    return { ignored: [] };
+  }
 }

@@ -15,3 +15,11 @@ export const BUSY_MESSAGE = 'Sorry, all our agents are busy right now. Please ca
 export function busyTwiml(): string {
   return sayAndHangupTwiml(BUSY_MESSAGE);
 }
+
+/** What a caller hears when the called number has no agent (none bound, or an archived one, with UNCONFIGURED_NUMBER=reject). */
+export const NOT_IN_SERVICE_MESSAGE = 'Sorry, this number is not in service.';
+
+/** `<Response><Say>{@link NOT_IN_SERVICE_MESSAGE}</Say><Hangup/></Response>` — the answer to a call no agent takes. */
+export function notInServiceTwiml(): string {
+  return sayAndHangupTwiml(NOT_IN_SERVICE_MESSAGE);
+}

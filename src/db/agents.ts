@@ -83,13 +83,20 @@ export class AgentsRepo {
   }
 
   /**
-   * The agent answering calls to `e164` (the Twilio `To` number): the one bound in `phone_numbers`, else the
-   * agent with `is_default = true`, else null.
+   * The agent answering calls to `e164` (the Twilio `To` number): the one bound in `phone_numbers`, else — for an
+   * unconfigured number — the agent with `is_default = true` (`o.unconfigured: 'default'`, the default) or none
+   * (`'reject'`), else null. Archived agents take no new calls: a number bound to one is unconfigured, and an
+   * archived default agent is no default.
    */
-  async forNumber(e164: string): Promise<Agent | null> {
-    const bound = await this.db('agents').join('phone_numbers', 'phone_numbers.agent_id', 'agents.id').where('phone_numbers.e164', e164).first('agents.*');
+  async forNumber(e164: string, o: { unconfigured?: 'default' | 'reject' } = {}): Promise<Agent | null> {
+    const bound = await this.db('agents')
+      .join('phone_numbers', 'phone_numbers.agent_id', 'agents.id')
+      .where('phone_numbers.e164', e164)
+      .whereNull('agents.archived_at')
+      .first('agents.*');
     if (bound) return toAgent(bound);
-    const def = await this.db('agents').where({ is_default: true }).first();
+    if (o.unconfigured === 'reject') return null;
+    const def = await this.db('agents').where({ is_default: true }).whereNull('archived_at').first();
     return def ? toAgent(def) : null;
   }
 

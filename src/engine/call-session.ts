@@ -3,12 +3,13 @@ import type { TurnInput, TurnTimings } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
 import type { ToolCall } from '../providers/types';
 import { safeErrorMessage } from '../domain/redact';
+import { greetingFor, maxCallDurationFor } from '../domain/call-settings';
 import { CallActions } from './call-actions';
 import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';
 import { MAX_DURATION_PLAN, planAction, planSilence, TRANSFER_FAILED, type CallStep } from './call-plan';
 import { CallTimers, type CallLimits, type TimerEvent } from './call-timers';
-import { Speculator } from './speculation';
+import { adaptiveEndpointingFor, Speculator } from './speculation';
 import { CallerInput, type Utterance } from './caller-input';
 import { systemClock, type Clock } from './clock';
 import { Conversation } from './conversation';
@@ -34,7 +35,8 @@ const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, 
  * one {@link TurnQueue} of agent turns: the greeting, replies ({@link ReplyPipeline}), and call-control plans
  * (reprompts, goodbye, transfer, hangup). A caller who keeps talking before the reply's first real audio gets one
  * answer to everything said (the stale reply is cancelled). Every row goes through the {@link CallRecorder}, closed
- * at the end. A failing provider never throws out of the session; `end()` is idempotent.
+ * at the end. A failing provider never throws out of the session; `end()` is idempotent. `d.agent` is the call's
+ * snapshot: its greeting, endpointing, barge-in and time limit are taken from it at construction.
  */
 export class CallSession {
   private readonly log: Logger;
@@ -68,7 +70,7 @@ export class CallSession {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
     this.clock = d.clock ?? systemClock;
     this.t0 = this.clock.now();
-    this.limits = { ...DEFAULT_LIMITS, ...d.limits };
+    this.limits = { ...DEFAULT_LIMITS, ...d.limits, maxCallDurationMs: maxCallDurationFor(d.agent, d.limits?.maxCallDurationMs ?? DEFAULT_LIMITS.maxCallDurationMs) };
     this.language = d.agent.defaultLanguage;
     this.recorder = new CallRecorder(d.store, d.callSid, this.log);
     this.playout = new Playout(d.transport, this.clock);
@@ -78,9 +80,9 @@ export class CallSession {
     this.input = new CallerInput(d.stt, this.clock);
     const detector = d.turnDetector;
     const setSilence = detector.endpointAfter ? (startMs: number, endMs: number, ms: number) => void detector.endpointAfter?.(startMs, endMs, ms) : null;
-    this.speculator = new Speculator((audio, hint, signal) => this.input.transcribe({ audio }, hint, signal), setSilence, d.adaptiveEndpointing ?? null);
+    this.speculator = new Speculator((audio, hint, signal) => this.input.transcribe({ audio }, hint, signal), setSilence, adaptiveEndpointingFor(d.agent, d.adaptiveEndpointing ?? null));
     this.actions = new CallActions({ callSid: d.callSid, handoffNumber: d.agent.handoffNumber, callControl: d.callControl, recorder: this.recorder, metrics: d.metrics, log: this.log, onError: (s, e) => this.providerError(s, e) });
-    this.interruptions = new InterruptionController(this.playout, this.turns, () => this.actions.closing !== null);
+    this.interruptions = new InterruptionController(this.playout, this.turns, () => this.actions.closing !== null, d.agent.endpointing?.bargeIn !== false);
     this.timers = new CallTimers(this.limits, (ev) => this.onTimer(ev));
     this.inbound = new InboundAudio(d.turnDetector, this.clock, (evs, wallAt) => this.onTurnEvents(evs, wallAt), (err) => this.providerError('vad', err));
     const runTool = (call: ToolCall, signal: AbortSignal, language: string) =>
@@ -91,11 +93,11 @@ export class CallSession {
     });
   }
 
-  /** Speaks the agent's first message and starts the call's time limit. */
+  /** Speaks the agent's greeting in the call's language ({@link greetingFor}) and starts the call's time limit. */
   start(): void {
     this.log.info('call session started');
     this.timers.start();
-    this.enqueue('say', (signal) => this.sayTurn(this.d.agent.firstMessage, signal));
+    this.enqueue('say', (signal) => this.sayTurn(greetingFor(this.d.agent, this.language), signal));
   }
 
   /** Inbound caller audio (raw 8 kHz mu-law, any length). @throws Error when too much waits for the VAD (see InboundAudio). */
@@ -112,7 +114,7 @@ export class CallSession {
     if (!action || this.actions.closing) return;
     this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
     this.interruptions.interrupt('dtmf');
-    if (action === 'repeat') this.enqueue('say', (signal) => this.sayTurn(this.lastHeard || this.d.agent.firstMessage, signal));
+    if (action === 'repeat') this.enqueue('say', (signal) => this.sayTurn(this.lastHeard || greetingFor(this.d.agent, this.language), signal));
     else this.enqueuePlan(planAction({ type: action === 'transfer' ? 'transfer' : 'end_call', reason: 'dtmf' }, { alreadySpoke: false, canTransfer: this.actions.canTransfer }));
   }
 

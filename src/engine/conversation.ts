@@ -1,4 +1,4 @@
-import type { ChatMessage, LlmProvider, Passage, ToolCall, ToolSpec } from '../providers/types';
+import type { ChatMessage, ChatRequest, LlmProvider, Passage, ToolCall, ToolSpec } from '../providers/types';
 import type { AgentProfile } from '../domain/agents';
 import type { CallAction } from '../domain/calls';
 import { SentenceChunker } from './sentence-chunker';
@@ -97,7 +97,7 @@ export class Conversation {
       const chunker = new SentenceChunker();
       const calls: ToolCall[] = [];
       const stream = this.llm.chat(
-        { system: this.agent.systemPrompt, messages: [...this.history, ...draft], passages, language, intents: this.agent.intents, tools: offerTools },
+        { system: this.agent.systemPrompt, messages: [...this.history, ...draft], passages, language, intents: this.agent.intents, tools: offerTools, ...llmOptions(this.agent) },
         signal,
       );
       for await (const delta of stream) {
@@ -136,4 +136,10 @@ export class Conversation {
       }
     }
   }
+}
+
+/** The agent's LLM overrides (`llm.model`, `llm.temperature`) as request fields; none when it has none. */
+function llmOptions(agent: AgentProfile): Pick<ChatRequest, 'model' | 'temperature'> {
+  const { model, temperature } = agent.llm ?? {};
+  return { ...(model ? { model } : {}), ...(temperature !== undefined ? { temperature } : {}) };
 }

@@ -1,3 +1,4 @@
+import type { AgentProfile } from '../domain/agents';
 import type { Transcription, Utterance } from './caller-input';
 import type { TurnEvent } from './turn-detector';
 
@@ -37,6 +38,16 @@ export function endpointingSilenceFor(text: string, language: string | null, p: 
   const last = words[words.length - 1];
   if ((CONTINUING[language ?? 'en'] ?? CONTINUING.en).has(last)) return p.continuingMs;
   return /[.?!]$/u.test(t) ? p.completeMs : p.defaultMs;
+}
+
+/**
+ * The adaptive endpointing of one call of `agent`: its `endpointing` overrides (`completeMs`, `continuingMs`, and
+ * `silenceMs` as the default silence) on top of the server's; null when the server has adaptive endpointing off.
+ */
+export function adaptiveEndpointingFor(agent: Pick<AgentProfile, 'endpointing'>, server: AdaptiveEndpointing | null): AdaptiveEndpointing | null {
+  if (!server) return null;
+  const a = agent.endpointing ?? {};
+  return { completeMs: a.completeMs ?? server.completeMs, defaultMs: a.silenceMs ?? server.defaultMs, continuingMs: a.continuingMs ?? server.continuingMs };
 }
 
 /** Counters for logs and tests. */

@@ -19,13 +19,34 @@ import { PostgresVectorStore } from './vector/postgres';
 import { PineconeVectorStore } from './vector/pinecone';
 import { FallbackLlm, FallbackStt, FallbackTts } from './resilience/fallback';
 import { ResilientEmbedder, ResilientLlm, ResilientStt, ResilientTts, ResilientVectorStore, type ResilienceOptions } from './resilience/resilient';
+import type { ProviderBreaker } from './resilience/breaker';
+import { agentChain, ChainCache } from './chains';
+import type { AgentProviders } from '../domain/agent-settings';
 
 export interface Providers {
+  /** The server's default chains (`*_PROVIDER` then `*_FALLBACK`). */
   stt: SttProvider;
   tts: TtsProvider;
   llm: LlmProvider;
   embedder: Embedder;
   vectors: VectorStore;
+  /**
+   * The STT/LLM/TTS chains for an agent's provider choices (its `providers`; see {@link agentChain}): a capability
+   * absent from the answer is served by the server's default chain (no choice, the server's own primary, or a choice
+   * this server cannot use — listed in `ignored`). Chains are built on first use and cached; breakers are per provider.
+   */
+  forAgent(choice: AgentProviders): AgentProviderSelection;
+  /** Closes every STT engine built (the default chain's and the agents'). */
+  close(): Promise<void>;
+}
+
+/** What {@link Providers.forAgent} picked for an agent. */
+export interface AgentProviderSelection {
+  stt?: SttProvider;
+  tts?: TtsProvider;
+  llm?: LlmProvider;
+  /** Choices the server cannot use (e.g. `{ capability: 'tts', provider: 'elevenlabs', reason: 'ELEVENLABS_API_KEY is not set' }`). */
+  ignored: Array<{ capability: 'stt' | 'tts' | 'llm'; provider: string; reason: string }>;
 }
 
 /** Dependencies of {@link buildProviders}. Without `metrics`, provider failures are only logged. */
@@ -108,29 +129,53 @@ function makeLlm(choice: LlmChoice, c: Readonly<Config>, localEmbedder: LocalHas
  * Every provider has its own circuit breaker (`config.resilience.breakerFailures` consecutive failures open it
  * for `breakerHalfOpenMs`; while open, calls skip it at once so the chain moves on without waiting); its state is
  * in `metrics.providerCircuitState`. Providers are process-wide, so one breaker serves every call.
+ * - Per agent: `forAgent` builds the chain an agent's `providers` choice asks for on its first call and caches it;
+ *   every provider exists once and keeps its one breaker, whichever chains it serves in (see {@link ChainCache}).
  * Failures are counted in `metrics.providerErrors` / `metrics.providerFallbacks` and logged without secrets.
  * @throws Error when a chosen cloud provider lacks its key (loadConfig already rejects such configs).
  */
 export function buildProviders(config: Readonly<Config>, d: ProviderDeps): Providers {
   const r = config.resilience;
   /** `hasFallback`: a provider followed by another in its chain moves on after a timeout instead of retrying it. */
-  const opts = (timeoutMs: number, hasFallback = false): ResilienceOptions => ({
+  const opts = (timeoutMs: number, hasFallback = false, breaker?: ProviderBreaker): ResilienceOptions => ({
     timeoutMs,
     retry: { maxRetries: r.maxRetries, retryTimeouts: !hasFallback },
-    breaker: { failures: r.breakerFailures, halfOpenMs: r.breakerHalfOpenMs },
+    breaker: breaker ?? { failures: r.breakerFailures, halfOpenMs: r.breakerHalfOpenMs },
     metrics: d.metrics,
     logger: d.logger,
   });
   const fallbackOpts = { metrics: d.metrics, logger: d.logger };
+  const breaker = { options: { failures: r.breakerFailures, halfOpenMs: r.breakerHalfOpenMs }, deps: { metrics: d.metrics, logger: d.logger } };
   const p = config.providers;
   const localEmbedder = new LocalHashEmbedder();
 
-  const sttChain = [p.stt, ...p.fallback.stt];
-  const ttsChain = [p.tts, ...p.fallback.tts];
-  const llmChain = [p.llm, ...p.fallback.llm];
-  const stts = sttChain.map((ch, i) => new ResilientStt(makeStt(ch, config, d), opts(r.sttTimeoutMs, i < sttChain.length - 1)));
-  const ttss = ttsChain.map((ch, i) => new ResilientTts(makeTts(ch, config, d), opts(r.ttsFirstByteTimeoutMs, i < ttsChain.length - 1)));
-  const llms = llmChain.map((ch, i) => new ResilientLlm(makeLlm(ch, config, localEmbedder), opts(r.llmFirstTokenTimeoutMs, i < llmChain.length - 1)));
+  const stts = new ChainCache<SttChoice, SttProvider>({
+    capability: 'stt', breaker, make: (ch) => makeStt(ch, config, d), compose: (ps) => new FallbackStt(ps, fallbackOpts),
+    wrap: (x, b, hasFallback) => new ResilientStt(x, opts(r.sttTimeoutMs, hasFallback, b)),
+  });
+  const ttss = new ChainCache<TtsChoice, TtsProvider>({
+    capability: 'tts', breaker, make: (ch) => makeTts(ch, config, d), compose: (ps) => new FallbackTts(ps, fallbackOpts),
+    wrap: (x, b, hasFallback) => new ResilientTts(x, opts(r.ttsFirstByteTimeoutMs, hasFallback, b)),
+  });
+  const llms = new ChainCache<LlmChoice, LlmProvider>({
+    capability: 'llm', breaker, make: (ch) => makeLlm(ch, config, localEmbedder), compose: (ps) => new FallbackLlm(ps, fallbackOpts),
+    wrap: (x, b, hasFallback) => new ResilientLlm(x, opts(r.llmFirstTokenTimeoutMs, hasFallback, b)),
+  });
+  const usable = (c: string) => (c === 'openai' ? !!config.openai.apiKey : c === 'elevenlabs' ? !!config.elevenlabs.apiKey : true);
+  const keyOf = (c: string) => (c === 'elevenlabs' ? 'ELEVENLABS_API_KEY' : 'OPENAI_API_KEY');
+
+  const forAgent = (choice: AgentProviders): AgentProviderSelection => {
+    const out: AgentProviderSelection = { ignored: [] };
+    const pick = <C extends string, P extends { id: string }>(capability: 'stt' | 'tts' | 'llm', c: C | undefined, primary: C, fallback: C[], cache: ChainCache<C, P>): P | undefined => {
+      const a = agentChain(c, { primary, fallback }, usable);
+      if (a.kind === 'unusable') out.ignored.push({ capability, provider: a.choice, reason: `${keyOf(a.choice)} is not set` });
+      return a.kind === 'chain' ? cache.chain(a.chain) : undefined;
+    };
+    const stt = pick('stt', choice.stt, p.stt, p.fallback.stt, stts);
+    const tts = pick('tts', choice.tts, p.tts, p.fallback.tts, ttss);
+    const llm = pick('llm', choice.llm, p.llm, p.fallback.llm, llms);
+    return { ...out, ...(stt ? { stt } : {}), ...(tts ? { tts } : {}), ...(llm ? { llm } : {}) };
+  };
 
   const embedder: Embedder =
     p.embeddings === 'openai'
@@ -146,10 +191,14 @@ export function buildProviders(config: Readonly<Config>, d: ProviderDeps): Provi
       : new PostgresVectorStore(d.db);
 
   return {
-    stt: stts.length > 1 ? new FallbackStt(stts, fallbackOpts) : stts[0],
-    tts: ttss.length > 1 ? new FallbackTts(ttss, fallbackOpts) : ttss[0],
-    llm: llms.length > 1 ? new FallbackLlm(llms, fallbackOpts) : llms[0],
+    stt: stts.chain([p.stt, ...p.fallback.stt]),
+    tts: ttss.chain([p.tts, ...p.fallback.tts]),
+    llm: llms.chain([p.llm, ...p.fallback.llm]),
     embedder: new ResilientEmbedder(embedder, opts(r.embeddingsTimeoutMs)),
     vectors: new ResilientVectorStore(vectors, opts(r.vectorTimeoutMs)),
+    forAgent,
+    close: async () => {
+      await Promise.allSettled(stts.built().map((x) => x.close?.()));
+    },
   };
 }

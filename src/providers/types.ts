@@ -86,6 +86,13 @@ export interface ChatRequest {
   /** Intents this agent knows (for classification). */
   intents: string[];
   tools?: ToolSpec[];
+  /**
+   * The agent's model for this request (its `llm.model`, e.g. `gpt-4o`), instead of the provider's configured one.
+   * Providers without a choice of model (the local responder, the fake) ignore it.
+   */
+  model?: string;
+  /** The agent's sampling temperature (0..2, its `llm.temperature`); providers without sampling ignore it. */
+  temperature?: number;
 }
 
 export type LlmDelta =

@@ -3,14 +3,17 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { requireTwilioSignature } from '../middleware/twilio-signature';
 import { connectStreamTwiml } from '../../../twiml/connect-stream';
-import { busyTwiml, sayAndHangupTwiml } from '../../../twiml/hangup';
+import { busyTwiml, notInServiceTwiml } from '../../../twiml/hangup';
 import { publicWssUrl } from '../../telephony/signature';
 import type { CallsRepo } from '../../db/calls';
 import { callSidSchema } from '../../jobs/queues';
 
-/** Resolves the agent for a called number (a seeded default agent answers any number). */
+/**
+ * Resolves the agent for a called number: the bound (live) agent, else per `unconfigured` the default agent or
+ * none (see AgentsRepo.forNumber).
+ */
 export interface AgentLookup {
-  forNumber(e164: string): Promise<{ id: string } | null>;
+  forNumber(e164: string, o?: { unconfigured?: 'default' | 'reject' }): Promise<{ id: string } | null>;
 }
 
 export const MEDIA_STREAM_PATH = '/twilio/media-stream';
@@ -36,9 +39,20 @@ const statusParams = z.object({
  * Twilio webhooks (signed): `POST /twilio/voice` answers an inbound call with `<Connect><Stream>` to our media
  * stream; `POST /twilio/status` records status callbacks. Form-encoded bodies; a forged signature gets 403 and
  * writes nothing; a malformed body gets 400. While `draining()` is true a new call gets `<Say>` busy message
- * `<Hangup/>` and no call row (status callbacks of live calls are still recorded).
+ * `<Hangup/>` and no call row (status callbacks of live calls are still recorded). A call no agent takes (a number
+ * bound to no live agent with `unconfiguredNumber: 'reject'`, or no default agent) gets `<Say>` "not in service"
+ * `<Hangup/>` and no call row.
  */
-export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; authToken: string; publicBaseUrl: string; logger: Logger; draining?: () => boolean }): Router {
+export function createTwilioRouter(d: {
+  calls: CallsRepo;
+  agents: AgentLookup;
+  authToken: string;
+  publicBaseUrl: string;
+  logger: Logger;
+  draining?: () => boolean;
+  /** UNCONFIGURED_NUMBER: route calls to numbers without a live agent to the default agent (default) or reject them. */
+  unconfiguredNumber?: 'default' | 'reject';
+}): Router {
   const router = Router();
   const signed = [express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(d.authToken, d.publicBaseUrl)];
 
@@ -54,10 +68,11 @@ export function createTwilioRouter(d: { calls: CallsRepo; agents: AgentLookup; a
       res.type('text/xml').send(busyTwiml());
       return;
     }
-    const agent = await d.agents.forNumber(v.To);
+    const unconfigured = d.unconfiguredNumber ?? 'default';
+    const agent = await d.agents.forNumber(v.To, { unconfigured });
     if (!agent) {
-      d.logger.warn({ callSid: v.CallSid }, 'no agent for called number');
-      res.type('text/xml').send(sayAndHangupTwiml('Sorry, this number is not in service.'));
+      d.logger.warn({ callSid: v.CallSid, unconfiguredNumber: unconfigured }, 'no agent for called number: call rejected');
+      res.type('text/xml').send(notInServiceTwiml());
       return;
     }
     await d.calls.create({ callSid: v.CallSid, accountSid: v.AccountSid, agentId: agent.id, direction: v.Direction, from: v.From, to: v.To, status: v.CallStatus });

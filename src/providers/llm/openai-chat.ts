@@ -75,16 +75,20 @@ export class OpenAiChatLlm implements LlmProvider {
     this.maxTokens = o.maxTokens;
   }
 
-  /** The request body sent for `req` (exposed for tests and logging; contains conversation text, no secrets). */
+  /**
+   * The request body sent for `req` (exposed for tests and logging; contains conversation text, no secrets).
+   * `req.model` / `req.temperature` (an agent's overrides) win over the configured model and temperature.
+   */
   buildRequest(req: ChatRequest): ChatCompletionCreateParamsStreaming {
+    const temperature = req.temperature ?? this.temperature;
     return {
-      model: this.model,
+      model: req.model ?? this.model,
       stream: true,
       messages: buildChatMessages(req).map(toOpenAiMessage),
       ...(req.tools?.length
         ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
         : {}),
-      ...(this.temperature !== undefined ? { temperature: this.temperature } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
       ...(this.maxTokens !== undefined ? { max_completion_tokens: this.maxTokens } : {}),
     };
   }

@@ -31,9 +31,10 @@ export interface ResilienceOptions {
   retry: RetryPolicy;
   /**
    * Circuit breaker of this provider (see {@link ProviderBreaker}); each attempt (retries included, timeouts
-   * counted) goes through it. Absent: no breaker.
+   * counted) goes through it. Options: a breaker of its own; a `ProviderBreaker`: that one, shared with other
+   * wrappers of the same provider (one breaker per provider, whatever chain it serves in). Absent: no breaker.
    */
-  breaker?: BreakerOptions;
+  breaker?: BreakerOptions | ProviderBreaker;
   /**
    * Failed attempts are counted in `providerErrors {capability, provider, kind}` (calls skipped by an open circuit
    * are not: they are no attempt); the breaker's state goes to `providerCircuitState`.
@@ -62,7 +63,8 @@ class Guard {
   readonly breaker?: ProviderBreaker;
   constructor(capability: Capability, provider: string, o: ResilienceOptions) {
     this.onFailure = failureHook(capability, provider, o);
-    if (o.breaker) this.breaker = new ProviderBreaker(capability, provider, o.breaker, { metrics: o.metrics?.providerCircuitState ? { providerCircuitState: o.metrics.providerCircuitState } : undefined, logger: o.logger });
+    if (o.breaker instanceof ProviderBreaker) this.breaker = o.breaker;
+    else if (o.breaker) this.breaker = new ProviderBreaker(capability, provider, o.breaker, { metrics: o.metrics?.providerCircuitState ? { providerCircuitState: o.metrics.providerCircuitState } : undefined, logger: o.logger });
   }
 
   call<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
