@@ -28,7 +28,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng \
 ENV NODE_ENV=production SCARF_ANALYTICS=false
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# onnxruntime-node ships macOS and Windows binaries too (~220 MB): a Linux image keeps only bin/*/linux.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
+    && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
 COPY --from=build /app/dist dist
 COPY --from=build /app/models models
 USER node

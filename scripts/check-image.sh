@@ -54,7 +54,8 @@ R="$TMP/runtime"
 mkdir -p "$R"
 cp package.json package-lock.json .npmrc "$R/"
 log "runtime stage: npm ci --omit=dev"
-(cd "$R" && NODE_ENV=production npm ci --omit=dev --silent)
+(cd "$R" && NODE_ENV=production npm ci --omit=dev --silent \
+  && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +)
 cp -r "$B/dist" "$B/models" "$R/"
 for dev in typescript tsx jest ts-jest eslint; do [ ! -e "$R/node_modules/$dev" ] || fail "dev dependency $dev in the runtime stage"; done
 log "runtime stage: $(du -sh "$R/node_modules" | cut -f1) node_modules, $(du -sh "$R/dist" | cut -f1) dist"

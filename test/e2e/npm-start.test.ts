@@ -64,13 +64,14 @@ function testEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * runs them: the npm process gets SIGTERM (only npm, not its process group, as `docker stop` on an npm PID 1 or
  * systemd with KillMode=mixed does), and the entrypoint must receive it, shut down gracefully, exit 0 and leave no
  * orphan. With `tsx src/main.ts` under npm's `sh -c`, the shell died of the signal and the tsx/node pair kept running.
- * dist/ is built first when it is older than the sources (`scripts/build.mjs --if-stale`: a no-op when fresh).
+ * dist/ is built first when it is older than the sources (`scripts/build.mjs --if-stale --no-check`; a no-op when the
+ * bootstrap already built it).
  */
 describe('npm scripts pass SIGTERM to the process', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--if-stale'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--if-stale', '--no-check'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     const db = await setupTestDb();
     await db.destroy();
   }, 180_000);
