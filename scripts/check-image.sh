@@ -19,6 +19,10 @@ WORKER_PID=""
 log() { echo "[check-image] $*" >&2; }
 cleanup() {
   for pid in $SERVER_PID $WORKER_PID; do kill "$pid" 2>/dev/null || true; done
+  # The BullMQ keys of this run's private queue prefix.
+  if command -v redis-cli >/dev/null; then
+    redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" --scan --pattern "check-image-$$:*" | xargs -r redis-cli -u "${REDIS_URL:-redis://127.0.0.1:6379}" del >/dev/null || true
+  fi
   if [ "${KEEP:-}" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
