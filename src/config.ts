@@ -3,12 +3,16 @@ import { z } from 'zod';
 /**
  * The only reader of `process.env`. One zod schema → a frozen, typed {@link Config}.
  *
- * Outside production every secret has a development default so that `npm run demo` and `npm test` work on a
- * fresh clone; with `NODE_ENV=production` the secrets (`TWILIO_AUTH_TOKEN`, `API_KEY`, `CRM_WEBHOOK_SECRET` when
- * `CRM_WEBHOOK_URL` is set) and the service URLs must be given explicitly.
+ * No well-known secret works unless asked for: the development defaults below (`API_KEY=dev-api-key`, a Twilio auth
+ * token, a CRM signing secret, local service URLs) fill in missing values only when `NODE_ENV` is explicitly
+ * `development` or `test` (the demo, call, bench and dev scripts set `development`; Jest sets `test`). An unset
+ * `NODE_ENV` counts as `production`: every secret (`TWILIO_AUTH_TOKEN`, `API_KEY`, `CRM_WEBHOOK_SECRET` when
+ * `CRM_WEBHOOK_URL` is set) and service URL must be given, and `loadConfig` throws a ConfigError listing each one
+ * missing. So a server started bare (`node dist/main.js`) refuses to run rather than accept `dev-api-key`.
  */
 
-const DEV_DEFAULTS = {
+/** Well-known values used for missing variables only when NODE_ENV is `development` or `test` (never in production). */
+export const DEV_DEFAULTS = {
   PUBLIC_BASE_URL: 'https://localhost:3000',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/callcenter',
   REDIS_URL: 'redis://127.0.0.1:6379',
@@ -25,7 +29,8 @@ const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
 
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Unset → production (no development defaults). */
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Public https origin Twilio calls (webhook signatures are computed over it), e.g. https://voice.example.com */
   PUBLIC_BASE_URL: z.preprocess(
@@ -207,10 +212,11 @@ export class ConfigError extends Error {
  * Its return type IS {@link Config}: the shape is declared once, here.
  */
 function toConfig(e: Env, missing: string[]) {
-  const prod = e.NODE_ENV === 'production';
+  // Development defaults only when NODE_ENV says so explicitly (unset NODE_ENV defaulted to production above).
+  const prod = e.NODE_ENV !== 'development' && e.NODE_ENV !== 'test';
   const pick = <K extends keyof typeof DEV_DEFAULTS>(key: K, value: string | undefined): string => {
     if (value !== undefined) return value;
-    if (prod) missing.push(`${key}: required when NODE_ENV=production`);
+    if (prod) missing.push(`${key}: required unless NODE_ENV=development or test (unset NODE_ENV means production)`);
     return DEV_DEFAULTS[key];
   };
   const publicBaseUrl = pick('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL).replace(/\/+$/, '');

@@ -5,7 +5,10 @@ import { createDb } from '../db/knex';
 import { ensureDatabase, migrateAndSeed } from '../db/setup';
 import { buildProviders } from '../providers/registry';
 
-/** `npm run migrate`: create the database if missing, apply migrations, seed the demo agent (idempotent). */
+/**
+ * `npm run migrate` (`node dist/src/cli/migrate.js`; `npm run migrate:dev` runs the source with tsx): create the database
+ * if missing, apply migrations, seed the demo agent (idempotent).
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'migrate');

@@ -6,7 +6,7 @@ import { formatCallReport, waitForCall, wavFileToMulaw8k } from './call-report';
 
 /**
  * `npm run call -- --audio file.wav [--to +1…] [--from +1…] [--server http://127.0.0.1:PORT]`
- * Places a simulated Twilio inbound call against a running server (`npm start`) and prints what happened.
+ * Places a simulated Twilio inbound call against a running server (`npm start` / `npm run dev`) and prints what happened.
  * Signs with TWILIO_AUTH_TOKEN over PUBLIC_BASE_URL exactly as Twilio would.
  */
 async function main(): Promise<void> {

@@ -10,10 +10,10 @@ import { guardOrtThread, releaseOrtThread, stopOrtThread } from '../providers/or
  * batch, with the input and state buffers transferred (not copied); the worker answers with the probabilities and next
  * states (also transferred).
  *
- * Why a plain .js worker file: Node runs it without any loader, so the same file works under `tsx` (npm start), under
+ * Why a plain .js worker file: Node runs it without any loader, so the same file works under `tsx` (npm run dev), under
  * Jest (ts-jest transforms only what Jest itself requires; a Worker is loaded by Node, outside Jest's registry) and
- * under plain `node`; `execArgv: []` keeps tsx's hooks out of the worker. An `eval: true` string would also work but
- * cannot be syntax-checked or read as code. A build that compiles src/ to another directory must copy the .js file.
+ * under plain `node` (npm start: scripts/build.mjs copies it beside the compiled host in dist/); `execArgv: []` keeps
+ * tsx's hooks out of the worker. An `eval: true` string would also work but cannot be syntax-checked or read as code.
  *
  * Lifecycle:
  * - The worker is unref'd while idle, and ref'd only while a batch (or the model load) is outstanding, so it never

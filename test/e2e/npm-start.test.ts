@@ -15,16 +15,21 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Pids still in process group `pgid` (`ps -o pid= -g`; ps exits 1 when there are none). */
-function groupPids(pgid: number): number[] {
+/** Lines of `ps -o <field>= -g pgid` for process group `pgid` (ps exits 1 when there are none). */
+function groupPs(pgid: number, field: 'pid' | 'args'): string[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '-g', String(pgid)], { encoding: 'utf8' })
+    return execFileSync('ps', ['-o', `${field}=`, '-g', String(pgid)], { encoding: 'utf8' })
       .split('\n')
-      .map((l) => Number(l.trim()))
-      .filter((n) => n > 0);
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }
+}
+
+/** Pids still in process group `pgid`. */
+function groupPids(pgid: number): number[] {
+  return groupPs(pgid, 'pid').map(Number).filter((n) => n > 0);
 }
 
 async function get(url: string): Promise<{ status: number; body: any } | null> {
@@ -36,11 +41,6 @@ async function get(url: string): Promise<{ status: number; body: any } | null> {
   }
 }
 
-/**
- * `npm start` as a process manager runs it: the npm process gets SIGTERM (only npm, not its process group, as
- * `docker stop` or systemd with KillMode=mixed would), and the server must receive it, drain, exit 0 and leave no
- * orphan (with `tsx src/main.ts` under `sh -c`, the shell died and the tsx/node pair kept running).
- */
 /** Env of a test server/worker: this worker's database, a private queue prefix, offline fake providers. */
 function testEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
@@ -60,18 +60,21 @@ function testEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
- * `npm start` / `npm run worker` as a process manager runs them: the npm process gets SIGTERM (only npm, not its
- * process group, as `docker stop` on an npm PID 1 or systemd with KillMode=mixed does), and the entrypoint must
- * receive it, shut down gracefully, exit 0 and leave no orphan. With `tsx src/main.ts` under npm's `sh -c`, the
- * shell died of the signal and the tsx/node pair kept running.
+ * `npm start` / `npm run worker` (the production build, `node dist/…`) and `npm run dev` (tsx) as a process manager
+ * runs them: the npm process gets SIGTERM (only npm, not its process group, as `docker stop` on an npm PID 1 or
+ * systemd with KillMode=mixed does), and the entrypoint must receive it, shut down gracefully, exit 0 and leave no
+ * orphan. With `tsx src/main.ts` under npm's `sh -c`, the shell died of the signal and the tsx/node pair kept running.
+ * dist/ is built first when it is older than the sources (`scripts/build.mjs --if-stale --no-check`; a no-op when the
+ * bootstrap already built it).
  */
 describe('npm scripts pass SIGTERM to the process', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--if-stale', '--no-check'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     const db = await setupTestDb();
     await db.destroy();
-  });
+  }, 180_000);
 
   afterAll(() => {
     // Whatever happened, nothing of the groups survives the test.
@@ -99,21 +102,27 @@ describe('npm scripts pass SIGTERM to the process', () => {
   async function terminate(p: ReturnType<typeof spawnNpm>) {
     process.kill(p.child.pid!, 'SIGTERM');
     const exit = await Promise.race([p.exited, new Promise<null>((r) => setTimeout(() => r(null), 20_000).unref())]);
-    // Bounded poll: the esbuild service child exits once its parent is gone.
+    // Bounded poll: under `npm run dev`, tsx's esbuild service child exits once its parent is gone.
     const groupEmpty = await waitFor('the process group to be empty', async () => groupPids(p.pgid).length === 0, 5_000).catch(() => groupPids(p.pgid));
     return { exit, groupEmpty };
   }
 
-  it('npm start: the server drains, stops listening and exits 0 with no process of its group left', async () => {
+  it.each([
+    ['start', 'node dist/main.js'],
+    ['run dev', 'node --import tsx src/main.ts'],
+  ])('npm %s: the server drains, stops listening and exits 0 with no process of its group left', async (script, command) => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const p = spawnNpm(['start'], testEnv({ PORT: String(port), LOG_LEVEL: 'warn', DRAIN_TIMEOUT_MS: '2000' }));
+    const p = spawnNpm(script.split(' '), testEnv({ PORT: String(port), LOG_LEVEL: 'warn', DRAIN_TIMEOUT_MS: '2000' }));
     const health = await waitFor('GET /healthz', () => get(`${base}/healthz`), 60_000).catch((err) => {
       throw new Error(`${err.message}; output:\n${p.out.text}`);
     });
     expect(health).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await get(`${base}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready' } });
     expect(groupPids(p.pgid).length).toBeGreaterThanOrEqual(2); // npm and the server
+    const commands = groupPs(p.pgid, 'args');
+    expect(commands).toContain(command);
+    expect(commands.filter((c) => /^(\S*\/)?sh -c/.test(c))).toEqual([]); // the shell exec'd node: nothing in between
 
     const { exit, groupEmpty } = await terminate(p);
     expect(exit).toEqual({ code: 0, signal: null });
@@ -127,6 +136,7 @@ describe('npm scripts pass SIGTERM to the process', () => {
     await waitFor('the workers to start', async () => p.out.text.includes('post-call and knowledge workers started'), 60_000).catch((err) => {
       throw new Error(`${err.message}; output:\n${p.out.text}`);
     });
+    expect(groupPs(p.pgid, 'args')).toContain('node dist/workers/main.js');
     const { exit, groupEmpty } = await terminate(p);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(groupEmpty).toBe(true);

@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { createReadStream, existsSync } from 'fs';
-import { join, resolve } from 'path';
+import { dirname, join } from 'path';
 import type { Logger } from 'pino';
 import { FAST_UPSAMPLE, resample } from '../../audio/resample';
 import type { Pcm } from '../../audio/types';
@@ -17,8 +17,19 @@ const MODEL_RATE = 16000;
 /** Greedy decoding stops here at the latest: ~6.5 tokens per second of audio (PROTOCOLS.md), and a few for short audio. */
 const TOKENS_PER_SECOND = 6.5;
 const MIN_TOKENS = 8;
-/** Default models directory (git-ignored; filled by `npm run fetch-models`). */
-export const DEFAULT_MOONSHINE_DIR = resolve(__dirname, '../../../models/moonshine');
+/**
+ * The package root: the nearest directory at or above `dir` holding a package.json (the repository from src/ under
+ * tsx, and from dist/src/ after `npm run build`; /app in the Docker image). Falls back to `dir` itself.
+ */
+export function packageRoot(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return dir;
+  }
+}
+
+/** Default models directory: `<package root>/models/moonshine` (git-ignored; filled by `npm run fetch-models`). */
+export const DEFAULT_MOONSHINE_DIR = join(packageRoot(__dirname), 'models', 'moonshine');
 const FETCH_COMMAND = 'npm run fetch-models';
 
 /** Options of {@link MoonshineStt}. */

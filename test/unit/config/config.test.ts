@@ -13,16 +13,19 @@ const PROD = {
   CRM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
 };
 
+/** The development defaults apply only when NODE_ENV says so (see dev-defaults.test.ts). */
+const DEV = { NODE_ENV: 'development' };
+
 describe('config', () => {
-  it('works on a fresh machine outside production with development defaults', () => {
-    const c = loadConfig({});
+  it('works on a fresh machine with NODE_ENV=development and its defaults', () => {
+    const c = loadConfig(DEV);
     expect(c.providers).toEqual({ stt: 'local', tts: 'local', llm: 'local', embeddings: 'local', vector: 'postgres', fallback: { stt: [], tts: [], llm: [] } });
     expect(c.engine.endpointingSilenceMs).toBe(800);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('picks the cloud provider when its key is present, with the others as fallbacks and local last', () => {
-    const c = loadConfig({ OPENAI_API_KEY: 'sk-x', ELEVENLABS_API_KEY: 'xi-x', PINECONE_API_KEY: 'pc-x', PINECONE_INDEX_HOST: 'http://127.0.0.1:5081' });
+    const c = loadConfig({ ...DEV, OPENAI_API_KEY: 'sk-x', ELEVENLABS_API_KEY: 'xi-x', PINECONE_API_KEY: 'pc-x', PINECONE_INDEX_HOST: 'http://127.0.0.1:5081' });
     expect(c.providers).toEqual({
       stt: 'openai',
       llm: 'openai',
@@ -31,20 +34,20 @@ describe('config', () => {
       vector: 'pinecone',
       fallback: { stt: ['local'], llm: ['local'], tts: ['openai', 'local'] },
     });
-    expect(loadConfig({ OPENAI_API_KEY: 'sk-x' }).providers.tts).toBe('openai');
+    expect(loadConfig({ ...DEV, OPENAI_API_KEY: 'sk-x' }).providers.tts).toBe('openai');
   });
 
   it('explicit choices win; *_FALLBACK lists or disables the chain', () => {
-    const c = loadConfig({ OPENAI_API_KEY: 'sk-x', STT_PROVIDER: 'local', TTS_FALLBACK: 'none', LLM_FALLBACK: 'local' });
+    const c = loadConfig({ ...DEV, OPENAI_API_KEY: 'sk-x', STT_PROVIDER: 'local', TTS_FALLBACK: 'none', LLM_FALLBACK: 'local' });
     expect(c.providers.stt).toBe('local');
     expect(c.providers.fallback).toEqual({ stt: ['openai'], tts: [], llm: ['local'] });
   });
 
   it('rejects a cloud provider without its key, an unknown fallback, and Pinecone without its host', () => {
-    expect(() => loadConfig({ STT_PROVIDER: 'openai' })).toThrow(/OPENAI_API_KEY: required when STT_PROVIDER=openai/);
-    expect(() => loadConfig({ TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY/);
-    expect(() => loadConfig({ TTS_FALLBACK: 'polly' })).toThrow(/TTS_FALLBACK: unknown provider "polly"/);
-    expect(() => loadConfig({ PINECONE_API_KEY: 'pc-x' })).toThrow(/PINECONE_INDEX_HOST: required/);
+    expect(() => loadConfig({ ...DEV, STT_PROVIDER: 'openai' })).toThrow(/OPENAI_API_KEY: required when STT_PROVIDER=openai/);
+    expect(() => loadConfig({ ...DEV, TTS_PROVIDER: 'elevenlabs' })).toThrow(/ELEVENLABS_API_KEY/);
+    expect(() => loadConfig({ ...DEV, TTS_FALLBACK: 'polly' })).toThrow(/TTS_FALLBACK: unknown provider "polly"/);
+    expect(() => loadConfig({ ...DEV, PINECONE_API_KEY: 'pc-x' })).toThrow(/PINECONE_INDEX_HOST: required/);
   });
 
   it('accepts a complete production environment', () => {
