@@ -47,7 +47,7 @@ export async function startTestApi(o: {
   extraRouters?: Router[];
   trustProxyHops?: number;
 }): Promise<TestApi> {
-  const config = loadConfig({ API_KEY: TEST_API_KEY, SESSION_SECRET: TEST_SESSION_SECRET, METRICS_TOKEN: TEST_METRICS_TOKEN, PUBLIC_BASE_URL: 'http://dashboard.test', ...o.env });
+  const config = loadConfig({ NODE_ENV: 'test', API_KEY: TEST_API_KEY, SESSION_SECRET: TEST_SESSION_SECRET, METRICS_TOKEN: TEST_METRICS_TOKEN, PUBLIC_BASE_URL: 'http://dashboard.test', ...o.env });
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   const prefix = `test-auth-${process.pid}-${Date.now().toString(36)}-${serial++}`;
   const api = createApiRouter({ db: o.db, redis, redisPrefix: prefix, config, routes: o.routes, routers: o.routers });

@@ -46,7 +46,7 @@ describe('the assembled management API', () => {
   it('GET /api/openapi.json describes every mounted route, and every example in it validates', async () => {
     const res = await fetch(`${api.base}/api/openapi.json`, { headers: bearer(TEST_API_KEY) });
     expect(res.status).toBe(200);
-    const doc = await res.json();
+    const doc: any = await res.json();
     expect(doc.openapi).toBe('3.1.0');
     // Resources of issue 10, each present.
     for (const p of ['/api/auth/login', '/api/me', '/api/users', '/api/api-keys', '/api/agents', '/api/phone-numbers', '/api/calls', '/api/calls.csv', '/api/audit', '/api/openapi.json', '/api/agents/{agentId}/knowledge']) {
@@ -67,7 +67,7 @@ describe('the assembled management API', () => {
     expect(routes.filter((r) => r.method !== 'get').length).toBeGreaterThanOrEqual(15);
     for (const role of ROLES) {
       const created = await fetch(`${api.base}/api/api-keys`, { method: 'POST', headers: bearer(TEST_API_KEY), body: JSON.stringify({ name: `walk ${role}`, role }) });
-      const { key } = await created.json();
+      const { key } = (await created.json()) as { key: string };
       for (const r of routes) {
         const path = r.path.replace(/:\w+/g, 'x-unknown-id');
         const res = await fetch(`${api.base}${path}`, { method: r.method.toUpperCase(), headers: bearer(key), ...(r.method === 'get' ? {} : { body: '{}' }) });

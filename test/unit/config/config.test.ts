@@ -70,7 +70,7 @@ describe('config', () => {
 
   it('accounts: SESSION_SECRET is required in production; METRICS_TOKEN unset there turns /metrics off', () => {
     const { SESSION_SECRET: _omit, ...noSecret } = PROD;
-    expect(() => loadConfig(noSecret)).toThrow(/SESSION_SECRET: required when NODE_ENV=production/);
+    expect(() => loadConfig(noSecret)).toThrow(/SESSION_SECRET: required unless NODE_ENV=development or test/);
     expect(() => loadConfig({ ...PROD, SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET: must be at least 32 characters/);
     const prod = loadConfig(PROD);
     expect(prod.auth.metricsToken).toBeNull();
@@ -81,7 +81,7 @@ describe('config', () => {
       apiRateLimitPerMin: 600,
       login: { maxFailuresPerAccountIp: 5, lockoutMs: 900_000, maxFailuresPerAccount: 50, maxFailuresPerIp: 100 },
     });
-    const dev = loadConfig({});
+    const dev = loadConfig({ NODE_ENV: 'test' });
     expect(dev.auth.metricsToken).toEqual(expect.any(String));
     expect(dev.auth.sessionSecret.length).toBeGreaterThanOrEqual(32);
   });

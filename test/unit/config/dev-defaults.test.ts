@@ -10,8 +10,11 @@ const COMPLETE = {
   API_KEY: 'a-long-api-key-from-the-vault',
   CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
   CRM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  SESSION_SECRET: 'a-session-secret-from-the-vault-0123456789',
 };
-const KEYS = Object.keys(DEV_DEFAULTS) as Array<keyof typeof DEV_DEFAULTS>;
+/** Every value with a development default; METRICS_TOKEN is optional in production (unset: /metrics is off). */
+const ALL_KEYS = Object.keys(DEV_DEFAULTS) as Array<keyof typeof DEV_DEFAULTS>;
+const KEYS = ALL_KEYS.filter((k) => k !== 'METRICS_TOKEN');
 
 /** The ConfigError's issues of `env` (fails the test when it does not throw). */
 function issuesOf(env: NodeJS.ProcessEnv): string[] {
@@ -46,6 +49,10 @@ describe('development defaults need NODE_ENV=development or test', () => {
     expect(c.crm.webhookSecret).toBe(COMPLETE.CRM_WEBHOOK_SECRET);
   });
 
+  it('unset NODE_ENV without METRICS_TOKEN serves no metrics rather than accept the well-known token', () => {
+    expect(loadConfig(COMPLETE).auth.metricsToken).toBeNull();
+  });
+
   it('unset NODE_ENV without a CRM URL needs no CRM secret and invents none', () => {
     const c = loadConfig({ ...without('CRM_WEBHOOK_URL'), CRM_WEBHOOK_SECRET: '' });
     expect(c.crm).toMatchObject({ webhookUrl: undefined, webhookSecret: undefined });
@@ -55,7 +62,7 @@ describe('development defaults need NODE_ENV=development or test', () => {
     const c = loadConfig({ NODE_ENV: env });
     expect(c.env).toBe(env);
     const serialized = JSON.stringify(c);
-    for (const key of KEYS) expect(serialized).toContain(DEV_DEFAULTS[key]);
+    for (const key of ALL_KEYS) expect(serialized).toContain(DEV_DEFAULTS[key]);
     expect(c.apiKey).toBe(DEV_DEFAULTS.API_KEY);
   });
 
