@@ -142,7 +142,8 @@ export interface SeedDeps {
 
 /** Whether `a` is still exactly the agent {@link DEMO_AGENT_V1} created (nobody edited it since); the default flag is not compared. */
 function isUntouchedV1(a: Agent): boolean {
-  const { isDefault: _current, ...mine } = a;
+  // Both through the schema: only the editable fields count (not archivedAt, which the seed never sets).
+  const { isDefault: _current, ...mine } = agentSchema.parse(a);
   const { isDefault: _seeded, ...v1 } = agentSchema.parse(DEMO_AGENT_V1);
   return isDeepStrictEqual(mine, v1);
 }
