@@ -76,11 +76,13 @@ PROD_ENV=(
   TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef
   TWILIO_AUTH_TOKEN=check-image-twilio-token
   API_KEY=check-image-api-key-0123456789
+  SESSION_SECRET=check-image-session-secret-0123456789abcdef
+  METRICS_TOKEN=check-image-metrics-token-0123
 )
 
 log "without secrets, NODE_ENV unset: must refuse to start"
 if out="$(env -i PATH="$PATH" HOME="$HOME" node dist/main.js 2>&1)"; then fail "started without secrets"; fi
-for v in API_KEY TWILIO_AUTH_TOKEN DATABASE_URL PUBLIC_BASE_URL; do grep -q "$v" <<<"$out" || fail "the refusal does not name $v: $out"; done
+for v in API_KEY SESSION_SECRET TWILIO_AUTH_TOKEN DATABASE_URL PUBLIC_BASE_URL; do grep -q "$v" <<<"$out" || fail "the refusal does not name $v: $out"; done
 grep -q dev-api-key <<<"$out" && fail "the refusal echoes a default"
 
 log "migrate: node dist/src/cli/migrate.js"
