@@ -101,13 +101,14 @@ const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
  * the file or against stored contacts — are merged: later name/language/timezone override when given, variables
  * are merged key by key (later wins); a stored contact keeps its state and attempts. A number on the DNC list
  * (`DncRepo.listedAmong`) is stored `suppressed` (and suppresses a stored pending/retry-scheduled contact).
- * Memory holds one batch whatever the size of the source.
+ * Memory holds one batch whatever the size of the source. `beforeCommit` runs last in the transaction (e.g. the
+ * audit entry).
  */
 export async function importContacts(
   db: Knex,
   campaign: { id: string; defaultRegion: string | null },
   rows: AsyncIterable<ContactInput | { line: number; error: string }> | Iterable<ContactInput | { line: number; error: string }>,
-  o: { batchSize?: number; maxRejected?: number } = {},
+  o: { batchSize?: number; maxRejected?: number; beforeCommit?: (trx: Knex.Transaction, result: ImportResult) => Promise<void> } = {},
 ): Promise<ImportResult> {
   const batchSize = o.batchSize ?? IMPORT_BATCH_SIZE;
   const maxRejected = o.maxRejected ?? MAX_REJECTED_LISTED;
@@ -183,6 +184,7 @@ export async function importContacts(
       if (batch.size >= batchSize) await flush();
     }
     await flush();
+    await o.beforeCommit?.(trx, result);
   });
   return result;
 }

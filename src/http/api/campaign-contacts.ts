@@ -4,12 +4,14 @@ import { stringify } from 'csv-stringify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import 'zod-openapi';
-import { contactFromCsv, importContacts, type ContactInput } from '../../campaigns/contact-import';
+import { contactFromCsv, importContacts, type ContactInput, type ImportResult } from '../../campaigns/contact-import';
 import { CsvFormatError, csvRows } from '../../campaigns/csv-rows';
+import { AuditRepo } from '../../db/audit';
 import { CampaignContactsRepo } from '../../db/campaign-contacts';
 import { CampaignsRepo } from '../../db/campaigns';
 import { CONTACT_STATES, type Campaign } from '../../domain/campaign';
 import { csvCell } from '../call-shapes';
+import { actorOf } from './audit';
 import { campaignParams } from './campaigns';
 import { contactSchema, importResultSchema } from './campaign-schemas';
 import { ApiError, defineRoute, errorSchema, type ApiRoute } from './route';
@@ -43,7 +45,8 @@ const REPORT_COLUMNS = ['phone', 'name', 'state', 'attempts', 'last_outcome', 'l
  * Contacts of a campaign: `POST /api/campaigns/:id/contacts` (JSON, `text/csv` or a multipart `file`, streamed;
  * see `importContacts`), `GET /api/campaigns/:id/contacts?state=&limit=&cursor=` (keyset pages by contact id) and
  * `GET /api/campaigns/:id/report.csv` (streamed, one record per contact, cells guarded against formula injection
- * like the calls export). Import needs `supervisor` and a draft, running or paused campaign (409 otherwise).
+ * like the calls export). Import needs `supervisor` and a draft, running or paused campaign (409 otherwise; the state
+ * is checked when the request starts) and records a `campaign.contacts_import` audit entry with its counts.
  */
 export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number }): ApiRoute<any, any, any>[] {
   const campaigns = new CampaignsRepo(d.db);
@@ -65,6 +68,7 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number })
         '`text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing.',
       params: campaignParams,
       body: contactsJsonSchema,
+      bodyLimitBytes: 16 * 1024 * 1024,
       rawBodyTypes: ['text/csv', 'multipart/form-data'],
       otherBodies: {
         'text/csv': { schema: z.string().meta({ description: 'For example:\n\n```\nphone,name,timezone,plan\n+14155550123,Ada,,gold\n(212) 555-0188,Grace,America/New_York,silver\n```' }), description: 'A CSV file.' },
@@ -82,20 +86,24 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number })
         body: { contacts: [{ phone: '+14155550123', name: 'Ada', variables: { first_name: 'Ada', plan: 'gold' } }, { phone: '(212) 555-0188', timezone: 'America/New_York' }] },
         response: { accepted: 2, rejected: [{ line: 3, reason: 'phone "12": too short' }], rejectedCount: 1, duplicates: 0, suppressed: 0 },
       },
-      handler: async ({ req, res, params, body }) => {
+      handler: async ({ req, res, params, body, principal }) => {
         const c = await load(params.id);
         if (!IMPORT_STATES.has(c.state)) throw new ApiError(409, `a ${c.state} campaign takes no new contacts`);
         const target = { id: c.id, defaultRegion: c.defaultRegion };
+        const audited = (source: string) => ({
+          beforeCommit: (trx: Knex.Transaction, r: ImportResult) =>
+            new AuditRepo(trx).record({ actor: actorOf(principal), action: 'campaign.contacts_import', entityType: 'campaign', entityId: c.id, before: null, after: { source, accepted: r.accepted, duplicates: r.duplicates, suppressed: r.suppressed, rejectedCount: r.rejectedCount } }, trx),
+        });
         if (body) {
           const rows: ContactInput[] = body.contacts.map((x: Omit<ContactInput, 'line'>, i: number) => ({ ...x, line: i + 1 }));
-          return { ...(await importContacts(d.db, target, rows)) };
+          return { ...(await importContacts(d.db, target, rows, audited('json'))) };
         }
         try {
-          return await consumeUpload(req, res, async (input) => {
+          return await consumeUpload(req, res, async (input, fileName) => {
             async function* inputs() {
               for await (const r of csvRows(input, { required: ['phone'] })) yield 'error' in r ? r : contactFromCsv(r);
             }
-            return { ...(await importContacts(d.db, target, inputs())) };
+            return { ...(await importContacts(d.db, target, inputs(), audited(fileName ?? 'text/csv'))) };
           });
         } catch (err) {
           if (err instanceof CsvFormatError) throw new ApiError(400, err.message);

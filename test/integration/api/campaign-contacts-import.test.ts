@@ -87,6 +87,11 @@ describe('campaign contact import', () => {
     expect(await contact(c.id, '+14155550141')).toMatchObject({ name: 'Renamed', variables: { city: 'Oslo', order_id: '42' } });
     expect(await contact(c.id, '+14155550142')).toMatchObject({ timezones: ['America/Denver'], language: 'es' });
     expect(Number((await db('campaign_contacts').where({ campaign_id: c.id }).count({ n: '*' }))[0].n)).toBe(3);
+    const audit = await db('audit_log').where({ entity_type: 'campaign', entity_id: c.id }).orderBy('id').select('action', 'after', 'actor_id');
+    expect(audit).toEqual([
+      { action: 'campaign.contacts_import', actor_id: 'test-supervisor', after: { source: 'list.csv', accepted: 3, duplicates: 1, suppressed: 0, rejectedCount: 0 } },
+      { action: 'campaign.contacts_import', actor_id: 'test-supervisor', after: { source: 'json', accepted: 2, duplicates: 1, suppressed: 0, rejectedCount: 1 } },
+    ]);
   });
 
   it('stores DNC-listed numbers suppressed and counts them', async () => {
