@@ -93,7 +93,7 @@ describe('campaigns API (/api/campaigns)', () => {
       const r = await call('POST', `/api/campaigns/${done.id}/${a}`, 'supervisor');
       expect([r.status, r.body.error]).toEqual([409, expect.stringContaining('that is completed')]);
     }
-    expect((await audits(c.id)).map((a) => a.action)).toEqual(['campaign.start', 'campaign.pause', 'campaign.resume', 'campaign.cancel']);
+    expect((await audits(c.id)).map((a) => a.action)).toEqual(['campaign.contacts_import', 'campaign.start', 'campaign.pause', 'campaign.resume', 'campaign.cancel']);
     expect((await call('POST', '/api/campaigns/nope/start', 'supervisor')).status).toBe(404);
     // A draft can be cancelled too.
     const draft = await createTestCampaign(db, agentId);
@@ -117,7 +117,7 @@ describe('campaigns API (/api/campaigns)', () => {
     expect((await addContacts(c.id, 'phone\n+14155550162\n')).status).toBe(200);
     await call('POST', `/api/campaigns/${c.id}/cancel`, 'supervisor');
     expect((await call('PATCH', `/api/campaigns/${c.id}`, 'supervisor', { name: 'x' })).status).toBe(409);
-    expect((await audits(c.id)).map((a) => a.action)).toEqual(['campaign.update', 'campaign.start', 'campaign.update', 'campaign.cancel']);
+    expect((await audits(c.id)).map((a) => a.action)).toEqual(['campaign.update', 'campaign.contacts_import', 'campaign.start', 'campaign.update', 'campaign.contacts_import', 'campaign.cancel']);
   });
 
   it('reports progress from contacts, attempts and calls: counts, funnel, attempts used, ETA', async () => {

@@ -91,11 +91,12 @@ describe('DNC API (/api/dnc)', () => {
 
     const form = new FormData();
     const d = randomUsPhone();
-    form.append('file', new Blob([`phone\n${d}\n`], { type: 'text/csv' }), 'upload-2.csv');
+    const fileName = `upload-${Date.now()}.csv`;
+    form.append('file', new Blob([`phone\n${d}\n`], { type: 'text/csv' }), fileName);
     const m = await upload(form);
     expect(m.body).toMatchObject({ added: 1, alreadyListed: 0, rejectedCount: 0 });
-    expect((await call('GET', at(d), 'viewer')).body.entry.provenance.importFile).toBe('upload-2.csv');
-    expect(await db('audit_log').where({ entity_type: 'dnc', entity_id: 'upload-2.csv' }).pluck('action')).toEqual(['dnc.import']);
+    expect((await call('GET', at(d), 'viewer')).body.entry.provenance.importFile).toBe(fileName);
+    expect(await db('audit_log').where({ entity_type: 'dnc', entity_id: fileName }).select('action', 'after')).toEqual([{ action: 'dnc.import', after: { added: 1, alreadyListed: 0, rejectedCount: 0 } }]);
 
     expect((await upload('number\n+14155550100\n', '', 'text/csv')).status).toBe(400);
     expect((await upload('{}', '', 'application/json')).status).toBe(415);
