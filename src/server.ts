@@ -9,6 +9,7 @@ import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
 import type { ApiRoute } from './http/api/route';
+import type { DialerPort } from './campaigns/dialer-port';
 import { attachMediaStreamServer } from './telephony/media-stream-server';
 import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
@@ -47,6 +48,8 @@ export interface StartServerOptions {
   redisPrefix?: string;
   /** Route-table routes of other modules, mounted in the authenticated API (see `createApiRouter`). */
   apiRoutes?: ReadonlyArray<ApiRoute<any, any, any>>;
+  /** Places single outbound calls (`POST /api/calls`); without it that route answers 503. */
+  dialer?: DialerPort;
 }
 
 /**
@@ -107,7 +110,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],

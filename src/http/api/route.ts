@@ -78,6 +78,12 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
    * e.g. `{ 'multipart/form-data': { schema } }` for an upload served by its own router.
    */
   otherBodies?: Record<string, { schema: z.ZodType; description?: string }>;
+  /**
+   * Content types the handler reads from `req` itself (streamed uploads: `text/csv`, `multipart/form-data`); a
+   * request of one of them skips JSON parsing and `body` validation (the handler gets `body: undefined`), while a
+   * JSON request is parsed and validated as usual. Document them in `otherBodies`.
+   */
+  rawBodyTypes?: string[];
   /** Documented here but served by another router ({@link docOnlyRoute}); {@link mountRoutes} skips it. */
   docOnly?: boolean;
   handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult> | RouteResult;
@@ -164,7 +170,12 @@ export function mountRoutes(routes: ReadonlyArray<ApiRoute<any, any, any>>): Rou
         return;
       }
       let body: unknown = undefined;
-      if (route.body) {
+      const raw = route.rawBodyTypes && req.is(route.rawBodyTypes);
+      if (route.rawBodyTypes && !raw && !(route.body && req.is('application/json'))) {
+        res.status(415).json({ error: `send the body as ${[...(route.body ? ['application/json'] : []), ...route.rawBodyTypes].join(' or ')}` });
+        return;
+      }
+      if (route.body && !raw) {
         if (!req.is('application/json')) {
           res.status(415).json({ error: 'send the body as application/json' });
           return;
