@@ -67,3 +67,22 @@ export function nextAttempt(
   const at = nextWindowOpening(window, zones, new Date(now.getTime() + delayS * 1000));
   return at ? { at } : { final: finalFor(outcome) };
 }
+
+/**
+ * The settle decision from a stored attempt's context (src/db/dispatch.ts `SettleContext`): counts the contact's
+ * earlier attempts on the same ladder as `retriesSoFarForOutcome` and applies {@link nextAttempt}.
+ */
+export function decideRetry(ctx: {
+  outcome: string;
+  attemptsUsed: number;
+  previousOutcomes: string[];
+  retry: RetryPolicy;
+  window: CallingWindow;
+  zones: string[];
+  now: Date;
+}): { at: Date } | { final: FinalDecision } {
+  const outcome = ctx.outcome as DialOutcome;
+  const ladder = ladderFor(outcome);
+  const retriesSoFar = ladder ? ctx.previousOutcomes.filter((o) => ladderFor(o as DialOutcome) === ladder).length : 0;
+  return nextAttempt(ctx.retry, outcome, ctx.attemptsUsed, retriesSoFar, ctx.now, ctx.window, ctx.zones);
+}
