@@ -60,6 +60,8 @@ export interface TwilioDialerOptions {
   /** Lease of an in-progress call (ms): ring timeout + the longest call + margin; an expired lease frees the slot. */
   inProgressLeaseMs: number;
   breaker?: DialBreaker;
+  /** The DNC list (default: DncRepo over `db`); tests inject a failing one. */
+  dnc?: Pick<DncRepo, 'isListed'>;
   logger?: Logger;
   now?: () => Date;
   /** REST timeout (ms; default 15 000). */
@@ -93,14 +95,14 @@ export function chooseCallerId(pool: readonly CallerId[], usage: ReadonlyMap<str
 export class TwilioDialer implements DialerPort {
   private readonly client: twilio.Twilio;
   private readonly repo: DispatchRepo;
-  private readonly dnc: DncRepo;
+  private readonly dnc: Pick<DncRepo, 'isListed'>;
   private readonly now: () => Date;
 
   constructor(private readonly o: TwilioDialerOptions) {
     const httpClient = rebasedRequestClient(o.apiBaseUrl ?? 'https://api.twilio.com', o.httpClient ?? new twilio.RequestClient());
     this.client = twilio(o.accountSid, o.authToken, { httpClient, timeout: o.timeoutMs ?? 15_000 });
     this.repo = new DispatchRepo(o.db);
-    this.dnc = new DncRepo(o.db);
+    this.dnc = o.dnc ?? new DncRepo(o.db);
     this.now = o.now ?? (() => new Date());
   }
 
@@ -182,4 +184,12 @@ export class TwilioDialer implements DialerPort {
 
 function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+}
+
+/**
+ * Lease of a call Twilio has accepted (ms): the ring timeout + the longest call (MAX_CALL_DURATION_MS; 0 = no cap →
+ * 1 h) + 5 min margin. If its terminal callback never comes, the slot frees when this expires.
+ */
+export function inProgressLeaseMs(ringTimeoutS: number, maxCallDurationMs: number): number {
+  return ringTimeoutS * 1000 + (maxCallDurationMs > 0 ? maxCallDurationMs : 3_600_000) + 300_000;
 }
