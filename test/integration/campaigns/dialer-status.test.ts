@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import express from 'express';
@@ -225,7 +226,7 @@ describe('POST /twilio/outbound/status', () => {
     const claim = await claimOne(campaignId);
     await repo.beginSending(claim.attemptId, now(), async () => '+15550000001');
     const url = `${PUBLIC}/twilio/outbound/status?attemptId=${claim.attemptId}`;
-    const params = { CallSid: 'CAearly0000000000000000000000000001', CallStatus: 'ringing', SequenceNumber: '1', AccountSid: SID };
+    const params = { CallSid: `CA${randomBytes(16).toString('hex')}`, CallStatus: 'ringing', SequenceNumber: '1', AccountSid: SID };
     const [s] = await TwilioRestDouble.deliver([{ url, params, signature: signTwilioRequest(TOKEN, url, params) }], origin);
     expect(s).toBe(204);
     expect(await attempt(claim.attemptId)).toMatchObject({ call_sid: params.CallSid, status: 'ringing' });
