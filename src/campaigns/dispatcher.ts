@@ -116,7 +116,17 @@ export class Dispatcher {
       });
       if (!claims.length) break;
       n++;
-      const slot = this.o.pacer ? await this.o.pacer.reserve(c.id, c.cps, this.now().getTime()) : now.getTime();
+      let slot = now.getTime();
+      if (this.o.pacer) {
+        try {
+          slot = await this.o.pacer.reserve(c.id, c.cps, this.now().getTime());
+        } catch (err) {
+          // No CPS slot (Redis down): give the claim back rather than dial unpaced.
+          this.o.logger?.warn({ campaignId: c.id, err: (err as Error).message }, 'dial pacing unavailable: claim released');
+          await this.o.repo.release(claims[0].attemptId, now, now, 'pacing unavailable');
+          break;
+        }
+      }
       this.launch(claims[0].attemptId, slot);
       if (slot > horizon) break;
     }
