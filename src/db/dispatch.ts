@@ -97,6 +97,18 @@ const toAttempt = (r: any): AttemptRow => ({
   answeredBy: r.answered_by,
 });
 
+/**
+ * Locks an attempt and its contact (if any) in the one order every writer uses — contact row first, then attempt
+ * row — so settling, recovery, the dialer and callbacks never deadlock one another.
+ */
+async function lockAttempt(trx: Knex.Transaction, attemptId: string): Promise<{ a: any; c: any } | null> {
+  const peek = await trx('call_attempts').where({ id: attemptId }).first('contact_id');
+  if (!peek) return null;
+  const c = peek.contact_id != null ? await trx('campaign_contacts').where({ id: peek.contact_id }).forUpdate().first() : null;
+  const a = await trx('call_attempts').where({ id: attemptId }).forUpdate().first();
+  return a ? { a, c } : null;
+}
+
 /** Dispatcher queries; every method takes `now` (injected clock). */
 export class DispatchRepo {
   constructor(private readonly db: Knex) {}
@@ -216,10 +228,11 @@ export class DispatchRepo {
     return this.db.transaction(async (trx) => {
       const raw = await trx('call_attempts').where({ id: attemptId }).first('campaign_id');
       if (raw?.campaign_id) await trx.raw('SELECT pg_advisory_xact_lock(?, hashtext(?))', [DISPATCH_LOCK_KEY, raw.campaign_id]);
-      const r = await trx('call_attempts').where({ id: attemptId }).forUpdate().first();
+      const locked = await lockAttempt(trx, attemptId);
+      const r = locked?.a;
       if (!r || r.status !== 'requested') return { refused: 'claim_lost' as const };
       if (r.contact_id != null) {
-        const c = await trx('campaign_contacts').where({ id: r.contact_id }).forUpdate().first();
+        const c = locked!.c;
         if (!c || c.state !== 'dialing' || c.attempts !== r.attempt_no || !(new Date(c.lease_expires_at) > now)) return { refused: 'claim_lost' as const };
         if (owner && c.lease_owner !== owner) return { refused: 'claim_lost' as const };
       }
@@ -237,13 +250,14 @@ export class DispatchRepo {
    */
   async release(attemptId: string, dueAt: Date, now: Date, reason: string): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const a = await trx('call_attempts').where({ id: attemptId }).forUpdate().first();
+      const locked = await lockAttempt(trx, attemptId);
+      const a = locked?.a;
       if (!a || a.status !== 'requested') return;
       if (a.contact_id == null) {
         await trx('call_attempts').where({ id: attemptId }).update({ status: 'canceled', outcome: 'canceled', error: reason, ended_at: now });
         return;
       }
-      const c = await trx('campaign_contacts').where({ id: a.contact_id }).forUpdate().first();
+      const c = locked!.c;
       await trx('call_attempts').where({ id: attemptId }).delete();
       if (!c || c.state !== 'dialing' || c.attempts !== a.attempt_no) return;
       await trx('campaign_contacts')
@@ -258,7 +272,7 @@ export class DispatchRepo {
    */
   async suppress(attemptId: string, now: Date): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const a = await trx('call_attempts').where({ id: attemptId }).forUpdate().first();
+      const a = (await lockAttempt(trx, attemptId))?.a;
       if (!a || a.outcome) return;
       await trx('call_attempts').where({ id: attemptId }).update({ status: 'canceled', outcome: 'dnc', error: 'number is on the do-not-call list', ended_at: now });
       if (a.contact_id == null) return;
@@ -275,7 +289,7 @@ export class DispatchRepo {
    */
   async markInProgress(attemptId: string, callSid: string, now: Date, leaseMs: number, status = 'queued'): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const a = await trx('call_attempts').where({ id: attemptId }).forUpdate().first();
+      const a = (await lockAttempt(trx, attemptId))?.a;
       if (!a) return;
       await trx('call_attempts')
         .where({ id: attemptId })
@@ -312,7 +326,8 @@ export class DispatchRepo {
     trx?: Knex.Transaction,
   ): Promise<{ settled: boolean; contactState?: string }> {
     const run = async (t: Knex.Transaction) => {
-      const a = await t('call_attempts').where({ id: attemptId }).forUpdate().first();
+      const locked = await lockAttempt(t, attemptId);
+      const a = locked?.a;
       if (!a || a.outcome) return { settled: false };
       const patch: Record<string, unknown> = { outcome: s.outcome, ended_at: s.now };
       if (s.status) patch.status = s.status;
@@ -322,7 +337,7 @@ export class DispatchRepo {
       if (s.callSid && !a.call_sid) patch.call_sid = s.callSid;
       await t('call_attempts').where({ id: attemptId }).update(patch);
       if (a.contact_id == null) return { settled: true };
-      const c = await t('campaign_contacts').where({ id: a.contact_id }).forUpdate().first();
+      const c = locked!.c;
       if (!c) return { settled: true };
       const stale = c.attempts !== a.attempt_no || ['done', 'failed', 'opted-out', 'suppressed'].includes(c.state);
       if (stale) {
