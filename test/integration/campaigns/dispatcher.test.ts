@@ -5,6 +5,8 @@ import { DispatchRepo } from '../../../src/db/dispatch';
 import { Dispatcher, type Dialer } from '../../../src/campaigns/dispatcher';
 import { decideRetry } from '../../../src/campaigns/retry';
 import { DialSkipped } from '../../../src/campaigns/dialer';
+import { DialPacer } from '../../../src/campaigns/pacing';
+import Redis from 'ioredis';
 
 /**
  * Two dispatchers (different owner ids) over one database, with a recording fake dialer that checks the ceilings at
@@ -210,6 +212,33 @@ describe('Dispatcher', () => {
     // The dead dispatcher's late dial of its expired claim is refused.
     expect(await repo.beginSending(claims[0].attemptId, now(), async () => '+15550000001', 'dead')).toEqual({ refused: 'claim_lost' });
     expect(dialer.dialed).toHaveLength(1);
+  });
+
+  it('spaces dials 1/cps apart across two dispatchers through the Redis pacer, and stops claiming past the next tick', async () => {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const prefix = `test-dispatch-${process.pid}-${Date.now()}`;
+    try {
+      const now = () => T0;
+      const campaignId = await makeCampaign(db, { maxConcurrent: 50, cps: 5 });
+      await addContacts(db, campaignId, 20);
+      const waits: number[] = [];
+      const dialer = new RecordingDialer({ now, perCampaign: 50, global: 100, callMs: () => 1 });
+      const mk = (owner: string) =>
+        new Dispatcher({ repo, dialer, pacer: new DialPacer(redis, prefix), owner, leaseMs: 60_000, intervalMs: 1_000, globalMax: 100, now, sleep: async (ms) => void waits.push(ms) });
+      const ds = [mk('pace-a'), mk('pace-b')];
+      const claimed = (await Promise.all(ds.map((d) => d.tick()))).reduce((a, r) => a + r.claimed, 0);
+      await Promise.all(ds.map((d) => d.settled()));
+      await dialer.drain();
+      // Slots now, +200, +400 … ms (the first needs no wait); claiming stops once a slot lies past the next tick.
+      expect(waits.sort((a, b) => a - b)).toEqual(Array.from({ length: claimed - 1 }, (_, i) => (i + 1) * 200));
+      expect(claimed).toBeGreaterThanOrEqual(7); // slots 0 … 1200
+      expect(claimed).toBeLessThanOrEqual(8); // each dispatcher takes at most one slot beyond
+      expect(dialer.dialed).toHaveLength(claimed);
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 
   it('stops cleanly', async () => {
