@@ -6,6 +6,7 @@ import { DncRepo } from '../db/dnc';
 import { DispatchRepo, type AttemptRow } from '../db/dispatch';
 import { DialRefused, type DialerPort } from './dialer-port';
 import { decideRetry } from './retry';
+import { nextWindowOpening, windowOpen } from './window';
 import type { DialBreaker } from './breaker';
 
 /** Twilio refused `calls.create` (recorded on the attempt as `failed`; the contact follows the `failed` ladder). */
@@ -86,7 +87,7 @@ export function chooseCallerId(pool: readonly CallerId[], usage: ReadonlyMap<str
 /**
  * The outbound dialer (issue 11 item 5) over Twilio `calls.create` (`POST /2010-04-01/Accounts/{Sid}/Calls.json`,
  * PROTOCOLS.md "Twilio REST"). For an attempt row already written (by the dispatcher's claim or `POST /api/calls`):
- * checks the campaign is running, re-checks the DNC list (listed → contact `suppressed`; the check fails → no dial,
+ * checks the campaign is running and the window still open in every zone of the contact, re-checks the DNC list (listed → contact `suppressed`; the check fails → no dial,
  * the claim is given back), picks a caller ID, marks the attempt `sending` (only while the claim's lease holds),
  * places the call with the outbound voice/status/AMD webhooks and the ring timeout, and records the CallSid (contact →
  * `in-progress`). A Twilio error ends the attempt `failed` (contact per the `failed` ladder) and feeds the breaker.
@@ -108,7 +109,7 @@ export class TwilioDialer implements DialerPort {
 
   /**
    * Dials attempt `attemptId`. `owner`: the dispatcher whose lease must still hold.
-   * @throws DialRefused (dnc, dnc_check_failed, campaign_not_running), DialSkipped (claim lost, caller IDs capped,
+   * @throws DialRefused (dnc, dnc_check_failed, campaign_not_running, window), DialSkipped (claim lost, caller IDs capped,
    *   the attempt is already being dialed), DialFailed (Twilio refused; recorded), Error (unknown attempt).
    */
   async dial(attemptId: string, o: { owner?: string } = {}): Promise<{ callSid: string }> {
@@ -121,6 +122,15 @@ export class TwilioDialer implements DialerPort {
     if (campaign && campaign.state !== 'running') {
       await this.repo.release(a.id, this.now(), this.now(), 'campaign not running');
       throw new DialRefused('campaign_not_running', `campaign ${campaign.id} is ${campaign.state}`);
+    }
+    if (campaign && a.contactId) {
+      // The claim checked the window; a pacing wait may have carried the dial past its end.
+      const zones = await this.repo.contactZones(a.contactId);
+      const at = this.now();
+      if (!windowOpen(campaign.window, zones, at)) {
+        await this.repo.release(a.id, nextWindowOpening(campaign.window, zones, at) ?? new Date(at.getTime() + 86_400_000), at, 'outside the calling window');
+        throw new DialRefused('window', 'the calling window is closed in one of the contact\'s time zones');
+      }
     }
     let listed: boolean;
     try {

@@ -205,6 +205,11 @@ export class DispatchRepo {
     return r ? toAttempt(r) : null;
   }
 
+  /** The IANA zones of a contact ([] when it does not exist). */
+  async contactZones(contactId: string): Promise<string[]> {
+    return (await this.db('campaign_contacts').where({ id: contactId }).first('timezones'))?.timezones ?? [];
+  }
+
   /** The attempt with this Twilio CallSid, or null. */
   async attemptBySid(callSid: string): Promise<AttemptRow | null> {
     const r = await this.db('call_attempts').where({ call_sid: callSid }).first();

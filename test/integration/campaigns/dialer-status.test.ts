@@ -121,6 +121,20 @@ describe('TwilioDialer', () => {
     expect(await attempt(second.attemptId)).toBeUndefined();
   });
 
+  it('does not dial when the window closed between the claim and the dial; the claim is given back until it opens', async () => {
+    const window = { days: ['mon', 'tue', 'wed', 'thu', 'fri'] as any, start: '09:00', end: '20:00', blackoutDates: [] };
+    const campaignId = await makeCampaign(db, { window });
+    await addContacts(db, campaignId, 1, { timezones: ['America/New_York'] });
+    clock = new Date('2026-12-03T00:59:59Z').getTime(); // Wed 19:59:59 in New York
+    const claim = await claimOne(campaignId);
+    clock += 2_000; // 20:00:01: closed
+    await expect(dialerFor().dial(claim.attemptId)).rejects.toMatchObject({ name: 'DialRefused', reason: 'window' });
+    expect(rest.requests).toHaveLength(0);
+    const c = await contact(claim.contactId);
+    expect(c).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(new Date(c.next_attempt_at).toISOString()).toBe('2026-12-03T14:00:00.000Z');
+  });
+
   it('rotates caller IDs, least used today first, skipping one at its daily cap', async () => {
     // Fresh numbers: usage is counted across the whole database since 00:00 UTC.
     const n = String(Date.now() % 100_000).padStart(5, '0');
