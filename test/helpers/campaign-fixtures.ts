@@ -45,3 +45,14 @@ export async function addContacts(db: Knex, campaignId: string, n: number, o: { 
   const ids = await db('campaign_contacts').insert(rows).returning('id');
   return ids.map((r: { id: string }) => String(r.id));
 }
+
+/**
+ * Isolates a test from earlier ones in this worker's database: running campaigns are cancelled and contacts still
+ * holding a slot (dialing / in-progress, which count against the global ceiling whatever their campaign's state)
+ * are ended.
+ */
+export async function quiesceCampaigns(db: Knex): Promise<void> {
+  await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
+  await db('campaign_contacts').whereIn('state', ['dialing', 'in-progress']).update({ state: 'done', lease_owner: null, lease_expires_at: null });
+  await db('call_attempts').whereNull('contact_id').whereNull('outcome').update({ outcome: 'canceled', status: 'canceled' });
+}

@@ -4,7 +4,7 @@ import express from 'express';
 import pino from 'pino';
 import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
-import { addContacts, makeCampaign } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
 import { TwilioRestDouble, type CallEnd, type CreatedCall } from '../../doubles/twilio-rest-double';
 import { DispatchRepo } from '../../../src/db/dispatch';
 import { CallsRepo } from '../../../src/db/calls';
@@ -27,7 +27,7 @@ let origin: string;
 
 beforeAll(async () => {
   db = await setupTestDb();
-  await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
+  await quiesceCampaigns(db);
   const app = express();
   app.use(createOutboundStatusRouter({ db, calls: new CallsRepo(db), authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }), inProgressLeaseMs: 3_900_000, now }));
   server = http.createServer(app);

@@ -5,7 +5,7 @@ import express from 'express';
 import pino from 'pino';
 import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
-import { addContacts, makeCampaign } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
 import { TwilioRestDouble, type CreatedCall } from '../../doubles/twilio-rest-double';
 import { DispatchRepo, type Claim } from '../../../src/db/dispatch';
 import { CallsRepo } from '../../../src/db/calls';
@@ -46,7 +46,7 @@ afterAll(async () => {
 beforeEach(async () => {
   clock = T0.getTime();
   rest = new TwilioRestDouble();
-  await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
+  await quiesceCampaigns(db);
 });
 
 const dialerFor = (o: Partial<ConstructorParameters<typeof TwilioDialer>[0]> = {}) =>

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
-import { addContacts, makeCampaign } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
 import { DispatchRepo } from '../../../src/db/dispatch';
 import { Dispatcher, type Dialer } from '../../../src/campaigns/dispatcher';
 import { decideRetry } from '../../../src/campaigns/retry';
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // Other tests' campaigns must not take global slots.
-  await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
+  await quiesceCampaigns(db);
 });
 
 /** Records dials; asserts at dial time that in-flight calls (from the DB) respect the ceilings. */

@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Knex } from 'knex';
 import { setupTestDb, testDatabaseUrl } from '../../helpers/db';
 import { waitFor } from '../../helpers/async';
-import { addContacts, makeCampaign } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
 import { TwilioRestDouble } from '../../doubles/twilio-rest-double';
 import { loadConfig } from '../../../src/config';
 import { startDispatcher } from '../../../src/campaigns/start-dispatcher';
@@ -23,7 +23,7 @@ const auths: string[] = [];
 
 beforeAll(async () => {
   db = await setupTestDb();
-  await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
+  await quiesceCampaigns(db);
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   emulator = http.createServer((req, res) => {
     let body = '';
