@@ -179,6 +179,21 @@ const envSchema = z.object({
   WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** BullMQ stalled-job check interval (ms; BullMQ default 30 000). */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Outbound dialing (issue 11): calls in flight across every campaign and ad-hoc call; keep it below the trunk's capacity to leave room for inbound. */
+  OUTBOUND_MAX_CONCURRENT: z.coerce.number().int().min(0).max(10_000).default(10),
+  /** A dispatcher's claim on a contact (ms): covers the CPS wait and calls.create; an expired claim comes back. */
+  DIAL_LEASE_MS: z.coerce.number().int().min(5_000).default(120_000),
+  /** Dispatcher tick (ms; each tick adds 0–20 % jitter). */
+  DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Run a campaign dispatcher in `npm run worker` (several workers may run one each). */
+  DISPATCHER_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** Ring timeout (s) of an outbound call before Twilio reports no-answer. */
+  RING_TIMEOUT_S: z.coerce.number().int().min(5).max(600).default(25),
+  /** Dial-failure breaker: failures among the last DIAL_BREAKER_WINDOW dials of a campaign that pause it. */
+  DIAL_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1_000).default(5),
+  DIAL_BREAKER_WINDOW: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Twilio REST origin (a Twilio emulator or the repo's simulator stands in when set). */
+  TWILIO_API_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://api.twilio.com')),
   FAKE_LLM_FIRST_TOKEN_MS: intMs(0),
   FAKE_TTS_FIRST_BYTE_MS: intMs(0),
   /** Fake LLM delay between streamed words (ms). */
@@ -311,6 +326,16 @@ function toConfig(e: Env, missing: string[]) {
     queuePrefix: e.QUEUE_PREFIX,
     /** Post-call workers: job lock and stalled-check interval (ms), i.e. how soon a dead worker's job is retried. */
     worker: { lockDurationMs: e.WORKER_LOCK_DURATION_MS, stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS },
+    /** Outbound campaigns: dispatcher, dialer and breaker (see src/campaigns). */
+    outbound: {
+      maxConcurrent: e.OUTBOUND_MAX_CONCURRENT,
+      dialLeaseMs: e.DIAL_LEASE_MS,
+      dispatchIntervalMs: e.DISPATCH_INTERVAL_MS,
+      dispatcherEnabled: e.DISPATCHER_ENABLED === 'true',
+      ringTimeoutS: e.RING_TIMEOUT_S,
+      breaker: { threshold: e.DIAL_BREAKER_THRESHOLD, window: e.DIAL_BREAKER_WINDOW },
+      twilioApiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+    },
     fake: { sttMs: e.FAKE_STT_MS, sttText: e.FAKE_STT_TEXT, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
 }

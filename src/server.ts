@@ -4,6 +4,8 @@ import type { Config } from './config';
 import type { AppContext } from './context';
 import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
+import { createOutboundStatusRouter } from './http/routes/twilio-outbound-status';
+import { inProgressLeaseMs } from './campaigns/dialer';
 import { createApiRouter } from './http/routes/api';
 import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
@@ -104,6 +106,14 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         logger: ctx.logger,
         draining: () => draining,
         unconfiguredNumber: config.unconfiguredNumber,
+      }),
+      createOutboundStatusRouter({
+        db: ctx.db,
+        calls: ctx.calls,
+        authToken: config.twilio.authToken,
+        publicBaseUrl: config.publicBaseUrl,
+        logger: ctx.logger,
+        inProgressLeaseMs: inProgressLeaseMs(config.outbound.ringTimeoutS, config.engine.maxCallDurationMs),
       }),
       createApiRouter({
         db: ctx.db,

@@ -7,10 +7,11 @@ import { createLogger } from '../src/logger';
 import { buildProviders } from '../src/providers/registry';
 import { startWorkers } from './index';
 import { closeOnSignal, runMain } from '../src/process-lifecycle';
+import { startDispatcher } from '../src/campaigns/start-dispatcher';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
- * and knowledge-ingestion Workers and the sweeper, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
+ * and knowledge-ingestion Workers, the sweeper and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
  * Exits 1 on invalid configuration.
  */
 async function main(): Promise<void> {
@@ -35,9 +36,13 @@ async function main(): Promise<void> {
   const sweeperQueue = createPostCallQueue(producerRedis, { prefix: config.queuePrefix });
   sweeperQueue.on('error', (err) => logger.warn({ err: err.message }, 'sweeper queue error'));
   const sweeper = startSweeper({ queue: sweeperQueue, calls: new CallsRepo(db), logger });
+  // Outbound campaigns: several workers may each run a dispatcher (claims and ceilings are shared through Postgres, CPS
+  // spacing through Redis on the fail-fast producer connection, so a Redis outage gives claims back instead of hanging).
+  const dispatcher = config.outbound.dispatcherEnabled ? startDispatcher({ config, db, redis: producerRedis, logger }) : null;
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
   closeOnSignal(logger, 30_000, async () => {
+    await dispatcher?.stop();
     await sweeper.stop();
     await workers.close();
     await sweeperQueue.close();

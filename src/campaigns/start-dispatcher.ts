@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { DispatchRepo } from '../db/dispatch';
+import { DialBreaker } from './breaker';
+import { inProgressLeaseMs, TwilioDialer } from './dialer';
+import { Dispatcher } from './dispatcher';
+import { DialPacer } from './pacing';
+
+/**
+ * Builds and starts the campaign dispatcher of a worker process from Config (OUTBOUND_MAX_CONCURRENT, DIAL_LEASE_MS,
+ * DISPATCH_INTERVAL_MS, RING_TIMEOUT_S, TWILIO_API_BASE_URL, DIAL_BREAKER_*): the Twilio dialer, the Redis CPS pacer
+ * (keys under `<QUEUE_PREFIX>:dial-pace:`) and a unique owner id (`host-pid-random`). Stop it with `stop()`.
+ */
+export function startDispatcher(d: { config: Readonly<Config>; db: Knex; redis: Redis; logger: Logger }): Dispatcher {
+  const { config } = d;
+  const repo = new DispatchRepo(d.db);
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(0, 64);
+  const dialer = new TwilioDialer({
+    db: d.db,
+    accountSid: config.twilio.accountSid,
+    authToken: config.twilio.authToken,
+    publicBaseUrl: config.publicBaseUrl,
+    apiBaseUrl: config.outbound.twilioApiBaseUrl,
+    ringTimeoutS: config.outbound.ringTimeoutS,
+    inProgressLeaseMs: inProgressLeaseMs(config.outbound.ringTimeoutS, config.engine.maxCallDurationMs),
+    breaker: new DialBreaker(repo, config.outbound.breaker, d.logger),
+    logger: d.logger,
+  });
+  const dispatcher = new Dispatcher({
+    repo,
+    dialer,
+    pacer: new DialPacer(d.redis, config.queuePrefix),
+    owner,
+    leaseMs: config.outbound.dialLeaseMs,
+    intervalMs: config.outbound.dispatchIntervalMs,
+    globalMax: config.outbound.maxConcurrent,
+    logger: d.logger,
+  });
+  dispatcher.start();
+  d.logger.info({ owner, globalMax: config.outbound.maxConcurrent }, 'campaign dispatcher started');
+  return dispatcher;
+}
