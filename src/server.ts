@@ -6,6 +6,7 @@ import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
 import { createOutboundStatusRouter } from './http/routes/twilio-outbound-status';
 import { inProgressLeaseMs } from './campaigns/dialer';
+import { createTwilioDialer } from './campaigns/start-dispatcher';
 import { createApiRouter } from './http/routes/api';
 import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
@@ -120,7 +121,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],

@@ -11,15 +11,13 @@ import { Dispatcher } from './dispatcher';
 import { DialPacer } from './pacing';
 
 /**
- * Builds and starts the campaign dispatcher of a worker process from Config (OUTBOUND_MAX_CONCURRENT, DIAL_LEASE_MS,
- * DISPATCH_INTERVAL_MS, RING_TIMEOUT_S, TWILIO_API_BASE_URL, DIAL_BREAKER_*): the Twilio dialer, the Redis CPS pacer
- * (keys under `<QUEUE_PREFIX>:dial-pace:`) and a unique owner id (`host-pid-random`). Stop it with `stop()`.
+ * The Twilio dialer as configured (TWILIO_*, PUBLIC_BASE_URL, TWILIO_API_BASE_URL, RING_TIMEOUT_S, DIAL_BREAKER_*):
+ * used by the dispatcher and by `POST /api/calls`.
  */
-export function startDispatcher(d: { config: Readonly<Config>; db: Knex; redis: Redis; logger: Logger }): Dispatcher {
+export function createTwilioDialer(d: { config: Readonly<Config>; db: Knex; logger: Logger; repo?: DispatchRepo }): TwilioDialer {
   const { config } = d;
-  const repo = new DispatchRepo(d.db);
-  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(0, 64);
-  const dialer = new TwilioDialer({
+  const repo = d.repo ?? new DispatchRepo(d.db);
+  return new TwilioDialer({
     db: d.db,
     accountSid: config.twilio.accountSid,
     authToken: config.twilio.authToken,
@@ -30,6 +28,18 @@ export function startDispatcher(d: { config: Readonly<Config>; db: Knex; redis: 
     breaker: new DialBreaker(repo, config.outbound.breaker, d.logger),
     logger: d.logger,
   });
+}
+
+/**
+ * Builds and starts the campaign dispatcher of a worker process from Config (OUTBOUND_MAX_CONCURRENT, DIAL_LEASE_MS,
+ * DISPATCH_INTERVAL_MS, RING_TIMEOUT_S, TWILIO_API_BASE_URL, DIAL_BREAKER_*): the Twilio dialer, the Redis CPS pacer
+ * (keys under `<QUEUE_PREFIX>:dial-pace:`) and a unique owner id (`host-pid-random`). Stop it with `stop()`.
+ */
+export function startDispatcher(d: { config: Readonly<Config>; db: Knex; redis: Redis; logger: Logger }): Dispatcher {
+  const { config } = d;
+  const repo = new DispatchRepo(d.db);
+  const owner = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.slice(0, 64);
+  const dialer = createTwilioDialer({ ...d, repo });
   const dispatcher = new Dispatcher({
     repo,
     dialer,
