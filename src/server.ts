@@ -92,7 +92,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   // AMD results reach the process holding the call's media stream through Redis pub/sub (see AmdBus).
   const amdSubscriber = ctx.authRedis.duplicate();
   amdSubscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'AMD subscriber redis error'));
-  const amd = await AmdBus.start({
+  const amd = AmdBus.start({
     publisher: ctx.authRedis,
     subscriber: amdSubscriber,
     prefix: o.redisPrefix ?? ctx.authRedisPrefix,

@@ -25,8 +25,14 @@ export class AmdBus {
     this.channel = `${prefix}:amd`;
   }
 
-  /** Subscribes and resolves once the subscription is active. @throws when Redis refuses the subscription. */
-  static async start(o: { publisher: Redis; subscriber: Redis; prefix: string; deliver: (m: AmdMessage) => void; logger: Logger }): Promise<AmdBus> {
+  private subscribed: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts listening. Never throws and never waits for Redis (a server starts while Redis is down): the channel is
+   * subscribed whenever the subscriber connection is (again) ready; failures are logged. {@link ready} resolves once
+   * a subscription is active.
+   */
+  static start(o: { publisher: Redis; subscriber: Redis; prefix: string; deliver: (m: AmdMessage) => void; logger: Logger }): AmdBus {
     const bus = new AmdBus(o.publisher, o.subscriber, o.prefix);
     o.subscriber.on('message', (channel: string, raw: string) => {
       if (channel !== bus.channel) return;
@@ -38,8 +44,22 @@ export class AmdBus {
         o.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'malformed AMD message dropped');
       }
     });
-    await o.subscriber.subscribe(bus.channel);
+    let first: (() => void) | null = null;
+    const subscribed = new Promise<void>((resolve) => (first = resolve));
+    const subscribe = () =>
+      o.subscriber.subscribe(bus.channel).then(
+        () => first?.(),
+        (err: unknown) => o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'AMD channel subscription failed: AMD results reach only sessions that start later'),
+      );
+    o.subscriber.on('ready', () => void subscribe());
+    if (o.subscriber.status === 'ready') void subscribe();
+    bus.subscribed = subscribed;
     return bus;
+  }
+
+  /** Resolves once the channel is subscribed (tests wait for it before publishing). */
+  ready(): Promise<void> {
+    return this.subscribed;
   }
 
   /** Publishes `m` to every process (this one included). @throws on a Redis error. */

@@ -50,9 +50,10 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
   /** One "server process": the outbound router, its own AMD subscription, its own live-call map. */
   async function serverProcess() {
     const live = new Map<string, CallSession>();
-    const bus = await AmdBus.start({ publisher: newRedis(), subscriber: newRedis(), prefix, deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy), logger: silent });
+    const bus = AmdBus.start({ publisher: newRedis(), subscriber: newRedis(), prefix, deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy), logger: silent });
     const app = createApp({ logger: silent, routers: [createTwilioOutboundRouter({ outcomes, authToken: TOKEN, publicBaseUrl: PUBLIC, logger: silent, publishAmd: (m) => bus.publish(m) })] });
     const server = await listen(app);
+    await bus.ready();
     const proc = { ...server, live, bus };
     apps.push(proc);
     return proc;

@@ -4,6 +4,8 @@ import { FakeTts } from '../../../src/providers/tts/fake';
 import { CALL_CONTROL_PHRASES as P } from '../../../src/engine/call-control-phrases';
 import type { CallOutcomes, OutboundOptions } from '../../../src/engine/outbound-call';
 import { OUTBOUND_TOOLS } from '../../../src/tools/builtin';
+import { LocalResponder } from '../../../src/providers/llm/local-responder';
+import type { LlmDelta } from '../../../src/providers/types';
 import { advance, agent, cleanupSessions, endCall, marks, setup, until, utterance, type SetupOptions } from '../../helpers/session-harness';
 
 beforeEach(() => jest.useFakeTimers());
@@ -219,5 +221,33 @@ describe('schedule_callback tool', () => {
     expect(log.callbacks).toEqual([{ at: new Date('2026-12-03T20:00:00.000Z'), said: 'tomorrow at three' }]);
     expect(JSON.stringify(requests[1])).toContain('Callback booked for Thursday, December 3 at 3:00 PM');
     await endCall(session);
+  });
+});
+
+describe('offline LocalResponder on outbound calls', () => {
+  it('books "call me back tomorrow at three" through schedule_callback and confirms the local time', async () => {
+    jest.setSystemTime(new Date('2026-12-02T14:00:00Z'));
+    const stt = new FakeStt({ transcripts: ['Hello?', 'Sorry, I am busy, could you call me back tomorrow at three?'] });
+    const { session, feed, log, mem } = outboundCall({ timeZone: 'America/New_York' }, { stt, llm: new LocalResponder(), tools: [...OUTBOUND_TOOLS] });
+    session.start();
+    feed(utterance(0, 500));
+    await until(() => mem.turns.length === 2);
+    feed(utterance(3_000, 4_500));
+    await until(() => log.callbacks.length === 1 && agentTexts(mem.turns).length === 2, 20_000);
+    expect(log.callbacks[0].at.toISOString()).toBe('2026-12-03T20:00:00.000Z');
+    expect(agentTexts(mem.turns)[1]).toBe("Of course, I'll call you back on Thursday, December 3 at 3:00 PM.");
+    await endCall(session);
+  });
+
+  it('answers an opt-out phrase with a polite line and the opt_out tool (when offered)', async () => {
+    jest.useRealTimers(); // the responder yields through setImmediate
+    const chunks: LlmDelta[] = [];
+    const req = { messages: [{ role: 'user' as const, content: 'No me llamen más, por favor.' }], passages: [], language: 'es', intents: [], tools: [...OUTBOUND_TOOLS] };
+    for await (const c of new LocalResponder().chat(req, new AbortController().signal)) chunks.push(c);
+    expect(chunks.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('')).toBe('Disculpe las molestias. No le volveremos a llamar. Adiós.');
+    expect(chunks.filter((c) => c.type === 'tool_call').map((c) => (c as { name: string }).name)).toEqual(['opt_out']);
+    const inbound: LlmDelta[] = [];
+    for await (const c of new LocalResponder().chat({ ...req, tools: [] }, new AbortController().signal)) inbound.push(c);
+    expect(inbound.some((c) => c.type === 'tool_call')).toBe(false);
   });
 });
