@@ -17,6 +17,14 @@ import { signTwilioRequest } from '../../../src/telephony/signature';
 import { parseStreamTwiml } from '../../../src/cli/twilio-simulator';
 import { outboundSetup } from '../../../src/outbound-session';
 import type { CallSession } from '../../../src/engine/call-session';
+import { createSessionFactory } from '../../../src/session-factory';
+import { toolSpecsFor } from '../../../src/tools/builtin';
+import { FakeStt } from '../../../src/providers/stt/fake';
+import { FakeTts } from '../../../src/providers/tts/fake';
+import { FakeLlm } from '../../../src/providers/llm/fake';
+import type { ToolSpec } from '../../../src/providers/types';
+import { ScriptedDetector, recordingControl } from '../../helpers/session-harness';
+import { FakeTwilioPlayer } from '../../helpers/twilio-player';
 
 const TOKEN = 'outbound-test-token';
 const PUBLIC = 'https://voice.example.com';
@@ -256,5 +264,53 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     expect(await db('campaign_contacts').where({ id: at.contactId }).first('state', 'next_attempt_at', 'last_outcome')).toEqual({ state: 'retry-scheduled', next_attempt_at: when, last_outcome: 'callback' });
     await db('campaign_contacts').where({ id: at.contactId }).update({ state: 'opted-out' });
     expect(await outcomes.scheduleCallback(callSid, when, 'again')).toBe(false);
+  });
+
+  it('session factory: an outbound stream gets the filled agent, the outbound tools, and acts on an AMD stored before it', async () => {
+    const at = await attempt();
+    const { callSid } = await answer(apps[0].base, at.id);
+    expect((await post(apps[0].base, '/twilio/amd', { CallSid: callSid, AnsweredBy: 'machine_end_silence' })).status).toBe(204);
+    const live = new Map<string, CallSession>();
+    const ctl = recordingControl();
+    const offered: ToolSpec[][] = [];
+    const ended: string[] = [];
+    const factory = createSessionFactory({
+      calls: new CallsRepo(db),
+      agents: new AgentsRepo(db),
+      stt: new FakeStt({ transcripts: [] }),
+      tts: new FakeTts({ firstByteMs: 1 }),
+      llm: new FakeLlm({ replies: [] }),
+      retriever: { retrieve: async () => [] },
+      createTurnDetector: async () => new ScriptedDetector(),
+      onCallEnded: async (sid) => void ended.push(sid),
+      live,
+      callControl: ctl.control,
+      toolsFor: (agent, o) => (offered.push(toolSpecsFor(agent, o)), toolSpecsFor(agent, o)),
+      outbound: { repo: outcomes, greetingWaitMs: 60_000 },
+    });
+    const player = new FakeTwilioPlayer(50);
+    const streamSid = uniqueSid('MZ');
+    const start = {
+      event: 'start' as const,
+      sequenceNumber: '1',
+      streamSid,
+      start: { accountSid: 'AC1', streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: { agentId: DEMO_AGENT.id, callSid, attemptId: at.id, direction: 'outbound' } },
+    };
+    const handler = await factory(start, player, silent);
+    player.attach((name) => handler.onMark(name));
+    expect(live.has(callSid)).toBe(true);
+    expect(offered[0].map((t) => t.name)).toEqual(expect.arrayContaining(['opt_out', 'schedule_callback']));
+    const row = await eventually(async () => {
+      const r = await db('call_attempts').where({ id: at.id }).first();
+      return r.voicemail_played !== null && r;
+    });
+    expect(row).toMatchObject({ answered_by: 'machine_end_silence', voicemail_played: true });
+    await eventually(() => ctl.actions.some((x) => x.type === 'hangup'));
+    await handler.onEnd('stop');
+    player.close();
+    const turns = await new CallsRepo(db).turns(callSid);
+    expect(turns.map((t) => t.text)).toEqual(['Hi Ana, Acme here about order A-17. Please call us back.']);
+    expect(ended).toEqual([callSid]);
+    expect(live.has(callSid)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { CALL_CONTROL_PHRASES as P } from '../../../src/engine/call-control-phra
 import type { CallOutcomes, OutboundOptions } from '../../../src/engine/outbound-call';
 import { OUTBOUND_TOOLS } from '../../../src/tools/builtin';
 import { LocalResponder } from '../../../src/providers/llm/local-responder';
-import type { LlmDelta } from '../../../src/providers/types';
+import type { ChatRequest, LlmDelta } from '../../../src/providers/types';
 import { advance, agent, cleanupSessions, endCall, marks, setup, until, utterance, type SetupOptions } from '../../helpers/session-harness';
 
 beforeEach(() => jest.useFakeTimers());
@@ -242,7 +242,7 @@ describe('offline LocalResponder on outbound calls', () => {
   it('answers an opt-out phrase with a polite line and the opt_out tool (when offered)', async () => {
     jest.useRealTimers(); // the responder yields through setImmediate
     const chunks: LlmDelta[] = [];
-    const req = { messages: [{ role: 'user' as const, content: 'No me llamen más, por favor.' }], passages: [], language: 'es', intents: [], tools: [...OUTBOUND_TOOLS] };
+    const req: ChatRequest = { system: 'You call customers.', messages: [{ role: 'user', content: 'No me llamen más, por favor.' }], passages: [], language: 'es', intents: [], tools: [...OUTBOUND_TOOLS] };
     for await (const c of new LocalResponder().chat(req, new AbortController().signal)) chunks.push(c);
     expect(chunks.filter((c) => c.type === 'text').map((c) => (c as { text: string }).text).join('')).toBe('Disculpe las molestias. No le volveremos a llamar. Adiós.');
     expect(chunks.filter((c) => c.type === 'tool_call').map((c) => (c as { name: string }).name)).toEqual(['opt_out']);
