@@ -44,13 +44,20 @@ export interface OutboundHost {
   closing(): boolean;
 }
 
+/**
+ * Utterances starting within this many ms of the stream's start are checked for machine phrases (a greeting may come
+ * in pieces: "Hi, this is Sam." … "Leave a message after the tone.").
+ */
+export const MACHINE_CHECK_MS = 10_000;
+
 /** AnsweredBy values after which a voicemail message is left (Twilio AMD with DetectMessageEnd). */
 const MACHINE_END = new Set(['machine_end_beep', 'machine_end_silence', 'machine_end_other']);
 
 /**
  * The start of a call and its caller-side outcomes. Inbound: the greeting at once. Outbound: the agent waits for
- * the callee's first utterance (or `greetingWaitMs`) before greeting; that first utterance is checked against
- * voicemail / call-screener phrases (a machine → the voicemail path, `transcript` source). Every utterance of a call
+ * the callee's first utterance (or `greetingWaitMs`) before greeting; the utterances starting in the first
+ * {@link MACHINE_CHECK_MS} are checked against voicemail / call-screener phrases (a machine → the voicemail path,
+ * `transcript` source; the message starts at the end of that utterance). Every utterance of a call
  * with `optOutPhrases` (built-ins + the agent's) is checked for an opt-out request once transcribed.
  */
 export class OutboundFlow {
@@ -87,12 +94,13 @@ export class OutboundFlow {
     this.firstSeen = true;
     const hold = this.waiting && first;
     if (hold) this.stop();
-    if (!hold && this.optOutPhrases === null && !(first && this.o)) return false;
+    const early = !!this.o && p.u.startMs < MACHINE_CHECK_MS;
+    if (!hold && this.optOutPhrases === null && !early) return false;
     void p.transcription.then((t) => {
       const text = t.ok ? t.transcript.text.trim() : '';
       if (this.host.closing()) return;
       if (text && this.optOutPhrases !== null && optOutPhraseIn(text, this.optOutPhrases)) return this.host.optOut('phrase', text);
-      if (first && this.o && text && machinePhraseIn(text)) {
+      if (early && text && machinePhraseIn(text)) {
         if (hold) this.host.consume(p, text);
         return this.host.machine('machine_end_other', 'transcript');
       }

@@ -148,6 +148,30 @@ describe('outbound call session: machines', () => {
   });
 });
 
+describe('transcript check over a greeting in pieces', () => {
+  it('a machine phrase in a later utterance of the first 10 s still counts; after that it does not', async () => {
+    const stt = new FakeStt({ transcripts: ['Hi, this is Sam.', 'Please leave a message after the tone.'] });
+    const { session, feed, log, actions, mem } = outboundCall({}, { stt });
+    session.start();
+    feed(utterance(300, 1_200));
+    await until(() => mem.turns.length === 2); // greeted: "Hi, this is Sam." sounded human
+    feed(utterance(2_000, 4_000));
+    await until(() => actions.some((a) => a.type === 'hangup'));
+    expect(log.machines).toEqual(['machine_end_other']);
+    expect(log.voicemails).toEqual([true]);
+    await endCall(session);
+
+    const late = outboundCall({}, { stt: new FakeStt({ transcripts: ['Hello?', 'I got your voicemail, is not available what you said?'] }) });
+    late.session.start();
+    late.feed(utterance(300, 800));
+    await until(() => late.mem.turns.length === 2);
+    late.feed(utterance(12_000, 14_000));
+    await until(() => late.mem.turns.length === 4);
+    expect(late.log.machines).toEqual([]);
+    await endCall(late.session);
+  });
+});
+
 describe('opt-out in the call', () => {
   it('by phrase: confirms in the call language, records once, hangs up', async () => {
     const stt = new FakeStt({ transcripts: ['Hello?', 'Please stop calling me.'] });
