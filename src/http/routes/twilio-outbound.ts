@@ -33,7 +33,8 @@ export type PublishAmd = (m: { callSid: string; answeredBy: string }) => Promise
  * - `POST /twilio/outbound/voice?attemptId=<uuid>`: the dialed party answered. Loads the attempt, creates the
  *   `calls` row (direction `outbound-api`, campaign and attempt) and sets the attempt's CallSid and `answered_at`,
  *   then answers `<Connect><Stream>` to our media stream with Parameters `agentId`, `callSid`, `attemptId`,
- *   `direction=outbound`. An unknown attempt gets `<Say>` a short message `<Hangup/>` (never a 500); while draining,
+ *   `direction=outbound`. An unknown attempt, or one already linked to another CallSid, gets `<Say>` a short message
+ *   `<Hangup/>` (never a 500); while draining,
  *   the busy message.
  * - `POST /twilio/amd`: the async AMD result. Stores `answered_by`, `amd_source = twilio-amd`, `amd_at` on the
  *   attempt and publishes it (the live session, in this process or another, leaves the voicemail or hangs up; a
@@ -63,7 +64,9 @@ export function createTwilioOutboundRouter(d: {
       res.type('text/xml').send(busyTwiml());
       return;
     }
-    const attempt = attemptId ? await d.outcomes.attempt(attemptId) : null;
+    const found = attemptId ? await d.outcomes.attempt(attemptId) : null;
+    // An attempt already answered by another call (a replayed or forwarded webhook) is not taken over.
+    const attempt = found && (!found.callSid || found.callSid === v.CallSid) ? found : null;
     if (!attempt) {
       d.logger.warn({ callSid: v.CallSid, attemptId }, 'outbound voice webhook for an unknown attempt: hung up');
       res.type('text/xml').send(sayAndHangupTwiml(UNKNOWN_ATTEMPT_MESSAGE));

@@ -134,6 +134,11 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     const row = await db('call_attempts').where({ id: at.id }).first();
     expect(row.call_sid).toBe(callSid);
     expect(row.answered_at).toBeInstanceOf(Date);
+    // Twilio retries the webhook: same answer; another CallSid cannot take the attempt over.
+    expect(parseStreamTwiml(await (await answer(a.base, at.id, callSid)).res.text()).parameters.attemptId).toBe(at.id);
+    const other = await answer(a.base, at.id);
+    expect(await other.res.text()).toContain('<Hangup/>');
+    expect((await db('call_attempts').where({ id: at.id }).first()).call_sid).toBe(callSid);
   });
 
   it('voice webhook: an unknown or malformed attempt gets a short message and <Hangup/>, never a 500; forged → 403', async () => {
