@@ -22,6 +22,8 @@ export interface OutcomeParts {
   ended(): boolean;
   language(): string;
   recordCaller(t: TurnInput): void;
+  /** The turns stored so far (the caller's words behind an `opt_out` tool call). */
+  turns(): readonly TurnInput[];
   track(p: Promise<unknown>): void;
   enqueue(kind: TurnJob['kind'], run: (signal: AbortSignal) => Promise<void>): void;
   enqueuePlan(steps: CallStep[]): void;
@@ -66,11 +68,19 @@ export class CallOutcomeActions {
     if (p.ended() || this.optedOut || (via !== 'tool' && p.actions.closing)) return;
     this.optedOut = true;
     p.log.info({ via }, 'callee opted out');
-    p.track(p.d.outcomes?.optOut({ utterance, via }).catch(p.report) ?? Promise.resolve());
+    const said = via === 'tool' ? this.callerWords() : Promise.resolve(utterance);
+    p.track(said.then((u) => p.d.outcomes?.optOut({ utterance: u, via })).catch(p.report));
     if (via === 'tool') return; // the reply confirms; its end_call action hangs up
     p.actions.beginClosing('opt_out');
     p.interruptions.interrupt('opt_out');
     p.enqueuePlan([{ type: 'say', phrase: 'optOut' }, { type: 'hangup', reason: 'opt_out' }]);
+  }
+
+  /** What the caller said that led to the LLM's `opt_out`: the words not answered yet, else the last caller turn. */
+  private async callerWords(): Promise<string | null> {
+    const pending = await Promise.all(this.p.input.pending.map((x) => x.transcription));
+    const text = pending.map((t) => (t.ok ? t.transcript.text.trim() : '')).filter(Boolean).join(' ');
+    return text || ([...this.p.turns()].reverse().find((t) => t.role === 'caller')?.text ?? null);
   }
 
   /** A machine answered: the voicemail message (not to a fax), whether it played to the end stored, then the hang-up. */

@@ -93,7 +93,7 @@ export class CallSession {
       runToolCall(call, { agent: d.agent, callSid: d.callSid, retriever: d.retriever, language: () => language, httpTool: d.httpTool, ...this.outcomes.tools }, signal);
     this.outcomes = new CallOutcomeActions({
       d, log: this.log, actions: this.actions, interruptions: this.interruptions, input: this.input, ended: () => !!this.ended, language: () => this.language,
-      recordCaller: (t) => this.recorder.turn(t), track: (p) => this.track(p), enqueue: (k, run) => this.enqueue(k, run), enqueuePlan: (steps) => this.enqueuePlan(steps),
+      recordCaller: (t) => this.recorder.turn(t), turns: () => this.recorder.turns, track: (p) => this.track(p), enqueue: (k, run) => this.enqueue(k, run), enqueuePlan: (steps) => this.enqueuePlan(steps),
       sayLine: (text, signal) => this.sayLine(text, signal), sayTurn: (text, signal) => this.sayTurn(text, signal), report: (e) => this.providerError('outcome', e),
     });
     this.eventParts = { timers: this.timers, interruptions: this.interruptions, speculator: this.speculator, recorder: this.recorder, log: this.log, metrics: d.metrics, language: () => this.language, onUtterance: (u, endWall) => this.onUtterance(u, endWall, this.clock.now()) };

@@ -219,7 +219,7 @@ describe('opt-out in the call', () => {
     await until(() => mem.turns.length === 2);
     feed(utterance(3_000, 4_500));
     await until(() => actions.some((a) => a.type === 'hangup'), 20_000);
-    expect(log.optOuts).toEqual([{ utterance: null, via: 'tool' }]);
+    expect(log.optOuts).toEqual([{ utterance: 'I never want to hear from you people again.', via: 'tool' }]);
     expect(mem.endReasons).toEqual(['opt_out']);
     await endCall(session);
   });
