@@ -138,6 +138,8 @@ const envSchema = z.object({
   MAX_CALL_DURATION_MS: intMs(15 * 60_000),
   /** End of caller speech → a cached "one moment" filler when the reply has no audio yet (ms); 0 disables. */
   DEAD_AIR_FILLER_MS: intMs(1_900),
+  /** Outbound calls: how long the agent waits for the callee's first words ("hello?") before its greeting (ms). */
+  OUTBOUND_GREETING_WAIT_MS: intMs(2_500),
   /**
    * A caller turn whose transcripts all report a confidence below this (0..1; Moonshine: geometric-mean token
    * probability, ≈ 0.74–0.99 for English, ≈ 0.3–0.4 for other languages) was not understood; 0 disables.
@@ -320,6 +322,7 @@ function toConfig(e: Env, missing: string[]) {
       minSttConfidence: e.STT_MIN_CONFIDENCE,
       maxCallDurationMs: e.MAX_CALL_DURATION_MS,
       deadAirFillerMs: e.DEAD_AIR_FILLER_MS,
+      outboundGreetingWaitMs: e.OUTBOUND_GREETING_WAIT_MS,
     },
     local: { espeakBin: e.ESPEAK_BIN, sttModel: e.LOCAL_STT_MODEL, sttConcurrency: e.LOCAL_STT_CONCURRENCY, sttModelDir: e.LOCAL_STT_MODEL_DIR },
     /** BullMQ Redis key prefix shared by producers and workers. */

@@ -18,6 +18,9 @@ import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
 import { toolSpecsFor } from './tools/builtin';
 import { executeHttpTool } from './tools/http-tool';
+import { createTwilioOutboundRouter } from './http/routes/twilio-outbound';
+import { OutboundOutcomesRepo } from './db/outbound-outcomes';
+import { AmdBus } from './jobs/amd-bus';
 
 export interface RunningServer {
   port: number;
@@ -91,6 +94,17 @@ class LiveCalls extends Map<string, CallSession> {
  */
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
   const live = new LiveCalls();
+  const outcomes = new OutboundOutcomesRepo(ctx.db);
+  // AMD results reach the process holding the call's media stream through Redis pub/sub (see AmdBus).
+  const amdSubscriber = ctx.authRedis.duplicate();
+  amdSubscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'AMD subscriber redis error'));
+  const amd = AmdBus.start({
+    publisher: ctx.authRedis,
+    subscriber: amdSubscriber,
+    prefix: o.redisPrefix ?? ctx.authRedisPrefix,
+    deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy),
+    logger: ctx.logger,
+  });
   if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
@@ -115,6 +129,14 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         publicBaseUrl: config.publicBaseUrl,
         logger: ctx.logger,
         inProgressLeaseMs: inProgressLeaseMs(config.outbound.ringTimeoutS, config.engine.maxCallDurationMs),
+      }),
+      createTwilioOutboundRouter({
+        outcomes,
+        authToken: config.twilio.authToken,
+        publicBaseUrl: config.publicBaseUrl,
+        logger: ctx.logger,
+        publishAmd: (m) => amd.publish(m),
+        draining: () => draining,
       }),
       createApiRouter({
         db: ctx.db,
@@ -165,6 +187,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         : null,
       classifyIntent: ctx.classifyIntent,
       toolsFor: toolSpecsFor,
+      outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
     }),
   });
@@ -217,6 +240,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     close: async () => {
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
+      await amd.close();
+      amdSubscriber.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
     },

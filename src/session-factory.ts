@@ -12,6 +12,8 @@ import type { AgentEndpointing, AgentProviders } from './domain/agent-settings';
 import type { Metrics } from './metrics/metrics';
 import type { Retriever } from './engine/conversation';
 import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './engine/call-session';
+import type { OutboundOutcomesRepo } from './db/outbound-outcomes';
+import { outboundSetup } from './outbound-session';
 
 export interface SessionFactoryDeps {
   calls: CallsRepo;
@@ -35,8 +37,13 @@ export interface SessionFactoryDeps {
   callControl?: CallControl;
   metrics?: Metrics;
   limits?: Partial<CallLimits>;
-  /** Tools offered to the LLM for an agent (built-ins + its HTTP tools). */
-  toolsFor?: (agent: Agent) => ToolSpec[];
+  /** Tools offered to the LLM for an agent (built-ins, with `outbound` the opt-out/callback ones, + its HTTP tools). */
+  toolsFor?: (agent: Agent, o: { outbound: boolean }) => ToolSpec[];
+  /**
+   * Outbound calls (a stream with Parameters `direction=outbound` and `attemptId`) and call outcomes (opt-outs of
+   * inbound calls too). Absent: every call is handled as inbound and nothing is written for opt-outs.
+   */
+  outbound?: { repo: OutboundOutcomesRepo; greetingWaitMs: number };
   httpTool?: CallSessionDeps['httpTool'];
   apology?: CallSessionDeps['apology'];
   filler?: CallSessionDeps['filler'];
@@ -61,8 +68,10 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     if (customParameters.callSid && customParameters.callSid !== callSid) throw new Error('callSid parameter mismatch');
     const call = await d.calls.get(callSid);
     if (!call) throw new Error('unknown call');
-    const agent = await d.agents.get(call.agentId);
-    if (!agent) throw new Error('unknown agent');
+    const stored = await d.agents.get(call.agentId);
+    if (!stored) throw new Error('unknown agent');
+    const out = d.outbound ? await outboundSetup(d.outbound, call, stored, customParameters) : null;
+    const agent = out?.agent ?? stored;
     if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new Error('call already has a stream or has ended');
     const chosen = choose(d.providersFor, agent, log);
     if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
@@ -84,7 +93,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       callControl: d.callControl,
       metrics: d.metrics,
       limits: d.limits,
-      tools: d.toolsFor?.(agent),
+      tools: d.toolsFor?.(agent, { outbound: !!out?.options }),
       httpTool: d.httpTool,
       apology: d.apology,
       filler: d.filler,
@@ -92,10 +101,14 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       notUnderstood: d.notUnderstood,
       adaptiveEndpointing: d.adaptiveEndpointing,
       classifyIntent: d.classifyIntent,
+      outbound: out?.options,
+      outcomes: out?.outcomes,
     });
     d.live?.set(callSid, session);
     d.metrics?.activeCalls.inc();
     session.start();
+    // An AMD result stored between the attempt's read above and the session joining `live` (published to no one).
+    if (out?.options && !out.options.answeredBy) void out.laterAnsweredBy().then((a) => a && session.onAnsweredBy(a), (err) => log.warn({ err: safeErrorMessage(err) }, 'AMD re-check failed'));
     return {
       onMedia: (ev) => session.onMedia(ev.mulaw),
       onDtmf: (digit) => session.onDtmf(digit),

@@ -41,6 +41,11 @@ export interface SimulateCallOptions {
    * through the REST API: the simulator stops waiting, sends `stop` and closes, as Twilio does.
    */
   endSignal?: AbortSignal;
+  /**
+   * Simulate an outbound call's answer instead of an inbound call: Twilio requests our outbound voice webhook
+   * (`POST /twilio/outbound/voice?attemptId=…`, Direction `outbound-api`) once the callee picked up.
+   */
+  outbound?: { attemptId: string };
 }
 
 /** One caller turn of a simulated call. */
@@ -116,8 +121,10 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   const callSid = `CA${randomBytes(16).toString('hex')}`;
   const from = o.from ?? '+14155550100';
   const to = o.to ?? '+18005550199';
-  const voiceParams = { AccountSid: o.accountSid, ApiVersion: '2010-04-01', CallSid: callSid, CallStatus: 'ringing', Direction: 'inbound', From: from, To: to };
-  const twiml = await postSigned(o, '/twilio/voice', voiceParams);
+  const direction = o.outbound ? 'outbound-api' : 'inbound';
+  const voiceParams = { AccountSid: o.accountSid, ApiVersion: '2010-04-01', CallSid: callSid, CallStatus: o.outbound ? 'in-progress' : 'ringing', Direction: direction, From: from, To: to };
+  const voicePath = o.outbound ? `/twilio/outbound/voice?attemptId=${encodeURIComponent(o.outbound.attemptId)}` : '/twilio/voice';
+  const twiml = await postSigned(o, voicePath, voiceParams);
   const stream = parseStreamTwiml(twiml);
   const wsUrl = o.serverUrl.replace(/^http/, 'ws') + new URL(stream.url).pathname;
   const ws = new WebSocket(wsUrl, { headers: { 'x-twilio-signature': signTwilioRequest(o.authToken, stream.url, {}) } });
@@ -277,7 +284,7 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
     CallSid: callSid,
     CallStatus: 'completed',
     CallDuration: String(Math.ceil(durationMs / 1000)),
-    Direction: 'inbound',
+    Direction: direction,
     From: from,
     To: to,
     SequenceNumber: '0',

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** What a caller's DTMF key does (per-agent menu, e.g. `{ "0": "transfer" }`). */
-export const dtmfActionSchema = z.enum(['transfer', 'end_call', 'repeat']);
+/** What a caller's DTMF key does (per-agent menu, e.g. `{ "0": "transfer", "9": "opt_out" }`; `opt_out`: the number joins the DNC list and the call ends). */
+export const dtmfActionSchema = z.enum(['transfer', 'end_call', 'repeat', 'opt_out']);
 export type DtmfAction = z.infer<typeof dtmfActionSchema>;
 
 /** A DTMF menu: key (`0`-`9`, `*`, `#`) → action. */

@@ -1,5 +1,5 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage' | 'optOut', Record<string, string>> = {
   oneMoment: {
     en: 'One moment, please.',
     es: 'Un momento, por favor.',
@@ -55,6 +55,13 @@ export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnde
     es: 'Lo siento, ahora mismo no hay nadie disponible. Puedo seguir ayudándole yo.',
     fr: "Désolé, personne n'est disponible pour le moment. Je peux continuer à vous aider.",
     de: 'Leider ist gerade niemand erreichbar. Ich kann Ihnen aber weiterhelfen.',
+  },
+  /** The callee asked not to be called again: confirmed before the hang-up. */
+  optOut: {
+    en: "Understood. We won't call you again. Goodbye.",
+    es: 'Entendido. No le volveremos a llamar. Adiós.',
+    fr: 'Entendu. Nous ne vous rappellerons plus. Au revoir.',
+    de: 'Verstanden. Wir rufen Sie nicht mehr an. Auf Wiederhören.',
   },
   unsupportedLanguage: {
     en: "I'm sorry, I can only help you in English.",

@@ -18,11 +18,13 @@ import { Playout } from './playout';
 import { CallRecorder } from './recorder';
 import { ReplyPipeline, type ReplyOutcome } from './reply-pipeline';
 import type { CallSessionDeps } from './session-deps';
-import { Speaker, type Spoken } from './speaker';
+import { agentTurn, Speaker, type Spoken } from './speaker';
 import { runToolCall } from './tool-runner';
 import type { TurnEvent } from './turn-detector';
 import { InboundAudio, type TurnDetectorLike } from './inbound-audio';
 import { observeTimings } from './turn-metrics';
+import { CallOutcomeActions } from './call-outcome-actions';
+import { keepBackchannel, routeTurnEvents, type TurnEventParts } from './turn-events';
 import { TurnQueue, type TurnJob } from './turn-queue';
 
 export type { TurnEvent, CallLimits, CallStore, TurnDetectorLike, CallSessionDeps };
@@ -65,6 +67,8 @@ export class CallSession {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly inbound: InboundAudio;
   private ended: Promise<void> | null = null;
+  private readonly outcomes: CallOutcomeActions;
+  private readonly eventParts: TurnEventParts;
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
@@ -86,18 +90,29 @@ export class CallSession {
     this.timers = new CallTimers(this.limits, (ev) => this.onTimer(ev));
     this.inbound = new InboundAudio(d.turnDetector, this.clock, (evs, wallAt) => this.onTurnEvents(evs, wallAt), (err) => this.providerError('vad', err));
     const runTool = (call: ToolCall, signal: AbortSignal, language: string) =>
-      runToolCall(call, { agent: d.agent, callSid: d.callSid, retriever: d.retriever, language: () => language, httpTool: d.httpTool }, signal);
+      runToolCall(call, { agent: d.agent, callSid: d.callSid, retriever: d.retriever, language: () => language, httpTool: d.httpTool, ...this.outcomes.tools }, signal);
+    this.outcomes = new CallOutcomeActions({
+      d, log: this.log, actions: this.actions, interruptions: this.interruptions, input: this.input, ended: () => !!this.ended, language: () => this.language,
+      recordCaller: (t) => this.recorder.turn(t), turns: () => this.recorder.turns, track: (p) => this.track(p), enqueue: (k, run) => this.enqueue(k, run), enqueuePlan: (steps) => this.enqueuePlan(steps),
+      sayLine: (text, signal) => this.sayLine(text, signal), sayTurn: (text, signal) => this.sayTurn(text, signal), report: (e) => this.providerError('outcome', e),
+    });
+    this.eventParts = { timers: this.timers, interruptions: this.interruptions, speculator: this.speculator, recorder: this.recorder, log: this.log, metrics: d.metrics, language: () => this.language, onUtterance: (u, endWall) => this.onUtterance(u, endWall, this.clock.now()) };
     this.pipeline = new ReplyPipeline({
       agent: d.agent, conversation: this.conversation, speaker: this.speaker, clock: this.clock, deadAirMs: this.limits.deadAirMs, minSttConfidence: this.limits.minSttConfidence, tools: d.tools,
       runTool, cached: { apology: d.apology, filler: d.filler, didNotCatch: d.didNotCatch, notUnderstood: d.notUnderstood }, classifyIntent: d.classifyIntent,
     });
   }
 
-  /** Speaks the agent's greeting in the call's language ({@link greetingFor}) and starts the call's time limit. */
+  /** Starts the time limit and the greeting ({@link greetingFor}): at once (inbound), after an outbound callee's "hello?" or a wait. */
   start(): void {
     this.log.info('call session started');
     this.timers.start();
-    this.enqueue('say', (signal) => this.sayTurn(greetingFor(this.d.agent, this.language), signal));
+    this.outcomes.flow.start();
+  }
+
+  /** Twilio's async AMD result (`AnsweredBy`): a finished machine greeting → voicemail, then hang up; `fax` → hang up. */
+  onAnsweredBy(answeredBy: string): void {
+    if (!this.ended) this.outcomes.flow.answeredBy(answeredBy);
   }
 
   /** Inbound caller audio (raw 8 kHz mu-law, any length). @throws Error when too much waits for the VAD (see InboundAudio). */
@@ -114,7 +129,8 @@ export class CallSession {
     if (!action || this.actions.closing) return;
     this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
     this.interruptions.interrupt('dtmf');
-    if (action === 'repeat') this.enqueue('say', (signal) => this.sayTurn(this.lastHeard || greetingFor(this.d.agent, this.language), signal));
+    if (action === 'opt_out') this.outcomes.optOut('dtmf', null);
+    else if (action === 'repeat') this.enqueue('say', (signal) => this.sayTurn(this.lastHeard || greetingFor(this.d.agent, this.language), signal));
     else this.enqueuePlan(planAction({ type: action === 'transfer' ? 'transfer' : 'end_call', reason: 'dtmf' }, { alreadySpoke: false, canTransfer: this.actions.canTransfer }));
   }
 
@@ -145,39 +161,22 @@ export class CallSession {
   }
 
   private onTurnEvents(events: TurnEvent[], wallAt: (audioMs: number) => number): void {
-    for (const ev of events) {
-      if (ev.type === 'speech_onset') {
-        this.timers.callerActivity();
-        if (this.interruptions.speechOnset(ev)) this.log.debug({ atMs: ev.atMs }, 'agent paused at speech onset');
-      } else if (ev.type === 'barge_in') {
-        if (!this.interruptions.bargeIn(ev)) continue;
-        this.log.info({ atMs: ev.atMs }, 'barge-in');
-        this.d.metrics?.bargeIns.inc();
-        this.recorder.event('barge_in', { atMs: Math.round(ev.atMs), speechStartMs: Math.round(ev.speechStartMs) });
-      } else if (ev.type === 'backchannel') {
-        if (this.interruptions.backchannelEnded(ev)) this.recorder.event('backchannel', { atMs: Math.round(ev.atMs), speechMs: Math.round(ev.speechMs) });
-      } else if (ev.type === 'pause') {
-        this.speculator.onPause(ev, this.language);
-      } else if (ev.type === 'utterance') {
-        // The end of turn is decided now (the VAD has just seen enough silence): turn overhead counts from here.
-        this.onUtterance(ev, wallAt(ev.endMs), this.clock.now());
-      }
-    }
+    // The end of turn is decided now (the VAD has just seen enough silence): turn overhead counts from here.
+    routeTurnEvents(events, wallAt, this.eventParts);
   }
 
   private onUtterance(u: Utterance, speechEndWall: number, decidedWall: number): void {
     if (this.interruptions.wasBackchannel(u)) return this.keepBackchannel(u);
-    this.input.add(u, speechEndWall, decidedWall, this.language, this.speculator.take(u));
+    const p = this.input.add(u, speechEndWall, decidedWall, this.language, this.speculator.take(u));
     if (this.actions.closing) return; // kept and recorded at the end, not answered
+    if (this.outcomes.flow.heard(p)) return; // an outbound callee's "hello?": answered by the greeting
     if (this.turns.running === 'answer' && this.answering && !this.answering.committed) this.turns.abortCurrent('caller kept talking');
     if (!this.turns.hasQueued('answer')) this.enqueue('answer', (signal) => this.answer(signal));
   }
 
   /** An "mm-hm" over the agent: transcribed and kept in the transcript, not answered. */
   private keepBackchannel(u: Utterance): void {
-    this.track((this.speculator.take(u) ?? this.input.transcribe(u, this.language)).then((t) => {
-      if (t.ok && t.transcript.text.trim()) this.recorder.turn({ role: 'caller', text: t.transcript.text.trim(), language: this.language, startMs: u.startMs, endMs: u.endMs, intent: null });
-    }));
+    this.track(keepBackchannel(u, this.speculator.take(u) ?? this.input.transcribe(u, this.language), this.language, this.recorder));
   }
 
   private async answer(signal: AbortSignal): Promise<void> {
@@ -258,10 +257,12 @@ export class CallSession {
   }
 
   /** Says one line as its own turn and stores it (what the caller heard of it). */
-  private async sayLine(text: string, signal: AbortSignal): Promise<void> {
+  private async sayLine(text: string, signal: AbortSignal): Promise<Spoken> {
     this.timers.agentTalking();
     const language = this.language;
-    this.recordAgent(await this.speaker.say([text], language, signal), { intent: null, language });
+    const spoken = await this.speaker.say([text], language, signal);
+    this.recordAgent(spoken, { intent: null, language });
+    return spoken;
   }
 
   private async sayTurn(text: string, signal: AbortSignal): Promise<void> {
@@ -286,14 +287,11 @@ export class CallSession {
 
   /** Ends the call within `endDeadlineMs` (see {@link closeCall}). */
   private finish(reason: string): Promise<void> {
+    this.outcomes.flow.stop();
     return closeCall(reason, {
       ...this.d, clock: this.clock, log: this.log, deadlineMs: this.d.endDeadlineMs ?? 5_000, t0: this.t0, language: this.language,
       timers: this.timers, turns: this.turns, inbound: this.inbound, input: this.input, recorder: this.recorder,
       inflight: this.inflight, onTurnEvents: (evs, wallAt) => this.onTurnEvents(evs, wallAt), held: () => this.held.splice(0),
     });
   }
-}
-
-function agentTurn(s: Spoken, language: string, intent: string | null, timings?: TurnTimings): TurnInput {
-  return { role: 'agent', text: s.text, language, startMs: s.startMs, endMs: s.endMs, intent, interrupted: !s.complete, timings };
 }

@@ -10,6 +10,7 @@ import type { TurnDetectorLike } from './inbound-audio';
 import type { CachedPhrases } from './speaker';
 import type { AdaptiveEndpointing } from './speculation';
 import type { ToolRunnerDeps } from './tool-runner';
+import type { CallOutcomes, OutboundOptions } from './outbound-call';
 
 /** What a {@link CallSession} is built from (one per call). */
 export interface CallSessionDeps {
@@ -50,4 +51,8 @@ export interface CallSessionDeps {
   /** How long `end()` may take, in all, to finish the call's work and rows (ms); default 5000. */
   endDeadlineMs?: number;
   clock?: Clock;
+  /** An outbound call: wait for "hello?" before the greeting, AMD / transcript machine → voicemail. Absent: inbound. */
+  outbound?: OutboundOptions;
+  /** Where opt-outs, machine results, voicemails and callbacks are written; absent: no opt-out/callback handling. */
+  outcomes?: CallOutcomes;
 }

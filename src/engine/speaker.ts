@@ -1,5 +1,5 @@
 import type { AudioChunk, TtsProvider } from '../providers/types';
-import type { TurnTimings } from '../domain/calls';
+import type { TurnInput, TurnTimings } from '../domain/calls';
 import type { AgentProfile } from '../domain/agents';
 import { systemClock, type Clock } from './clock';
 import { MULAW_BYTES_PER_MS, type HeardSpeech, type Playout } from './playout';
@@ -180,4 +180,9 @@ function empty(atMs: number): Spoken {
 
 async function* once(data: Uint8Array) {
   yield { encoding: 'mulaw' as const, sampleRate: 8000, data };
+}
+
+/** An agent turn as stored: what the caller heard of `s` (`interrupted` when cut). */
+export function agentTurn(s: Spoken, language: string, intent: string | null, timings?: TurnTimings): TurnInput {
+  return { role: 'agent', text: s.text, language, startMs: s.startMs, endMs: s.endMs, intent, interrupted: !s.complete, timings };
 }

@@ -14,6 +14,10 @@ export interface ToolRunnerDeps {
   language: () => string;
   /** Executes an HTTP tool (signed POST); never throws. */
   httpTool?: (spec: HttpToolSpec, args: Record<string, unknown>, o: { callSid: string; agentId: string; signal: AbortSignal }) => Promise<HttpToolOutcome>;
+  /** `opt_out`: records the callee's opt-out (DNC); absent: the tool is not available on this call. */
+  optOut?: () => void;
+  /** `schedule_callback {when}`: books the callback; returns the text for the LLM (`error: …` when not booked). */
+  scheduleCallback?: (when: string, language: string) => Promise<string>;
 }
 
 /** Cap on the text one tool hands back to the LLM (characters). */
@@ -24,6 +28,8 @@ const MAX_TOOL_TEXT = 4_000;
  * - `transfer_to_human {reason}` → action transfer; `end_call {reason}` → action end_call (the engine performs them
  *   after the reply has been spoken);
  * - `search_knowledge {query}` → the agent's top passages as numbered text;
+ * - `opt_out {}` → the opt-out is recorded and the call ends after the reply (action end_call, reason `opt_out`);
+ * - `schedule_callback {when}` → the callback is booked (see outcomeTools) and the LLM confirms the time;
  * - any of the agent's HTTP tools → the signed POST's response text (capped at 4000 characters).
  */
 export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: AbortSignal): Promise<ToolResult> {
@@ -50,6 +56,17 @@ export async function runToolCall(call: ToolCall, d: ToolRunnerDeps, signal: Abo
       } catch (err) {
         return failure(`knowledge search failed (${(err as Error).message})`);
       }
+    }
+    case 'opt_out':
+      if (!d.optOut) return failure('opt_out is not available on this call');
+      d.optOut();
+      return { content: 'The number is on the do-not-call list. Confirm politely in one short sentence; the call then ends.', action: { type: 'end_call', reason: 'opt_out' } };
+    case 'schedule_callback': {
+      const when = typeof args.when === 'string' ? args.when.trim().slice(0, 200) : '';
+      if (!when) return failure('schedule_callback needs a non-empty "when"');
+      if (!d.scheduleCallback) return failure('schedule_callback is not available on this call');
+      const text = await d.scheduleCallback(when, d.language());
+      return text.startsWith('error: ') ? failure(text.slice(7)) : { content: text };
     }
     default: {
       const spec = d.agent.tools?.find((t) => t.name === call.name);

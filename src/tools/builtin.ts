@@ -8,7 +8,7 @@ import type { ToolSpec } from '../providers/types';
  */
 
 /** Names of the built-in tools. */
-export type BuiltinToolName = 'transfer_to_human' | 'end_call' | 'search_knowledge';
+export type BuiltinToolName = 'transfer_to_human' | 'end_call' | 'search_knowledge' | 'opt_out' | 'schedule_callback';
 
 /** One required string parameter. */
 const oneString = (name: string, description: string): Record<string, unknown> => ({
@@ -41,21 +41,40 @@ export const SEARCH_KNOWLEDGE: ToolSpec = {
   parameters: oneString('query', "What to look up, as a short question or keywords in the caller's language."),
 };
 
-/** The built-in tools, in the order they are offered. */
+/** `opt_out {}`: the callee asked not to be called again (DNC list; the call ends after the confirmation). */
+export const OPT_OUT: ToolSpec = {
+  name: 'opt_out',
+  description:
+    'Put the number on the do-not-call list. Use it when the person asks not to be called again (e.g. "stop calling me", "take me off your list"). Confirm politely in one short sentence; the call then ends.',
+  parameters: { type: 'object', properties: {}, additionalProperties: false },
+};
+
+/** `schedule_callback { when }`: the callee asked to be called back at a given time. */
+export const SCHEDULE_CALLBACK: ToolSpec = {
+  name: 'schedule_callback',
+  description:
+    'Book a call back when the person asks to be called at another time (e.g. "call me back tomorrow at three"). The result gives the booked local time: confirm it aloud.',
+  parameters: oneString('when', "The day and time the person asked for, in their own words (e.g. 'tomorrow at 3 pm')."),
+};
+
+/** The built-in tools of every call, in the order they are offered. */
 export const BUILTIN_TOOLS: readonly ToolSpec[] = [TRANSFER_TO_HUMAN, END_CALL, SEARCH_KNOWLEDGE];
+
+/** Built-in tools added for outbound calls (and calls with an outcome store): opt-out and callbacks. */
+export const OUTBOUND_TOOLS: readonly ToolSpec[] = [OPT_OUT, SCHEDULE_CALLBACK];
 
 /** Whether `name` is a built-in tool (executed by the engine, not over HTTP). */
 export function isBuiltinTool(name: string): name is BuiltinToolName {
-  return BUILTIN_TOOLS.some((t) => t.name === name);
+  return [...BUILTIN_TOOLS, ...OUTBOUND_TOOLS].some((t) => t.name === name);
 }
 
 /**
- * The tools offered to the LLM for `agent`: the built-ins, then the agent's HTTP tools as ToolSpec (name,
+ * The tools offered to the LLM for `agent`: the built-ins (with `outbound`: also opt_out and schedule_callback), then the agent's HTTP tools as ToolSpec (name,
  * description, parameters only — never url, secret or timeout). An HTTP tool named like a built-in, or like an
  * earlier HTTP tool, is left out (the built-in / the first wins), so every name is unique.
  */
-export function toolSpecsFor(agent: Pick<Agent, 'tools'>): ToolSpec[] {
-  const specs: ToolSpec[] = [...BUILTIN_TOOLS];
+export function toolSpecsFor(agent: Pick<Agent, 'tools'>, o: { outbound?: boolean } = {}): ToolSpec[] {
+  const specs: ToolSpec[] = [...BUILTIN_TOOLS, ...(o.outbound ? OUTBOUND_TOOLS : [])];
   const seen = new Set(specs.map((t) => t.name));
   for (const t of agent.tools ?? []) {
     if (seen.has(t.name)) continue;

@@ -2,6 +2,7 @@ import type { ChatRequest, LlmDelta, LlmProvider, Passage } from '../types';
 import { LocalHashEmbedder, dot } from '../embeddings/local-hash';
 import { STOPWORDS, splitSentences, stem, tokenize } from '../../knowledge/text';
 import { INTENT_LEXICON, RESPONDER_STRINGS, type IntentLexicon, type ResponderStrings } from './intents';
+import { outboundReply } from './outbound-replies';
 
 export interface LocalResponderOptions {
   /** Embedder for example-phrase similarity (default a new {@link LocalHashEmbedder}). */
@@ -63,7 +64,8 @@ const abortError = (signal: AbortSignal): unknown => signal.reason ?? Object.ass
  *    per-intent example phrases ({@link INTENT_LEXICON}); below `intentThreshold` the intent is `unknown`.
  * 2. Streams `{type:'intent'}` first, then the answer as word-sized `{type:'text'}` deltas:
  *    `human_handoff` → a handoff line (+ a `transfer_to_human` tool call when offered); `goodbye` → a closing line
- *    (+ `end_call` when offered); otherwise the 1–3 sentences of the best passage
+ *    (+ `end_call` when offered); on outbound calls an opt-out, a callback request and a booked callback are handled
+ *    first (see {@link outboundReply}); otherwise the 1–3 sentences of the best passage
  *    that overlap most with the question (and the intent's cue words) when the passage is relevant enough;
  *    a known intent without a relevant passage asks the caller for more detail; `unknown` gets a polite fallback
  *    listing what the agent can help with.
@@ -94,7 +96,8 @@ export class LocalResponder implements LlmProvider {
     const strings = RESPONDER_STRINGS[req.language] ?? RESPONDER_STRINGS.en;
     const { intent, confidence } = this.classify(question, req.intents, req.language);
     yield { type: 'intent', intent, confidence: Math.round(confidence * 1000) / 1000 };
-    const reply = this.answer(question, intent, req, strings);
+    const outbound = outboundReply(req, question);
+    const reply = outbound ? outbound.text : this.answer(question, intent, req, strings);
     for (const piece of reply.match(/\S+\s*/g) ?? []) {
       await new Promise((resolve) => setImmediate(resolve)); // let an abort (timer, socket event) land between pieces
       if (signal.aborted) throw abortError(signal);
@@ -103,7 +106,9 @@ export class LocalResponder implements LlmProvider {
     // Act like a tool-using LLM: a handoff or a goodbye ends the conversation through the engine's tools.
     const offered = new Set((req.tools ?? []).map((t) => t.name));
     const lastIsToolResult = req.messages.at(-1)?.role === 'tool';
-    if (!lastIsToolResult && intent === 'human_handoff' && offered.has('transfer_to_human')) {
+    if (outbound) {
+      if (outbound.toolCall) yield { type: 'tool_call', ...outbound.toolCall };
+    } else if (!lastIsToolResult && intent === 'human_handoff' && offered.has('transfer_to_human')) {
       yield { type: 'tool_call', id: 'local_transfer', name: 'transfer_to_human', arguments: JSON.stringify({ reason: 'caller asked for a person' }) };
     } else if (!lastIsToolResult && intent === 'goodbye' && offered.has('end_call')) {
       yield { type: 'tool_call', id: 'local_end_call', name: 'end_call', arguments: JSON.stringify({ reason: 'caller said goodbye' }) };

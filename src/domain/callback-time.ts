@@ -1,0 +1,46 @@
+import * as chrono from 'chrono-node';
+import { DateTime } from 'luxon';
+
+const NUMBER_WORDS: Record<string, Record<string, number>> = {
+  en: { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, noon: 12 },
+  es: { una: 1, uno: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10, once: 11, doce: 12 },
+  fr: { une: 1, deux: 2, trois: 3, quatre: 4, cinq: 5, six: 6, sept: 7, huit: 8, neuf: 9, dix: 10, onze: 11, douze: 12 },
+  de: { eins: 1, zwei: 2, drei: 3, vier: 4, fünf: 5, sechs: 6, sieben: 7, acht: 8, neun: 9, zehn: 10, elf: 11, zwölf: 12 },
+};
+/** The word before an hour said as a word: "at three", "a las tres", "à trois heures", "um drei". */
+const HOUR_LEAD: Record<string, string> = { en: 'at', es: 'a las|a la', fr: 'à|a', de: 'um' };
+const PARSERS: Record<string, chrono.Chrono> = { en: chrono.casual, es: chrono.es.casual, fr: chrono.fr.casual, de: chrono.de.casual };
+
+/** Hours said without am/pm that mean the afternoon for a callback ("at three" → 15:00): 1 to 7. */
+const AFTERNOON_HOURS = 7;
+
+/**
+ * The instant a callee means by a callback request ("call me back tomorrow at three", "mañana a las tres"), read
+ * with chrono-node in `language` (en, es, fr, de; others as en) relative to `now` in the IANA zone `timeZone` (the
+ * contact's: "three" is three o'clock there), always in the future (`forwardDate`). Hours said as words are turned into
+ * digits first ("at three" → "at 3"); an hour from 1 to 7 said without am/pm is taken as the afternoon. The zone's
+ * offset at `now` is used for the whole expression (a daylight-saving change in between shifts it by that hour).
+ * @returns null when the text holds no date or time, or the zone is unknown.
+ */
+export function parseCallbackTime(text: string, o: { now: Date; timeZone: string; language?: string }): Date | null {
+  const lang = PARSERS[o.language ?? 'en'] ? (o.language ?? 'en') : 'en';
+  const zoneNow = DateTime.fromJSDate(o.now, { zone: o.timeZone });
+  if (!zoneNow.isValid) return null;
+  const words = NUMBER_WORDS[lang];
+  const spoken = text.replace(new RegExp(`\\b(${HOUR_LEAD[lang]})\\s+(\\p{L}+)`, 'giu'), (m, lead: string, w: string) =>
+    words[w.toLowerCase()] !== undefined ? `${lead} ${words[w.toLowerCase()]}` : m,
+  );
+  const [r] = PARSERS[lang].parse(spoken, { instant: o.now, timezone: zoneNow.offset }, { forwardDate: true });
+  if (!r) return null;
+  const hour = r.start.get('hour');
+  let at = r.start.date();
+  if (r.start.isCertain('hour') && !r.start.isCertain('meridiem') && hour !== null && hour >= 1 && hour <= AFTERNOON_HOURS) {
+    at = new Date(at.getTime() + 12 * 3_600_000);
+  }
+  return at.getTime() > o.now.getTime() ? at : null;
+}
+
+/** `at` as the callee hears it confirmed, in `timeZone` and `language` (e.g. "Thursday, December 3 at 3:00 PM"). */
+export function describeCallbackTime(at: Date, timeZone: string, language = 'en'): string {
+  return DateTime.fromJSDate(at, { zone: timeZone }).setLocale(language).toLocaleString({ weekday: 'long', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+}

@@ -1,0 +1,33 @@
+import { describeCallbackTime, parseCallbackTime } from '../domain/callback-time';
+import type { OptOutVia } from './outbound-call';
+import type { CallSessionDeps } from './session-deps';
+import type { ToolRunnerDeps } from './tool-runner';
+
+/**
+ * The `opt_out` and `schedule_callback` tools of a call with an outcome store (absent: neither, the tool runner
+ * answers "not available"). `schedule_callback { when }` reads the callee's words with {@link parseCallbackTime} in
+ * the contact's zone (`outbound.timeZone`, else UTC) relative to the wall clock (`Date.now()`), books it, and tells
+ * the LLM the local time to confirm aloud; a time it cannot read, or a booking that failed, is an `error:` the LLM can
+ * act on. Booking failures are also reported to `onError`.
+ */
+export function outcomeTools(
+  d: Pick<CallSessionDeps, 'outcomes' | 'outbound'>,
+  optOut: (via: OptOutVia, utterance: string | null) => void,
+  onError: (err: unknown) => void,
+): Pick<ToolRunnerDeps, 'optOut' | 'scheduleCallback'> {
+  const outcomes = d.outcomes;
+  if (!outcomes) return {};
+  return {
+    optOut: () => optOut('tool', null),
+    scheduleCallback: async (when, language) => {
+      const zone = d.outbound?.timeZone ?? 'UTC';
+      const at = parseCallbackTime(when, { now: new Date(Date.now()), timeZone: zone, language });
+      if (!at) return 'error: that day and time could not be understood; ask the callee when to call back (a day and a time).';
+      const said = describeCallbackTime(at, zone, language);
+      const booked = await outcomes.callback(at, when).catch((err: unknown) => (onError(err), false));
+      return booked
+        ? `Callback booked for ${said} (the callee's local time; calls are only placed inside the campaign's calling hours, so it may move to the next allowed time). Confirm it to the callee in one sentence.`
+        : `error: the callback for ${said} could not be booked; tell the callee someone will call back later.`;
+    },
+  };
+}

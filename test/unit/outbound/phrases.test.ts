@@ -1,0 +1,79 @@
+import { machinePhraseIn } from '../../../src/engine/machine-detection';
+import { normalizePhrase, optOutPhraseIn } from '../../../src/domain/call-phrases';
+import { describeCallbackTime, parseCallbackTime } from '../../../src/domain/callback-time';
+
+describe('transcript machine detection (voicemail greetings, call screeners; en/es/fr/de)', () => {
+  const machines: Array<[string, string]> = [
+    ['en', "Hi, you've reached Sam. Please leave a message after the tone."],
+    ['en', 'The person you are calling is not available.'],
+    ['en', 'The number you have dialed is not in service.'],
+    ['en', 'Please record your message. When you have finished recording, hang up.'],
+    ['en', "Hi, the person you're calling is using a screening service from Google and will get a copy of this conversation."],
+    ['en', 'Your call has been forwarded to an automatic voice message system.'],
+    ['es', 'Hola, no estoy disponible. Deje su mensaje después del tono.'],
+    ['es', 'Ha llamado al buzón de voz de Ana.'],
+    ['fr', "Bonjour, vous êtes bien chez Paul, laissez un message après le bip."],
+    ['fr', "Votre correspondant n'est pas disponible pour le moment."],
+    ['de', 'Hallo, hier ist die Mailbox von Jan. Hinterlassen Sie eine Nachricht nach dem Signalton.'],
+    ['de', 'Der gewünschte Gesprächspartner ist zurzeit nicht erreichbar.'],
+  ];
+  it.each(machines)('%s: "%s" is a machine', (_lang, text) => {
+    expect(machinePhraseIn(text)).not.toBeNull();
+  });
+
+  const humans = ['Hello?', 'Hi, this is Sam speaking.', 'Yes, who is this?', '¿Diga?', 'Allô, oui ?', 'Ja, hallo, wer ist da?', 'Sorry, I missed your voicemail yesterday, what was it about?'];
+  it.each(humans)('"%s" is not a machine', (text) => {
+    expect(machinePhraseIn(text)).toBeNull();
+  });
+});
+
+describe('opt-out phrases', () => {
+  it.each([
+    'Please stop calling me.',
+    "Take me off your list, I'm not interested",
+    'Remove me from your list!',
+    'Do not call me again.',
+    'No me llamen más, por favor.',
+    "Ne m'appelez plus !",
+    'Rufen Sie mich nicht mehr an.',
+  ])('"%s" opts out', (text) => expect(optOutPhraseIn(text)).not.toBeNull());
+
+  it.each(['Call me back tomorrow.', 'Stop, wait, what was that?', "I'd like to take out a loan", 'Sure, I can talk now.'])('"%s" does not', (text) =>
+    expect(optOutPhraseIn(text)).toBeNull(),
+  );
+
+  it("adds the agent's own phrases, matched on word boundaries without case or accents", () => {
+    expect(optOutPhraseIn('Unsubscribe me please', ['unsubscribe me'])).toBe('unsubscribe me');
+    expect(optOutPhraseIn('unsubscribe merchants', ['unsubscribe me'])).toBeNull();
+    expect(normalizePhrase("  Ne M'APPELEZ   plus!! ")).toBe('ne mappelez plus');
+  });
+});
+
+describe('callback times (chrono-node, in the contact zone)', () => {
+  // Wednesday 2026-12-02 09:00 in New York (UTC-5).
+  const now = new Date('2026-12-02T14:00:00Z');
+  const zone = 'America/New_York';
+  it.each<[string, string, string]>([
+    ['call me back tomorrow at three', 'en', '2026-12-03T20:00:00.000Z'],
+    ['tomorrow at 10', 'en', '2026-12-03T15:00:00.000Z'],
+    ['next monday at 10am', 'en', '2026-12-07T15:00:00.000Z'],
+    ['llámeme mañana a las tres', 'es', '2026-12-03T20:00:00.000Z'],
+    ['rappelez-moi demain à 15h', 'fr', '2026-12-03T20:00:00.000Z'],
+    ['rufen Sie mich morgen um drei an', 'de', '2026-12-03T20:00:00.000Z'],
+  ])('"%s" (%s) → %s', (text, language, iso) => {
+    expect(parseCallbackTime(text, { now, timeZone: zone, language })?.toISOString()).toBe(iso);
+  });
+
+  it('reads the same words in the contact zone, not the server zone', () => {
+    expect(parseCallbackTime('tomorrow at 3 pm', { now, timeZone: 'Europe/Berlin' })?.toISOString()).toBe('2026-12-03T14:00:00.000Z');
+  });
+
+  it('returns null without a time, or for an unknown zone', () => {
+    expect(parseCallbackTime('no thanks', { now, timeZone: zone })).toBeNull();
+    expect(parseCallbackTime('tomorrow at 3', { now, timeZone: 'Not/AZone' })).toBeNull();
+  });
+
+  it('describes the time in the contact zone and language', () => {
+    expect(describeCallbackTime(new Date('2026-12-03T20:00:00Z'), zone, 'en')).toBe('Thursday, December 3 at 3:00 PM');
+  });
+});
