@@ -322,7 +322,8 @@ export class DispatchRepo {
    * Ends an attempt with `outcome` (first report wins: an attempt already settled is left alone → false) and moves
    * its contact by `decide` (the retry policy): `{ at }` → `retry-scheduled` at that instant, `{ final }` → that
    * state; the lease is cleared either way (the slot frees). A contact already in a final state (e.g. `opted-out`
-   * by the call itself) or already on a newer attempt is never overwritten.
+   * by the call itself) or already on a newer attempt is never overwritten; a callback booked during the call (a
+   * `callback` call event with `booked: true`) schedules the contact at the booked instant instead of the policy.
    */
   async settle(
     attemptId: string,
@@ -348,6 +349,14 @@ export class DispatchRepo {
       if (stale) {
         if (c.attempts === a.attempt_no) await t('campaign_contacts').where({ id: c.id }).update({ lease_owner: null, lease_expires_at: null, updated_at: s.now });
         return { settled: true, contactState: c.state };
+      }
+      // A callback the callee booked during this call (outbound-outcomes.ts): schedule exactly that, not the policy.
+      const booked = a.call_sid ? await t('call_events').where({ call_sid: a.call_sid, type: 'callback' }).orderBy('id', 'desc').first('payload') : null;
+      if (booked?.payload?.booked) {
+        await t('campaign_contacts')
+          .where({ id: c.id })
+          .update({ state: 'retry-scheduled', next_attempt_at: new Date(booked.payload.at), lease_owner: null, lease_expires_at: null, last_outcome: 'callback', last_call_sid: a.call_sid, updated_at: s.now });
+        return { settled: true, contactState: 'retry-scheduled' };
       }
       const camp = await t('campaigns').where({ id: a.campaign_id }).first('retry', 'window');
       const prev = await t('call_attempts').where({ contact_id: c.id }).where('attempt_no', '<', a.attempt_no).orderBy('attempt_no').select('outcome');

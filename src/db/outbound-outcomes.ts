@@ -137,19 +137,24 @@ export class OutboundOutcomesRepo {
   }
 
   /**
-   * A callback asked for in the call: the call's contact gets `state = 'retry-scheduled'`, `next_attempt_at = at`
-   * (the dispatcher dials it then, pushed into the calling window; it uses one attempt of the shared budget).
-   * @returns false when the call has no campaign contact (a single call) — nothing is booked.
+   * A callback asked for in the call: a `callback` event `{ at, said, booked }` on the call, and on the call's contact
+   * `next_attempt_at = at`, `last_outcome = 'callback'`. The contact stays in its state while the call goes on (its
+   * slot stays taken); when the attempt settles, the dispatcher sees the booked event and schedules the contact
+   * (`retry-scheduled` at `at`, pushed into the calling window; it uses one attempt of the shared budget).
+   * @returns false when the call has no campaign contact (a single call) or the contact is final — nothing is booked.
    */
   async scheduleCallback(callSid: string, at: Date, said: string): Promise<boolean> {
     return this.db.transaction(async (trx) => {
       const attempt = await trx('call_attempts').where({ call_sid: callSid }).first('contact_id');
-      await trx('call_events').insert({ call_sid: callSid, type: 'callback', payload: { at: at.toISOString(), said, booked: !!attempt?.contact_id } });
-      if (!attempt?.contact_id) return false;
+      if (!attempt?.contact_id) {
+        await trx('call_events').insert({ call_sid: callSid, type: 'callback', payload: { at: at.toISOString(), said, booked: false } });
+        return false;
+      }
       const n = await trx('campaign_contacts')
         .where({ id: attempt.contact_id })
-        .whereNotIn('state', ['opted-out', 'suppressed'])
-        .update({ state: 'retry-scheduled', next_attempt_at: at, last_outcome: 'callback', updated_at: trx.fn.now() });
+        .whereNotIn('state', ['opted-out', 'suppressed', 'done', 'failed'])
+        .update({ next_attempt_at: at, last_outcome: 'callback', updated_at: trx.fn.now() });
+      await trx('call_events').insert({ call_sid: callSid, type: 'callback', payload: { at: at.toISOString(), said, booked: n > 0 } });
       return n > 0;
     });
   }

@@ -234,6 +234,20 @@ describe('POST /twilio/outbound/status', () => {
     expect(await attempt(claim.attemptId)).toMatchObject({ outcome: 'completed' });
   });
 
+  it('a callback the callee booked during the call: the slot stays taken until the call ends, then the contact is due at the booked time', async () => {
+    const { claim, call } = await placed();
+    const at = new Date(clock + 86_400_000);
+    const c0 = await contact(claim.contactId);
+    await db('calls').insert({ call_sid: call.sid, agent_id: (await db('campaigns').where({ id: claim.campaignId }).first('agent_id')).agent_id, direction: 'outbound-api', from_number: '+15550000001', to_number: c0.phone, status: 'in-progress' });
+    await db('call_events').insert({ call_sid: call.sid, type: 'callback', payload: { at: at.toISOString(), said: 'tomorrow', booked: true } });
+    expect((await repo.inFlight(db, claim.campaignId, now())).campaign).toBe(1);
+    await TwilioRestDouble.deliver(rest.statusCallbacks(call, 'completed', TOKEN, { answeredBy: 'human' }), origin);
+    const c = await contact(claim.contactId);
+    expect(c).toMatchObject({ state: 'retry-scheduled', last_outcome: 'callback', lease_expires_at: null });
+    expect(new Date(c.next_attempt_at).getTime()).toBe(at.getTime());
+    expect((await repo.inFlight(db, claim.campaignId, now())).campaign).toBe(0);
+  });
+
   it('a callback that outruns the calls.create response records the CallSid and moves the contact', async () => {
     const campaignId = await makeCampaign(db);
     await addContacts(db, campaignId, 1);

@@ -265,8 +265,11 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     const at = await attempt();
     const { callSid } = await answer(apps[0].base, at.id);
     const when = new Date('2030-01-03T20:00:00Z');
+    const before = (await db('campaign_contacts').where({ id: at.contactId }).first('state')).state;
     expect(await outcomes.scheduleCallback(callSid, when, 'tomorrow at three')).toBe(true);
-    expect(await db('campaign_contacts').where({ id: at.contactId }).first('state', 'next_attempt_at', 'last_outcome')).toEqual({ state: 'retry-scheduled', next_attempt_at: when, last_outcome: 'callback' });
+    // The call goes on: the contact keeps its state (and slot) until the attempt settles (dispatch.test covers that).
+    expect(await db('campaign_contacts').where({ id: at.contactId }).first('state', 'next_attempt_at', 'last_outcome')).toEqual({ state: before, next_attempt_at: when, last_outcome: 'callback' });
+    expect(await db('call_events').where({ call_sid: callSid, type: 'callback' }).orderBy('id', 'desc').first('payload')).toEqual({ payload: { at: when.toISOString(), said: 'tomorrow at three', booked: true } });
     await db('campaign_contacts').where({ id: at.contactId }).update({ state: 'opted-out' });
     expect(await outcomes.scheduleCallback(callSid, when, 'again')).toBe(false);
   });
