@@ -8,6 +8,8 @@ import type { CallCursor, CallRow } from './calls';
  */
 export interface CallFilters {
   agentId?: string;
+  /** Calls placed by this outbound campaign (`calls.campaign_id`). */
+  campaignId?: string;
   /** `calls.direction` is one of these (Twilio `Direction`: `inbound`, `outbound-api`, `outbound-dial`). */
   directions?: readonly string[];
   /** Twilio `CallStatus` as stored (`completed`, `in-progress`, …). */
@@ -36,6 +38,7 @@ export const CALL_SEARCH_CONFIG = 'simple';
 /** Applies {@link CallFilters} to a query over `calls` (which may LEFT JOIN `call_csat AS csat`). */
 export function applyCallFilters(db: Knex, q: Knex.QueryBuilder, f: CallFilters): Knex.QueryBuilder {
   if (f.agentId !== undefined) q.where('calls.agent_id', f.agentId);
+  if (f.campaignId !== undefined) q.where('calls.campaign_id', f.campaignId);
   if (f.directions !== undefined) q.whereIn('calls.direction', [...f.directions]);
   if (f.status !== undefined) q.where('calls.status', f.status);
   if (f.language !== undefined) q.where('calls.language', f.language);

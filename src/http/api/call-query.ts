@@ -30,6 +30,7 @@ const instant = z
 /** Filters shared by the list and the export. */
 const filterShape = {
   agentId: agentSchema.shape.id.optional().meta({ description: 'Only calls answered by this agent.' }),
+  campaignId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'campaignId must be 1-64 letters, digits, _ . or -').optional().meta({ description: 'Only calls placed by this outbound campaign.' }),
   direction: z.enum(Object.keys(DIRECTION_FILTERS) as [string, ...string[]]).optional().meta({ description: '`inbound`, `outbound` (both outbound kinds), `outbound-api` or `outbound-dial`.' }),
   status: z.enum(CALL_STATUSES).optional().meta({ description: 'Twilio CallStatus.' }),
   language: z
@@ -97,6 +98,7 @@ export function callFilters(q: z.infer<z.ZodObject<typeof filterShape>>): CallFi
   const at = (s: string | undefined) => (s === undefined ? undefined : /^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
   return {
     agentId: q.agentId,
+    campaignId: q.campaignId,
     directions: q.direction === undefined ? undefined : DIRECTION_FILTERS[q.direction],
     status: q.status,
     language: q.language,

@@ -132,6 +132,17 @@ describe('calls API (route table)', () => {
       expect(c4).toMatchObject({ endedAt: null, durationMs: null, csat: null, turnCount: 1, transfer: null, endReason: null });
     });
 
+    it('campaignId selects the calls an outbound campaign placed', async () => {
+      const campaign = `camp-${agentA}`.slice(0, 64);
+      await db('calls').whereIn('call_sid', [sidOf('c2'), sidOf('c3')]).update({ campaign_id: campaign });
+      try {
+        expect(await keys(`${window}&campaignId=${campaign}`)).toEqual(['c3', 'c2']);
+        expect(await keys(`${window}&campaignId=${campaign}-other`)).toEqual([]);
+      } finally {
+        await db('calls').whereIn('call_sid', [sidOf('c2'), sidOf('c3')]).update({ campaign_id: null });
+      }
+    });
+
     it('from/to select started_at in [from, to)', async () => {
       expect(await keys(`from=${encodeURIComponent(at(2))}&to=${encodeURIComponent(at(4))}`)).toEqual(['c3', 'c2']);
       expect(await keys(window)).toEqual(['c6', 'c5', 'c4', 'c3', 'c2', 'c1']);
@@ -284,7 +295,7 @@ describe('calls API (route table)', () => {
       [`q=${'a'.repeat(201)}`, 'query.q'],
       ['status=completed&status=busy', 'query.status'],
       ['stauts=completed', 'query'],
-      ['campaignId=c1', 'query'],
+      ['campaignId=bad%20id', 'query.campaignId'],
     ])('?%s → 400 at %s', async (query, path) => {
       // limit and cursor are list parameters: the export has no pages, so it rejects them as unknown.
       const listOnly = /^(limit|cursor)=/.test(query);
