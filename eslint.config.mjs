@@ -54,6 +54,7 @@ export default [
           policies: [
             // domain: types every layer shares; imports nothing of ours.
             allow('logger', ['domain']),
+            allow('text', ['domain']),
             allow('audio', ['domain']),
             allow('twiml', []),
             allow('providers', [...LEAVES, 'audio']),

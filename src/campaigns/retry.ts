@@ -1,5 +1,6 @@
 import type { CallingWindow, RetryOutcome, RetryPolicy } from '../domain/campaign';
 import { nextWindowOpening } from './window';
+import type { SettleContext } from '../db/dispatch';
 
 /**
  * How a dial attempt ended, as the retry policy sees it: Twilio's terminal CallStatus (completed = a human
@@ -72,15 +73,7 @@ export function nextAttempt(
  * The settle decision from a stored attempt's context (src/db/dispatch.ts `SettleContext`): counts the contact's
  * earlier attempts on the same ladder as `retriesSoFarForOutcome` and applies {@link nextAttempt}.
  */
-export function decideRetry(ctx: {
-  outcome: string;
-  attemptsUsed: number;
-  previousOutcomes: string[];
-  retry: RetryPolicy;
-  window: CallingWindow;
-  zones: string[];
-  now: Date;
-}): { at: Date } | { final: FinalDecision } {
+export function decideRetry(ctx: SettleContext): { at: Date } | { final: FinalDecision } {
   const outcome = ctx.outcome as DialOutcome;
   const ladder = ladderFor(outcome);
   const retriesSoFar = ladder ? ctx.previousOutcomes.filter((o) => ladderFor(o as DialOutcome) === ladder).length : 0;

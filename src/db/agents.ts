@@ -107,29 +107,7 @@ export class AgentsRepo {
    */
   async upsert(agent: AgentInput): Promise<Agent> {
     const a = agentSchema.parse(agent);
-    const row = {
-      id: a.id,
-      name: a.name,
-      system_prompt: a.systemPrompt,
-      first_message: a.firstMessage,
-      default_language: a.defaultLanguage,
-      languages: a.languages,
-      voices: JSON.stringify(a.voices),
-      intents: a.intents,
-      handoff_number: a.handoffNumber,
-      is_default: a.isDefault,
-      dtmf_menu: JSON.stringify(a.dtmfMenu),
-      tts_voices: JSON.stringify(a.ttsVoices),
-      tools: JSON.stringify(a.tools),
-      vocabulary: a.vocabulary,
-      first_messages: JSON.stringify(a.firstMessages),
-      providers: JSON.stringify(a.providers),
-      llm: JSON.stringify(a.llm),
-      endpointing: JSON.stringify(a.endpointing),
-      max_call_duration_ms: a.maxCallDurationMs,
-      voicemail_message: a.voicemailMessage,
-      opt_out_phrases: a.optOutPhrases,
-    };
+    const row = agentRow(a);
     return this.db.transaction(async (trx) => {
       if (a.isDefault) await trx('agents').where({ is_default: true }).whereNot({ id: a.id }).update({ is_default: false, updated_at: trx.fn.now() });
       const [r] = await trx('agents')

@@ -50,3 +50,19 @@ export const phoneNumberInputSchema = z
     ctx.addIssue({ code: 'custom', message: `not a valid phone number: ${r.reason}` });
     return z.NEVER;
   });
+
+/**
+ * A phone number in a URL path (`/api/phone-numbers/:number`, `/api/dnc/:number`), URL-decoded: any international
+ * form libphonenumber-js accepts → E.164; else any E.164-shaped string as is (so a stored number that newer metadata
+ * rejects stays reachable); else a zod issue with the reason.
+ */
+export const pathPhoneNumberSchema = z
+  .string()
+  .max(40)
+  .transform((s, ctx) => {
+    const r = parseE164(s);
+    if ('e164' in r) return r.e164;
+    if (E164_PATTERN.test(s)) return s;
+    ctx.addIssue({ code: 'custom', message: `not a valid phone number: ${r.reason}` });
+    return z.NEVER;
+  });

@@ -4,17 +4,11 @@
  * and a tiny English suffix stemmer. Pure functions, no I/O.
  */
 
+import { normalizePhrase } from '../domain/call-phrases';
+
 /** Lower-cases, strips accents and punctuation; returns the word tokens (letters/digits only). */
 export function tokenize(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/['’`]/g, '')
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim()
-    .split(' ')
-    .filter(Boolean);
+  return normalizePhrase(text).split(' ').filter(Boolean);
 }
 
 /**

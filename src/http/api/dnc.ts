@@ -6,7 +6,7 @@ import { CsvFormatError, csvRows } from '../../campaigns/csv-rows';
 import { AuditRepo } from '../../db/audit';
 import { CampaignContactsRepo } from '../../db/campaign-contacts';
 import { DncRepo, type DncEntry } from '../../db/dnc';
-import { E164_PATTERN, parseE164, phoneNumberInputSchema } from '../../domain/phone-number';
+import { pathPhoneNumberSchema as pathNumber, phoneNumberInputSchema } from '../../domain/phone-number';
 import { actorOf } from './audit';
 import { ApiError, defineRoute, errorSchema, reply, type ApiRoute } from './route';
 import { consumeUpload } from './upload-stream';
@@ -24,16 +24,6 @@ export const dncEntrySchema = z
   })
   .meta({ id: 'DncEntry', example: EXAMPLE });
 
-const pathNumber = z
-  .string()
-  .max(40)
-  .transform((s, ctx) => {
-    const r = parseE164(s);
-    if ('e164' in r) return r.e164;
-    if (E164_PATTERN.test(s)) return s;
-    ctx.addIssue({ code: 'custom', message: `not a valid phone number: ${r.reason}` });
-    return z.NEVER;
-  });
 const numberParams = z.strictObject({ number: pathNumber.meta({ description: 'International form, URL-encoded (`%2B14155550123`).' }) });
 const one = z.object({ entry: dncEntrySchema });
 const error = (description: string) => ({ description, schema: errorSchema });

@@ -4,7 +4,7 @@ import 'zod-openapi';
 import { AgentsRepo, agentSchema } from '../../db/agents';
 import { AuditRepo } from '../../db/audit';
 import { PhoneNumbersRepo, type PhoneNumber } from '../../db/phone-numbers';
-import { E164_PATTERN, parseE164, phoneNumberInputSchema } from '../../domain/phone-number';
+import { pathPhoneNumberSchema as pathNumber, phoneNumberInputSchema } from '../../domain/phone-number';
 import type { Principal } from '../auth/principal';
 import { actorOf } from './audit';
 import { ApiError, defineRoute, errorSchema, reply, type ApiRoute } from './route';
@@ -27,17 +27,6 @@ const numberInput = phoneNumberInputSchema.meta({ description: 'In international
 
 const createBody = z.strictObject({ number: numberInput, agentId: agentSchema.shape.id, label: label.optional() }).meta({ id: 'PhoneNumberCreate' });
 const patchBody = z.strictObject({ agentId: agentSchema.shape.id.optional(), label: label.optional() }).meta({ id: 'PhoneNumberPatch' });
-/** A number in a path: as a body takes it, or any E.164-shaped string (so a stored number libphonenumber now rejects stays reachable). */
-const pathNumber = z
-  .string()
-  .max(40)
-  .transform((s, ctx) => {
-    const r = parseE164(s);
-    if ('e164' in r) return r.e164;
-    if (E164_PATTERN.test(s)) return s;
-    ctx.addIssue({ code: 'custom', message: `not a valid phone number: ${r.reason}` });
-    return z.NEVER;
-  });
 const numberParams = z.strictObject({ number: pathNumber.meta({ description: 'The number in international form, URL-encoded (`%2B14155550100`).' }) });
 const one = z.object({ phoneNumber: phoneNumberSchema });
 const notFound = (n: string) => new ApiError(404, `phone number ${n} is not configured`);

@@ -41,6 +41,9 @@ async function eventually<T>(cond: () => Promise<T | null | undefined | false> |
   }
 }
 
+/** Its own agent: the shared test database's demo agent (the default for inbound calls) must stay as seeded. */
+const AGENT_ID = 'outbound-webhook-test-agent';
+
 describe('outbound Twilio webhooks (signed) and AMD across two server processes', () => {
   let db: Knex;
   let outcomes: OutboundOutcomesRepo;
@@ -70,12 +73,12 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
   beforeAll(async () => {
     db = await setupTestDb();
     outcomes = new OutboundOutcomesRepo(db);
-    await new AgentsRepo(db).upsert({ ...DEMO_AGENT, firstMessage: 'Hi {{first_name}}, this is Acme about order {{order_id}}.', firstMessages: { es: 'Hola {{first_name}}, le llamamos de Acme.' }, languages: ['en', 'es'] });
+    await new AgentsRepo(db).upsert({ ...DEMO_AGENT, id: AGENT_ID, isDefault: false, firstMessage: 'Hi {{first_name}}, this is Acme about order {{order_id}}.', firstMessages: { es: 'Hola {{first_name}}, le llamamos de Acme.' }, languages: ['en', 'es'] });
     campaignId = `cmp_${randomUUID().slice(0, 8)}`;
     await db('campaigns').insert({
       id: campaignId,
       name: 'Renewals',
-      agent_id: DEMO_AGENT.id,
+      agent_id: AGENT_ID,
       caller_ids: JSON.stringify([{ number: '+14155550100', dailyCap: null }]),
       window: JSON.stringify({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '20:00', blackoutDates: [] }),
       max_concurrent: 3,
@@ -104,7 +107,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
       .merge()
       .returning('id');
     const id = randomUUID();
-    await db('call_attempts').insert({ id, campaign_id: campaignId, contact_id: c.id, attempt_no: 1, to_number: phone, from_number: '+14155550100', agent_id: DEMO_AGENT.id, variables: JSON.stringify({}) });
+    await db('call_attempts').insert({ id, campaign_id: campaignId, contact_id: c.id, attempt_no: 1, to_number: phone, from_number: '+14155550100', agent_id: AGENT_ID, variables: JSON.stringify({}) });
     return { id, contactId: String(c.id), phone };
   }
 
@@ -128,8 +131,8 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     expect(res.headers.get('content-type')).toMatch(/xml/);
     const stream = parseStreamTwiml(await res.text());
     expect(stream.url).toBe('wss://voice.example.com/twilio/media-stream');
-    expect(stream.parameters).toEqual({ agentId: DEMO_AGENT.id, callSid, attemptId: at.id, direction: 'outbound' });
-    expect(await new CallsRepo(db).get(callSid)).toMatchObject({ direction: 'outbound-api', agentId: DEMO_AGENT.id, to: at.phone, from: '+14155550100' });
+    expect(stream.parameters).toEqual({ agentId: AGENT_ID, callSid, attemptId: at.id, direction: 'outbound' });
+    expect(await new CallsRepo(db).get(callSid)).toMatchObject({ direction: 'outbound-api', agentId: AGENT_ID, to: at.phone, from: '+14155550100' });
     expect(await db('calls').where({ call_sid: callSid }).first('campaign_id', 'attempt_id')).toEqual({ campaign_id: campaignId, attempt_id: at.id });
     const row = await db('call_attempts').where({ id: at.id }).first();
     expect(row.call_sid).toBe(callSid);
@@ -161,7 +164,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     const at = await attempt({ language: 'es' });
     const { callSid } = await answer(apps[0].base, at.id);
     const call = (await new CallsRepo(db).get(callSid))!;
-    const agent = (await new AgentsRepo(db).get(DEMO_AGENT.id))!;
+    const agent = (await new AgentsRepo(db).get(AGENT_ID))!;
     const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 2_500 }, call, agent, { direction: 'outbound', attemptId: at.id });
     expect(s.agent).toMatchObject({ defaultLanguage: 'es', firstMessage: 'Hi Ana, this is Acme about order A-17.', firstMessages: { es: 'Hola Ana, le llamamos de Acme.' } });
     expect(s.options).toEqual({ greetingWaitMs: 2_500, voicemailMessage: 'Hi Ana, Acme here about order A-17. Please call us back.', answeredBy: null, timeZone: 'America/New_York' });
@@ -171,7 +174,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
   /** A live outbound session (fake providers, fake Twilio player) whose outcomes go to the real database. */
   async function liveSession(callSid: string) {
     const call = (await new CallsRepo(db).get(callSid))!;
-    const agent = (await new AgentsRepo(db).get(DEMO_AGENT.id))!;
+    const agent = (await new AgentsRepo(db).get(AGENT_ID))!;
     const attemptId = (await db('calls').where({ call_sid: callSid }).first('attempt_id')).attempt_id;
     const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 60_000 }, call, agent, { direction: 'outbound', attemptId });
     const h = setup({ callSid, agent: s.agent, outbound: s.options, outcomes: s.outcomes });
@@ -231,7 +234,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     const { callSid } = await answer(apps[0].base, at.id);
     expect((await post(apps[0].base, '/twilio/amd', { CallSid: callSid, AnsweredBy: 'fax' })).status).toBe(204);
     const call = (await new CallsRepo(db).get(callSid))!;
-    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, call, (await new AgentsRepo(db).get(DEMO_AGENT.id))!, { direction: 'outbound', attemptId: at.id });
+    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, call, (await new AgentsRepo(db).get(AGENT_ID))!, { direction: 'outbound', attemptId: at.id });
     expect(s.options?.answeredBy).toBe('fax');
   });
 
@@ -240,7 +243,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     const { callSid } = await answer(apps[0].base, at.id);
     await db('campaign_contacts').where({ id: at.contactId }).update({ next_attempt_at: new Date(Date.now() + 3_600_000) });
     const call = (await new CallsRepo(db).get(callSid))!;
-    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, call, (await new AgentsRepo(db).get(DEMO_AGENT.id))!, { direction: 'outbound', attemptId: at.id });
+    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, call, (await new AgentsRepo(db).get(AGENT_ID))!, { direction: 'outbound', attemptId: at.id });
     await s.outcomes.optOut({ utterance: 'Please stop calling me.', via: 'phrase' });
     await s.outcomes.optOut({ utterance: 'I said stop calling me', via: 'phrase' }); // a second one keeps the first provenance
     const entry = await new DncRepo(db).get(at.phone);
@@ -253,8 +256,8 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
   it('opt-out on an inbound call: the caller number joins the DNC list (no contact)', async () => {
     const callSid = uniqueSid('CA');
     const from = `+1212555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
-    await new CallsRepo(db).create({ callSid, agentId: DEMO_AGENT.id, direction: 'inbound', from, to: '+18005550199', status: 'in-progress' });
-    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, (await new CallsRepo(db).get(callSid))!, (await new AgentsRepo(db).get(DEMO_AGENT.id))!, { agentId: DEMO_AGENT.id, callSid });
+    await new CallsRepo(db).create({ callSid, agentId: AGENT_ID, direction: 'inbound', from, to: '+18005550199', status: 'in-progress' });
+    const s = await outboundSetup({ repo: outcomes, greetingWaitMs: 1 }, (await new CallsRepo(db).get(callSid))!, (await new AgentsRepo(db).get(AGENT_ID))!, { agentId: AGENT_ID, callSid });
     expect(s.options).toBeUndefined();
     await s.outcomes.optOut({ utterance: null, via: 'dtmf' });
     expect(await new DncRepo(db).get(from)).toMatchObject({ source: 'opt_out', provenance: { callSid } });
@@ -302,7 +305,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
       event: 'start' as const,
       sequenceNumber: '1',
       streamSid,
-      start: { accountSid: 'AC1', streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: { agentId: DEMO_AGENT.id, callSid, attemptId: at.id, direction: 'outbound' } },
+      start: { accountSid: 'AC1', streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: { agentId: AGENT_ID, callSid, attemptId: at.id, direction: 'outbound' } },
     };
     const handler = await factory(start, player, silent);
     player.attach((name) => handler.onMark(name));
