@@ -11,10 +11,15 @@ import { startLoadGenerator } from './loadgen-client';
 import { startServerProcess } from './server-process';
 import { bargeIns, concurrencyLevel, loadgenContext, sequentialTurns, type ScenarioContext } from './scenarios';
 import { emit, percentile, progress, round, summarize } from './stats';
+import { campaignFigures } from './campaign-figures';
 
 /**
- * `npm run bench [-- --quick] [-- --levels 25,50,100] [-- --level-turns 3]`: the platform's own speed, measured end to end
- * (`--level-turns`: caller turns per call at each concurrency level, i.e. a longer measurement window).
+ * `npm run bench [-- --quick] [-- --levels 25,50,100] [-- --level-turns 3] [-- --no-campaigns | --campaigns-only]
+ * [-- --import-rows N]`: the platform's own speed, measured end to end (`--level-turns`: caller turns per call at each
+ * concurrency level, i.e. a longer measurement window). The outbound-campaign figures (bench/campaign-figures.ts:
+ * `csv_import_rows_per_s`, `csv_import_peak_rss_mb` for `--import-rows` contacts, default 100,000;
+ * `dial_pacing_error_ms_p95`, `dispatcher_decisions_per_s`) run last; `--no-campaigns` skips them, `--campaigns-only`
+ * runs only them.
  *
  * A real server process (src/main.ts with STT_PROVIDER/LLM_PROVIDER/TTS_PROVIDER=fake, real Silero VAD on every call,
  * Postgres `callcenter_bench`, Redis) and a load generator in its own process speaking the Twilio Media Streams
@@ -64,7 +69,21 @@ const fakesContext = (f: typeof FAKES_ZERO) => ({ stt_ms: +f.FAKE_STT_MS, llm_fi
 const cleanups: Array<() => Promise<void>> = [];
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { quick: 'boolean', levels: 'string', 'level-turns': 'string', 'local-stt-levels': 'string' });
+  const args = parseArgs(process.argv.slice(2), {
+    quick: 'boolean',
+    levels: 'string',
+    'level-turns': 'string',
+    'local-stt-levels': 'string',
+    'no-campaigns': 'boolean',
+    'campaigns-only': 'boolean',
+    'import-rows': 'string',
+  });
+  const campaigns = async () => {
+    const c = loadConfig();
+    const rows = typeof args['import-rows'] === 'string' ? Math.max(1, Number(args['import-rows']) || 100_000) : 100_000;
+    await campaignFigures({ adminDatabaseUrl: withDatabase(c.databaseUrl, 'postgres'), redisUrl: c.redisUrl, rows });
+  };
+  if (args['campaigns-only']) return campaigns();
   const plan: Plan = { ...(args.quick ? QUICK : FULL) };
   const list = (v: string) => v.split(',').map((x) => Number(x.trim())).filter((n) => Number.isInteger(n) && n > 0);
   if (typeof args['local-stt-levels'] === 'string') plan.localSttLevels = args['local-stt-levels'] === 'none' ? [] : list(args['local-stt-levels']);
@@ -279,6 +298,7 @@ async function main(): Promise<void> {
     const bestLocal = await ramp('concurrent_calls_local_stt_level', plan.localSttLevels, LOCAL, single.p95);
     emit({ name: 'concurrent_calls_local_stt', value: bestLocal?.calls ?? 0, unit: 'calls', levels: plan.localSttLevels, stt: `moonshine-base × ${cfg.local.sttConcurrency} workers`, criteria: rampCtx.criteria, ...common });
   }
+  if (!args['no-campaigns']) await campaigns();
   progress(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
 }
 

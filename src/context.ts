@@ -22,6 +22,7 @@ import { CALL_CONTROL_PHRASES } from './engine/call-control-phrases';
 import { LocalEspeakTts } from './providers/tts/local-espeak';
 import { LocalResponder } from './providers/llm/local-responder';
 import type { RequestClient } from 'twilio';
+import { rebasedRequestClient } from './campaigns/dialer';
 import type { ReadinessCheck } from './http/readiness';
 import { Redis } from 'ioredis';
 
@@ -101,7 +102,8 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   authRedis.on('error', (err) => logger.warn({ err: err.message }, 'auth redis error'));
   const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
-  const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: o.twilioHttpClient });
+  // Hang-ups and transfers go where calls.create goes (TWILIO_API_BASE_URL: an emulator stands in for Twilio completely).
+  const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: rebasedRequestClient(config.outbound.twilioApiBaseUrl, o.twilioHttpClient) });
   const classifier = new LocalResponder(); // its own hashing embedder: classification never calls a cloud provider
   // Start-up work runs side by side: the VAD model, the STT warm-up, and the apology and filler audio, rendered
   // offline once (they must play when every provider is down).

@@ -11,12 +11,16 @@ import { startCrmReceiver } from './crm-receiver';
 import { freePort, waitForHealth, waitForReady } from './local-server';
 import { createPostCallQueue, createRedisConnection } from '../jobs/queues';
 import { ensureDemoAdmin } from './demo-admin';
+import { startTwilioEmulator } from './twilio-emulator';
+import { DEMO_CAMPAIGN_CONTACTS, runDemoCampaign } from './demo-campaign';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
  * signatures, starts the server and the worker as child processes, places a simulated Twilio inbound call with a
  * real recording (LibriVox, shipped in test/fixtures/audio), prints the conversation, reply latency, WER, CSAT and
- * the CRM delivery, and exits 0 only if every step worked. It also creates (or re-keys) the demo admin
+ * the CRM delivery; then runs a 3-contact outbound campaign (answers, voicemail, busy) through the API and the
+ * worker's dispatcher against a local Twilio emulator (src/cli/twilio-emulator.ts, via TWILIO_API_BASE_URL) and prints
+ * each contact's outcome. Exits 0 only if every step worked. It also creates (or re-keys) the demo admin
  * `admin@demo.local` with a fresh random password and prints the login once (see src/cli/demo-admin.ts).
  */
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,7 +28,7 @@ const RECORDING = 'librivox-0880.wav';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  console.log('1/5 database: migrate + seed');
+  console.log('1/6 database: migrate + seed');
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl);
   const admin = await migrateAndSeed(db)
@@ -33,14 +37,29 @@ async function main(): Promise<void> {
   const loginLine = `login (POST /api/auth/login, or the dashboard): ${admin.email} / ${admin.password}  — a new random password each demo run, shown only here`;
   console.log(`  demo admin ${admin.created ? 'created' : 'exists; password rotated'}: ${loginLine}`);
 
-  console.log('2/5 CRM receiver (verifies Standard Webhooks signatures)');
+  console.log('2/6 CRM receiver (verifies Standard Webhooks signatures)');
   const crm = await startCrmReceiver(config.crm.webhookSecret!);
 
-  console.log('3/5 server + worker');
+  console.log('3/6 server + worker');
   const port = await freePort();
+  const serverUrl = `http://127.0.0.1:${port}`;
+  const callee = new Map<string, 'human' | 'voicemail' | 'busy'>(DEMO_CAMPAIGN_CONTACTS.map((c) => [c.phone, c.kind]));
+  const emulator = await startTwilioEmulator({
+    serverUrl,
+    publicBaseUrl: config.publicBaseUrl,
+    authToken: config.twilio.authToken,
+    callee: (to) => {
+      const kind = callee.get(to);
+      if (kind === 'human') return { kind, audio: wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, RECORDING)) };
+      if (kind === 'voicemail') return { kind, audio: wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0870.wav')) };
+      return { kind: kind ?? 'no-answer' };
+    },
+  });
   const env = {
     ...process.env,
     PORT: String(port),
+    TWILIO_API_BASE_URL: emulator.url,
+    DISPATCH_INTERVAL_MS: process.env.DISPATCH_INTERVAL_MS ?? '250',
     CRM_WEBHOOK_URL: crm.url,
     CRM_WEBHOOK_SECRET: config.crm.webhookSecret,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -49,14 +68,13 @@ async function main(): Promise<void> {
   const stopChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM'));
   process.on('exit', stopChildren);
   try {
-    const serverUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(serverUrl, 60_000);
     // Ready, not just up: the STT's models loaded, and the post-call worker connected (both processes done starting,
     // so their start-up CPU does not land on the call's reply latency).
     await waitForReady(serverUrl, 60_000);
     await waitForPostCallWorker(config.redisUrl, config.queuePrefix, 60_000);
 
-    console.log(`4/5 simulated inbound call with a real recording (${RECORDING}), streamed in real time`);
+    console.log(`4/6 simulated inbound call with a real recording (${RECORDING}), streamed in real time`);
     const sim = await simulateCall({
       serverUrl,
       publicBaseUrl: config.publicBaseUrl,
@@ -66,7 +84,7 @@ async function main(): Promise<void> {
     });
     const detail = await waitForCall(serverUrl, config.apiKey, sim.callSid, (d) => d.csat !== null && ['delivered', 'failed', 'skipped'].includes(d.crmSync.status), 60_000);
 
-    console.log('5/5 result');
+    console.log('5/6 result');
     for (const line of formatCallReport(sim, detail)) console.log(`  ${line}`);
     const reference = referenceTranscript(RECORDING);
     const callerText = detail?.turns.filter((t) => t.role === 'caller').map((t) => t.text).join(' ') ?? '';
@@ -90,6 +108,10 @@ async function main(): Promise<void> {
     if (sim.replyLatencyMs === null) problems.push('no reply audio');
     if (sim.wavHeaders > 0) problems.push('WAV header in media');
     if (!delivery?.verified) problems.push('CRM signature not verified');
+    console.log('6/6 outbound campaign: 3 contacts (answers, voicemail, busy) dialed by the worker through a local Twilio emulator');
+    const outbound = await runDemoCampaign(serverUrl, config.apiKey!);
+    for (const line of outbound.lines) console.log(`  ${line}`);
+    problems.push(...outbound.problems);
     if (problems.length) {
       console.error(`demo FAILED: ${problems.join('; ')}`);
       process.exitCode = 1;
@@ -98,6 +120,7 @@ async function main(): Promise<void> {
   } finally {
     stopChildren();
     await crm.close();
+    await emulator.close();
   }
 }
 

@@ -46,6 +46,13 @@ export interface SimulateCallOptions {
    * (`POST /twilio/outbound/voice?attemptId=…`, Direction `outbound-api`) once the callee picked up.
    */
   outbound?: { attemptId: string };
+  /** The CallSid to use (e.g. the one a REST `calls.create` returned); default a random one. */
+  callSid?: string;
+  /**
+   * Post the final `completed` status callback to `/twilio/status` after the stream closed (default true). An outbound
+   * call placed through the REST API sends its status callbacks to its own `StatusCallback` URL instead: pass false.
+   */
+  finalStatusCallback?: boolean;
 }
 
 /** One caller turn of a simulated call. */
@@ -118,7 +125,7 @@ const SILENCE = new Uint8Array(160).fill(0xff);
 
 /** Places one simulated call; resolves when the stream is closed and the final status callback was posted. */
 export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCallResult> {
-  const callSid = `CA${randomBytes(16).toString('hex')}`;
+  const callSid = o.callSid ?? `CA${randomBytes(16).toString('hex')}`;
   const from = o.from ?? '+14155550100';
   const to = o.to ?? '+18005550199';
   const direction = o.outbound ? 'outbound-api' : 'inbound';
@@ -279,7 +286,7 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   await Promise.race([closed, closeTimer]);
   if (ws.readyState !== ws.CLOSED) ws.terminate();
   for (const t of pendingMarks.values()) clearTimeout(t);
-  await postSigned(o, '/twilio/status', {
+  if (o.finalStatusCallback !== false) await postSigned(o, '/twilio/status', {
     AccountSid: o.accountSid,
     CallSid: callSid,
     CallStatus: 'completed',

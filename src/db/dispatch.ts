@@ -322,7 +322,8 @@ export class DispatchRepo {
    * Ends an attempt with `outcome` (first report wins: an attempt already settled is left alone → false) and moves
    * its contact by `decide` (the retry policy): `{ at }` → `retry-scheduled` at that instant, `{ final }` → that
    * state; the lease is cleared either way (the slot frees). A contact already in a final state (e.g. `opted-out`
-   * by the call itself) or already on a newer attempt is never overwritten; a callback booked during the call (a
+   * by an earlier opt-out) or already on a newer attempt is never overwritten; an opt-out during the call (an
+   * `opt_out` call event) makes it `opted-out`; a callback booked during the call (a
    * `callback` call event with `booked: true`) schedules the contact at the booked instant instead of the policy.
    */
   async settle(
@@ -349,6 +350,14 @@ export class DispatchRepo {
       if (stale) {
         if (c.attempts === a.attempt_no) await t('campaign_contacts').where({ id: c.id }).update({ lease_owner: null, lease_expires_at: null, updated_at: s.now });
         return { settled: true, contactState: c.state };
+      }
+      // The callee opted out during this call (outbound-outcomes.ts `optOut`): never again, whatever the outcome.
+      const optedOut = a.call_sid ? await t('call_events').where({ call_sid: a.call_sid, type: 'opt_out' }).first('id') : null;
+      if (optedOut) {
+        await t('campaign_contacts')
+          .where({ id: c.id })
+          .update({ state: 'opted-out', next_attempt_at: null, lease_owner: null, lease_expires_at: null, last_outcome: 'opted-out', last_call_sid: a.call_sid, updated_at: s.now });
+        return { settled: true, contactState: 'opted-out' };
       }
       // A callback the callee booked during this call (outbound-outcomes.ts): schedule exactly that, not the policy.
       const booked = a.call_sid ? await t('call_events').where({ call_sid: a.call_sid, type: 'callback' }).orderBy('id', 'desc').first('payload') : null;

@@ -115,8 +115,9 @@ export class OutboundOutcomesRepo {
 
   /**
    * An in-call opt-out: `number` joins the DNC list (source `opt_out`, provenance call + utterance + campaign +
-   * attempt; an existing entry is kept), the call's contact (if any) becomes `opted-out` with its lease and next
-   * attempt cleared (never dialed again), and a `call_events` row `opt_out` is written (for CRM sync). One transaction.
+   * attempt; an existing entry is kept), the call's contact (if any) loses its next attempt and becomes `opted-out`
+   * (never dialed again) — at once, or, while its call is live (`dialing`/`in-progress`), when the attempt settles so
+   * the call keeps its concurrency slot until it ends (src/db/dispatch.ts `settle`) — and a `call_events` row `opt_out` is written (for CRM sync). One transaction.
    */
   async optOut(o: { callSid: string; number: string; utterance: string | null; via: 'phrase' | 'dtmf' | 'tool' }): Promise<void> {
     await this.db.transaction(async (trx) => {
@@ -128,8 +129,13 @@ export class OutboundOutcomesRepo {
         provenance: { callSid: o.callSid, ...(o.utterance ? { utterance: o.utterance } : {}), ...(attempt?.campaign_id ? { campaignId: attempt.campaign_id } : {}), ...(attempt ? { attemptId: attempt.id } : {}) },
       });
       if (attempt?.contact_id) {
+        // A contact whose call is live keeps its state and lease (the slot stays taken until Twilio reports the call
+        // ended; settle reads this call's opt_out event and makes it `opted-out`). Any other becomes opted-out now.
+        const live = ['dialing', 'in-progress'];
+        await trx('campaign_contacts').where({ id: attempt.contact_id }).whereIn('state', live).update({ last_outcome: 'opted-out', next_attempt_at: null, updated_at: trx.fn.now() });
         await trx('campaign_contacts')
           .where({ id: attempt.contact_id })
+          .whereNotIn('state', live)
           .update({ state: 'opted-out', last_outcome: 'opted-out', next_attempt_at: null, lease_owner: null, lease_expires_at: null, updated_at: trx.fn.now() });
       }
       await trx('call_events').insert({ call_sid: o.callSid, type: 'opt_out', payload: { number: o.number, via: o.via, utterance: o.utterance, campaignId: attempt?.campaign_id ?? null, attemptId: attempt?.id ?? null } });

@@ -16,6 +16,8 @@ import { AmdBus } from '../../../src/jobs/amd-bus';
 import { signTwilioRequest } from '../../../src/telephony/signature';
 import { parseStreamTwiml } from '../../../src/cli/twilio-simulator';
 import { outboundSetup } from '../../../src/outbound-session';
+import { DispatchRepo } from '../../../src/db/dispatch';
+import { decideRetry } from '../../../src/campaigns/retry';
 import type { CallSession } from '../../../src/engine/call-session';
 import { createSessionFactory } from '../../../src/session-factory';
 import { toolSpecsFor } from '../../../src/tools/builtin';
@@ -238,7 +240,7 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     expect(s.options?.answeredBy).toBe('fax');
   });
 
-  it('opt-out: DNC entry with the call as provenance, contact opted-out with no next attempt, opt_out event', async () => {
+  it('opt-out: DNC entry with the call as provenance, no next attempt, opt_out event; the live call keeps its slot until it settles, then opted-out', async () => {
     const at = await attempt();
     const { callSid } = await answer(apps[0].base, at.id);
     await db('campaign_contacts').where({ id: at.contactId }).update({ next_attempt_at: new Date(Date.now() + 3_600_000) });
@@ -248,6 +250,10 @@ describe('outbound Twilio webhooks (signed) and AMD across two server processes'
     await s.outcomes.optOut({ utterance: 'I said stop calling me', via: 'phrase' }); // a second one keeps the first provenance
     const entry = await new DncRepo(db).get(at.phone);
     expect(entry).toMatchObject({ number: at.phone, source: 'opt_out', provenance: { callSid, utterance: 'Please stop calling me.', campaignId, attemptId: at.id } });
+    // The call goes on (the agent confirms): the contact still holds its concurrency slot …
+    expect(await db('campaign_contacts').where({ id: at.contactId }).first('state', 'next_attempt_at', 'last_outcome')).toEqual({ state: 'in-progress', next_attempt_at: null, last_outcome: 'opted-out' });
+    // … until Twilio reports the call ended: whatever its outcome, the contact is opted-out and released.
+    expect(await new DispatchRepo(db).settle(at.id, { outcome: 'completed', status: 'completed', now: new Date() }, decideRetry)).toEqual({ settled: true, contactState: 'opted-out' });
     expect(await db('campaign_contacts').where({ id: at.contactId }).first('state', 'next_attempt_at', 'lease_owner')).toEqual({ state: 'opted-out', next_attempt_at: null, lease_owner: null });
     const events = (await new CallsRepo(db).events(callSid)).filter((e) => e.type === 'opt_out');
     expect(events[0].payload).toMatchObject({ number: at.phone, via: 'phrase', campaignId, attemptId: at.id });
