@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const admin = await migrateAndSeed(db)
     .then(() => ensureDemoAdmin(db))
     .finally(() => db.destroy());
-  const loginLine = `login (POST /api/auth/login, or the dashboard): ${admin.email} / ${admin.password}  — a new random password each demo run, shown only here`;
+  const loginLine = `login (POST /api/auth/login): ${admin.email} / ${admin.password}  — a new random password each demo run, shown only here`;
   console.log(`  demo admin ${admin.created ? 'created' : 'exists; password rotated'}: ${loginLine}`);
 
   console.log('2/6 CRM receiver (verifies Standard Webhooks signatures)');
