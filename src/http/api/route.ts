@@ -141,21 +141,24 @@ const successStatus = (r: ApiRoute<any, any, any>): number => Number(Object.keys
 
 /**
  * Mounts routes on a fresh Router. Each request must already carry `req.principal` (the auth middleware in front
- * answers 401 otherwise; a request reaching here without one gets 401 too).
+ * answers 401 otherwise; a request reaching here without one gets 401 too). `o.anonymous`: the routes need no
+ * principal and have no role check (only `POST /api/auth/login`, mounted in front of authentication); their
+ * handlers get `principal` undefined and must not read it.
  */
-export function mountRoutes(routes: ReadonlyArray<ApiRoute<any, any, any>>): Router {
+export function mountRoutes(routes: ReadonlyArray<ApiRoute<any, any, any>>, o: { anonymous?: boolean } = {}): Router {
   const r = Router();
   for (const route of routes) {
     if (route.docOnly) continue;
     const json = express.json({ limit: route.bodyLimitBytes ?? 1024 * 1024, type: () => true });
     const ok = successStatus(route);
     r[route.method](route.path, async (req, res, next) => {
-      const principal = req.principal;
-      if (!principal) {
+      // Anonymous routes (login) skip both checks: validation and the handler only.
+      const principal = req.principal as Principal;
+      if (!o.anonymous && !principal) {
         res.status(401).json({ error: 'authentication required' });
         return;
       }
-      if (!roleAllows(principal.role, route.role)) {
+      if (!o.anonymous && !roleAllows(principal.role, route.role)) {
         res.status(403).json({ error: `this needs the ${route.role} role (you are ${principal.role})` });
         return;
       }
