@@ -40,7 +40,8 @@ const JSON_FIELDS = new Set(['callerIds', 'window', 'retry']);
 /**
  * Progress of a campaign (`GET /api/campaigns/:id`). `funnel` counts contacts (not attempts): `dialed` ≥ 1 attempt;
  * `answered` an attempt with `answered_at`; `human` an attempt answered by a human (or AMD `unknown`/none with a
- * conversation); `conversation` a call with ≥ 1 caller turn; `voicemail` an attempt answered by a machine's end
+ * conversation); `conversation` a call with ≥ 1 caller turn that was not answered by a machine (a voicemail
+ * greeting is stored as a caller turn but is no conversation); `voicemail` an attempt answered by a machine's end
  * (`machine_end_*`) or with `voicemail_played` set; `transferred` a call with a stored transfer (`calls.transfer`);
  * `completed` contact state `done`; `optedOut` state `opted-out`.
  */
@@ -144,7 +145,7 @@ export class CampaignsRepo {
        SELECT count(DISTINCT contact_id) AS dialed,
               count(DISTINCT contact_id) FILTER (WHERE answered_at IS NOT NULL) AS answered,
               count(DISTINCT contact_id) FILTER (WHERE answered_by = 'human' OR ((answered_by IS NULL OR answered_by = 'unknown') AND conversation)) AS human,
-              count(DISTINCT contact_id) FILTER (WHERE conversation) AS conversation,
+              count(DISTINCT contact_id) FILTER (WHERE conversation AND (answered_by IS NULL OR answered_by IN ('human', 'unknown')) AND voicemail_played IS NULL) AS conversation,
               count(DISTINCT contact_id) FILTER (WHERE answered_by LIKE 'machine_end_%' OR voicemail_played IS NOT NULL) AS voicemail,
               count(DISTINCT contact_id) FILTER (WHERE transferred) AS transferred,
               avg(extract(epoch FROM ended_at - requested_at)) FILTER (WHERE ended_at IS NOT NULL) AS mean_seconds

@@ -135,7 +135,8 @@ describe('campaigns API (/api/campaigns)', () => {
     const attempts: Array<{ i: number; no: number; answered?: boolean; by?: string; vm?: boolean; conversation?: boolean; transfer?: boolean }> = [
       { i: 0, no: 1 },
       { i: 0, no: 2, answered: true, by: 'human', conversation: true, transfer: true },
-      { i: 1, no: 1, answered: true, by: 'machine_end_beep', vm: true },
+      // The machine's greeting is stored as a caller turn: still no conversation.
+      { i: 1, no: 1, answered: true, by: 'machine_end_beep', vm: true, conversation: true },
       { i: 2, no: 1, answered: true, by: 'human', conversation: true },
       { i: 3, no: 1 },
       { i: 4, no: 1 },
