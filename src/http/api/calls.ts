@@ -1,9 +1,7 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import type { CallsRepo } from '../../db/calls';
 import { ApiError, defineRoute, errorSchema, type ApiRoute } from './route';
+import { streamCsv } from './csv-export';
 import { callFilters, exportCallsQuery, listCallsQuery } from './call-query';
 import {
   CALL_CSV_COLUMNS,
@@ -75,25 +73,9 @@ export function callRoutes(d: { calls: CallsRepo; now?: () => Date; csvBatchSize
         const transcript = query.transcript === 'true';
         const batchSize = d.csvBatchSize ?? (transcript ? CSV_TRANSCRIPT_BATCH : CSV_BATCH);
         const rows = d.calls.stream(callFilters(query), { batchSize, transcript })[Symbol.asyncIterator]();
-        // The first batch is read before the status line: a failing query is still a plain 500.
-        const first = await rows.next();
-        res.status(200).set({
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': `attachment; filename="calls-${now().toISOString().slice(0, 10)}.csv"`,
-          'Cache-Control': 'no-store',
-          'X-Content-Type-Options': 'nosniff',
-        });
-        async function* records(): AsyncGenerator<Array<string | number | null>> {
-          for (let r = first; !r.done; r = await rows.next()) yield callCsvRecord(r.value, { transcript });
-        }
         const columns = transcript ? [...CALL_CSV_COLUMNS, 'transcript'] : [...CALL_CSV_COLUMNS];
-        try {
-          await pipeline(Readable.from(records()), stringify({ header: true, columns, record_delimiter: 'windows' }), res);
-        } catch (err: any) {
-          // The client went away (nothing to answer), or the database failed mid-export (the response is aborted).
-          if (err?.code !== 'ERR_STREAM_PREMATURE_CLOSE') req.log?.error({ err }, 'calls CSV export failed after the headers were sent');
-          await rows.return?.(undefined);
-        }
+        const filename = `calls-${now().toISOString().slice(0, 10)}.csv`;
+        await streamCsv(req, res, { filename, columns, rows, record: (row) => callCsvRecord(row, { transcript }), what: 'calls CSV export' });
         return undefined;
       },
     }),

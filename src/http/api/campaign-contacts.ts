@@ -1,6 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import 'zod-openapi';
@@ -16,6 +13,7 @@ import { campaignParams } from './campaigns';
 import { contactSchema, importResultSchema } from './campaign-schemas';
 import { ApiError, defineRoute, errorSchema, type ApiRoute } from './route';
 import { consumeUpload } from './upload-stream';
+import { streamCsv } from './csv-export';
 
 const error = (description: string) => ({ description, schema: errorSchema });
 const cell = z.string().max(2_000);
@@ -144,25 +142,13 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number })
       handler: async ({ req, res, params }) => {
         const c = await load(params.id);
         const rows = contacts.stream(c.id, { batchSize: d.reportBatchSize ?? 1000 });
-        const first = await rows.next();
-        res.status(200).set({
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': `attachment; filename="campaign-${c.id}.csv"`,
-          'Cache-Control': 'no-store',
-          'X-Content-Type-Options': 'nosniff',
+        await streamCsv(req, res, {
+          filename: `campaign-${c.id}.csv`,
+          columns: REPORT_COLUMNS,
+          rows,
+          record: (x) => [x.phone, x.name, x.state, x.attempts, x.lastOutcome, x.lastCallSid, x.lastAnsweredBy, JSON.stringify(x.variables)].map(csvCell),
+          what: 'campaign report',
         });
-        async function* records(): AsyncGenerator<Array<string | number | null>> {
-          for (let r = first; !r.done; r = await rows.next()) {
-            const x = r.value;
-            yield [x.phone, x.name, x.state, x.attempts, x.lastOutcome, x.lastCallSid, x.lastAnsweredBy, JSON.stringify(x.variables)].map(csvCell);
-          }
-        }
-        try {
-          await pipeline(Readable.from(records()), stringify({ header: true, columns: REPORT_COLUMNS, record_delimiter: 'windows' }), res);
-        } catch (err: any) {
-          if (err?.code !== 'ERR_STREAM_PREMATURE_CLOSE') req.log?.error({ err }, 'campaign report failed after the headers were sent');
-          await rows.return?.(undefined);
-        }
         return undefined;
       },
     }),
