@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import express from 'express';
+import pino from 'pino';
 import type { Knex } from 'knex';
+import { listen } from './http';
+import { CallsRepo } from '../../src/db/calls';
+import { createOutboundStatusRouter } from '../../src/http/routes/twilio-outbound-status';
 import type { CallingWindow, RetryPolicy } from '../../src/domain/campaign';
 
 /** Every day, all day (00:00–23:59 local). */
@@ -55,4 +60,15 @@ export async function quiesceCampaigns(db: Knex): Promise<void> {
   await db('campaigns').where({ state: 'running' }).update({ state: 'cancelled' });
   await db('campaign_contacts').whereIn('state', ['dialing', 'in-progress']).update({ state: 'done', lease_owner: null, lease_expires_at: null });
   await db('call_attempts').whereNull('contact_id').whereNull('outcome').update({ outcome: 'canceled', status: 'canceled' });
+}
+
+/**
+ * Serves `POST /twilio/outbound/status` alone (the real router over `db`, a silent logger, a 65-minute in-progress
+ * lease, the test's clock) on an ephemeral loopback port: `origin` to deliver the double's signed callbacks to.
+ */
+export async function serveOutboundStatus(db: Knex, o: { token: string; publicBaseUrl: string; now: () => Date }): Promise<{ origin: string; close: () => Promise<void> }> {
+  const app = express();
+  app.use(createOutboundStatusRouter({ db, calls: new CallsRepo(db), authToken: o.token, publicBaseUrl: o.publicBaseUrl, logger: pino({ level: 'silent' }), inProgressLeaseMs: 3_900_000, now: o.now }));
+  const s = await listen(app);
+  return { origin: s.base, close: s.close };
 }

@@ -1,16 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import http from 'node:http';
-import express from 'express';
-import pino from 'pino';
 import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
-import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns, serveOutboundStatus } from '../../helpers/campaign-fixtures';
 import { TwilioRestDouble, type CallEnd, type CreatedCall } from '../../doubles/twilio-rest-double';
 import { DispatchRepo } from '../../../src/db/dispatch';
-import { CallsRepo } from '../../../src/db/calls';
 import { TwilioDialer } from '../../../src/campaigns/dialer';
 import { Dispatcher } from '../../../src/campaigns/dispatcher';
-import { createOutboundStatusRouter } from '../../../src/http/routes/twilio-outbound-status';
 
 /**
  * The whole dispatch path without a network: two dispatchers with the real TwilioDialer against the REST double,
@@ -22,21 +16,17 @@ const PUBLIC = 'https://voice.example.test';
 let clock = new Date('2026-12-02T12:00:00Z').getTime();
 const now = () => new Date(clock);
 let db: Knex;
-let server: http.Server;
+let closeServer: () => Promise<void>;
 let origin: string;
 
 beforeAll(async () => {
   db = await setupTestDb();
   await quiesceCampaigns(db);
-  const app = express();
-  app.use(createOutboundStatusRouter({ db, calls: new CallsRepo(db), authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }), inProgressLeaseMs: 3_900_000, now }));
-  server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ origin, close: closeServer } = await serveOutboundStatus(db, { token: TOKEN, publicBaseUrl: PUBLIC, now }));
 });
 afterAll(async () => {
   await db('campaigns').where('id', 'like', 'cmp_%').update({ state: 'cancelled' });
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await db.destroy();
 });
 

@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import http from 'node:http';
-import express from 'express';
-import pino from 'pino';
 import type { Knex } from 'knex';
 import { setupTestDb } from '../../helpers/db';
-import { addContacts, makeCampaign, quiesceCampaigns } from '../../helpers/campaign-fixtures';
+import { addContacts, makeCampaign, quiesceCampaigns, serveOutboundStatus } from '../../helpers/campaign-fixtures';
 import { TwilioRestDouble, type CreatedCall } from '../../doubles/twilio-rest-double';
 import { DispatchRepo, type Claim } from '../../../src/db/dispatch';
-import { CallsRepo } from '../../../src/db/calls';
 import { DncRepo } from '../../../src/db/dnc';
 import { TwilioDialer, DialFailed } from '../../../src/campaigns/dialer';
 import { DialRefused } from '../../../src/campaigns/dialer-port';
 import { DialBreaker } from '../../../src/campaigns/breaker';
-import { createOutboundStatusRouter } from '../../../src/http/routes/twilio-outbound-status';
 import { signTwilioRequest } from '../../../src/telephony/signature';
 
 const TOKEN = 'dispatch-test-token';
@@ -25,22 +19,18 @@ const now = () => new Date(clock);
 
 let db: Knex;
 let repo: DispatchRepo;
-let server: http.Server;
+let closeServer: () => Promise<void>;
 let origin: string;
 let rest: TwilioRestDouble;
 
 beforeAll(async () => {
   db = await setupTestDb();
   repo = new DispatchRepo(db);
-  const app = express();
-  app.use(createOutboundStatusRouter({ db, calls: new CallsRepo(db), authToken: TOKEN, publicBaseUrl: PUBLIC, logger: pino({ level: 'silent' }), inProgressLeaseMs: 3_900_000, now }));
-  server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ origin, close: closeServer } = await serveOutboundStatus(db, { token: TOKEN, publicBaseUrl: PUBLIC, now }));
 });
 afterAll(async () => {
   await db('campaigns').where('id', 'like', 'cmp_%').update({ state: 'cancelled' });
-  await new Promise((r) => server.close(r));
+  await closeServer();
   await db.destroy();
 });
 beforeEach(async () => {
