@@ -35,17 +35,9 @@ export const CAMPAIGN_EXAMPLE: Campaign = {
   updatedAt: '2026-12-02T10:00:00.000Z',
 };
 
-export const CREATE_EXAMPLE = {
-  name: 'December renewals',
-  agentId: 'renewals-en',
-  callerIds: [{ number: '+14155550100', dailyCap: 500 }],
-  defaultRegion: 'US',
-  window: WINDOW,
-  maxConcurrent: 3,
-  cps: 1,
-  retry: RETRY,
-  voicemailMessage: 'Hi {{first_name}}, this is Acme about your renewal. Please call us back.',
-};
+/** The create body that made {@link CAMPAIGN_EXAMPLE}: its fields minus what the server sets. */
+const { id: _id, state: _state, pauseReason: _pauseReason, startedAt: _startedAt, finishedAt: _finishedAt, createdAt: _createdAt, updatedAt: _updatedAt, ...createFields } = CAMPAIGN_EXAMPLE;
+export const CREATE_EXAMPLE = { ...createFields, defaultRegion: createFields.defaultRegion ?? undefined, voicemailMessage: createFields.voicemailMessage ?? undefined };
 
 /** A campaign as responses show it. */
 export const campaignSchema = z
