@@ -14,6 +14,7 @@ import type { Retriever } from './engine/conversation';
 import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './engine/call-session';
 import type { OutboundOutcomesRepo } from './db/outbound-outcomes';
 import { outboundSetup } from './outbound-session';
+import { openTaps, tappedTransport, type CallTapFactory } from './call-taps';
 
 export interface SessionFactoryDeps {
   calls: CallsRepo;
@@ -51,6 +52,8 @@ export interface SessionFactoryDeps {
   notUnderstood?: CallSessionDeps['notUnderstood'];
   adaptiveEndpointing?: CallSessionDeps['adaptiveEndpointing'];
   classifyIntent?: CallSessionDeps['classifyIntent'];
+  /** Observers of each call's audio (recording, listen-in); see src/call-taps.ts. */
+  taps?: readonly CallTapFactory[];
 }
 
 /**
@@ -77,11 +80,14 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
     const turnDetector = await d.createTurnDetector(agent.endpointing);
     await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
+    const tap = openTaps(d.taps, { callSid, streamSid: start.streamSid, agentId: agent.id, direction: call.direction, from: call.from, to: call.to }, (err) =>
+      log.warn({ err: safeErrorMessage(err) }, 'call tap failed: it stops, the call goes on'),
+    );
     const session = new CallSession({
       callSid,
       streamSid: start.streamSid,
       agent,
-      transport,
+      transport: tappedTransport(transport, tap),
       stt: chosen.stt ?? d.stt,
       tts: chosen.tts ?? d.tts,
       llm: chosen.llm ?? d.llm,
@@ -110,7 +116,12 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     // An AMD result stored between the attempt's read above and the session joining `live` (published to no one).
     if (out?.options && !out.options.answeredBy) void out.laterAnsweredBy().then((a) => a && session.onAnsweredBy(a), (err) => log.warn({ err: safeErrorMessage(err) }, 'AMD re-check failed'));
     return {
-      onMedia: (ev) => session.onMedia(ev.mulaw),
+      onMedia: tap
+        ? (ev) => {
+            tap.onInbound(ev.mulaw);
+            session.onMedia(ev.mulaw);
+          }
+        : (ev) => session.onMedia(ev.mulaw),
       onDtmf: (digit) => session.onDtmf(digit),
       onMark: (name) => session.onMark(name),
       onEnd: async (reason) => {
@@ -119,6 +130,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
         } finally {
           if (d.live?.get(callSid) === session) d.live.delete(callSid);
           d.metrics?.activeCalls.dec();
+          await tap?.close(reason);
         }
       },
     };
