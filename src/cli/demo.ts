@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { createDb } from '../db/knex';
@@ -13,6 +14,7 @@ import { createPostCallQueue, createRedisConnection } from '../jobs/queues';
 import { ensureDemoAdmin } from './demo-admin';
 import { startTwilioEmulator } from './twilio-emulator';
 import { DEMO_CAMPAIGN_CONTACTS, runDemoCampaign } from './demo-campaign';
+import { parseArgs } from './args';
 
 /**
  * `npm run demo`: migrates + seeds the database, starts a local CRM receiver that verifies Standard Webhooks
@@ -22,11 +24,18 @@ import { DEMO_CAMPAIGN_CONTACTS, runDemoCampaign } from './demo-campaign';
  * worker's dispatcher against a local Twilio emulator (src/cli/twilio-emulator.ts, via TWILIO_API_BASE_URL) and prints
  * each contact's outcome. Exits 0 only if every step worked. It also creates (or re-keys) the demo admin
  * `admin@demo.local` with a fresh random password and prints the login once (see src/cli/demo-admin.ts).
+ *
+ * `npm run demo -- --serve`: the same, on `PORT` (default 3000) instead of a free port, and then it keeps the server,
+ * the worker, the CRM receiver and the Twilio emulator running on the demo data (the demo call and campaign included)
+ * and prints the dashboard URL and the demo admin's login, until Ctrl-C (SIGINT) or SIGTERM stops them all.
+ * @throws Error (exit 1) when `PORT` is taken.
  */
 const ROOT = path.resolve(__dirname, '../..');
 const RECORDING = 'librivox-0880.wav';
 
 async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), { serve: 'boolean' });
+  const serve = args.serve === true;
   const config = loadConfig();
   console.log('1/6 database: migrate + seed');
   await ensureDatabase(config.databaseUrl);
@@ -41,7 +50,7 @@ async function main(): Promise<void> {
   const crm = await startCrmReceiver(config.crm.webhookSecret!);
 
   console.log('3/6 server + worker');
-  const port = await freePort();
+  const port = serve ? await requirePort(config.port) : await freePort();
   const serverUrl = `http://127.0.0.1:${port}`;
   const callee = new Map<string, 'human' | 'voicemail' | 'busy'>(DEMO_CAMPAIGN_CONTACTS.map((c) => [c.phone, c.kind]));
   const emulator = await startTwilioEmulator({
@@ -117,6 +126,11 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     } else console.log('demo OK');
     console.log(`  ${loginLine}`);
+    if (serve) {
+      console.log(`\ndashboard: ${serverUrl}/  (log in as ${admin.email} / ${admin.password})`);
+      console.log(`API docs:  ${serverUrl}/api/docs/   server, worker, CRM receiver and Twilio emulator keep running; Ctrl-C stops them`);
+      await untilSignal();
+    }
   } finally {
     stopChildren();
     await crm.close();
@@ -137,6 +151,25 @@ async function waitForPostCallWorker(redisUrl: string, prefix: string, timeoutMs
     await queue.close();
     redis.disconnect();
   }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/** `port` if nothing listens on it. @throws Error naming the port when it is taken. */
+async function requirePort(port: number): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} is taken: set PORT to a free one for --serve` : err.message)));
+    server.listen(port, () => resolve());
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function spawnTsx(entry: string, env: NodeJS.ProcessEnv, name: string): ChildProcess {
