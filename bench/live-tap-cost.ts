@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   const subscriber = redis.duplicate();
   const prefix = `bench-live-${process.pid}`;
-  const live = await startLiveCalls({ redis, subscriber, prefix, logger: pino({ level: 'silent' }), session: () => undefined });
+  const live = startLiveCalls({ redis, subscriber, prefix, logger: pino({ level: 'silent' }), session: () => undefined });
   await live.ready();
   let sink = 0;
   const handler = (m: Uint8Array) => {

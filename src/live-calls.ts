@@ -21,7 +21,7 @@ export interface LiveService {
   tap: CallTapFactory;
   /** The session's store with turns and shown events also published. */
   store(inner: CallStore): CallStore;
-  /** Resolves once every channel is subscribed. */
+  /** Resolves once every channel is subscribed and the first heartbeat was attempted. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -30,16 +30,17 @@ export interface LiveService {
  * Starts the live calls of this process: the feed (events + Redis snapshot + heartbeat), the command channel
  * (supervisor hangup/transfer and listen leases, run on `session(callSid)`), the SSE hub (one subscription of the
  * feed, fanned out) and the listen-in relay. `subscriber` is the process's one subscriber-mode connection (shared
- * with the AMD bus). Never waits for Redis beyond the first heartbeat attempt (errors are logged).
+ * with the AMD bus). Never waits for Redis (a server starts while Redis is down; errors are logged): {@link
+ * LiveService.ready} resolves once the channels are subscribed and the first heartbeat was attempted.
  */
-export async function startLiveCalls(o: {
+export function startLiveCalls(o: {
   redis: Redis;
   subscriber: Redis;
   prefix: string;
   logger: Logger;
   session: (callSid: string) => LiveSessionControl | undefined;
   heartbeatMs?: number;
-}): Promise<LiveService> {
+}): LiveService {
   const instanceId = randomUUID();
   const logger = o.logger.child({ component: 'live' });
   const feed = new LiveFeed({ redis: o.redis, prefix: o.prefix, instanceId, logger });
@@ -48,7 +49,7 @@ export async function startLiveCalls(o: {
   const relay = new ListenRelay({ subscriber: o.subscriber, prefix: o.prefix, instanceId, commands, ownerOf: (sid) => feed.ownerOf(sid), logger });
   const hub = new LiveStreamHub({ heartbeatMs: o.heartbeatMs });
   const events: RedisChannel = feed.subscribe(o.subscriber, (type, raw) => hub.publish(type, raw));
-  await feed.start();
+  const firstBeat = feed.start();
   return {
     instanceId,
     feed,
@@ -70,7 +71,7 @@ export async function startLiveCalls(o: {
     },
     store: (inner) => feed.store(inner),
     ready: async () => {
-      await Promise.all([commands.ready(), events.ready()]);
+      await Promise.all([commands.ready(), events.ready(), firstBeat]);
     },
     close: async () => {
       relay.close();

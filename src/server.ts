@@ -113,7 +113,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy),
     logger: ctx.logger,
   });
-  const liveService = await startLiveCalls({ redis: ctx.authRedis, subscriber, prefix: o.redisPrefix ?? ctx.authRedisPrefix, logger: ctx.logger, session: (callSid) => live.get(callSid) });
+  const liveService = startLiveCalls({ redis: ctx.authRedis, subscriber, prefix: o.redisPrefix ?? ctx.authRedisPrefix, logger: ctx.logger, session: (callSid) => live.get(callSid) });
   const audit = new AuditRepo(ctx.db);
   if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;

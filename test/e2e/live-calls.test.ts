@@ -15,6 +15,9 @@ import { scriptedStack } from '../helpers/scripted-stack';
 import { uniqueSid } from '../helpers/db';
 import { readSse } from '../helpers/sse';
 import { createTestUser, login, TEST_API_KEY, TEST_SESSION_SECRET } from '../helpers/auth-api';
+import { checkExamples } from '../helpers/openapi-check';
+import { liveRoutes } from '../../src/http/api/live';
+import { AuditRepo } from '../../src/db/audit';
 
 const PUBLIC_BASE_URL = 'https://voice.example.com';
 
@@ -79,7 +82,7 @@ describe('live calls across instances', () => {
       ws.on('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
     });
 
-  it('a call on A streams to B: started, every stored turn with its timings, shown events, ended; the snapshot mid-call', async () => {
+  it('a call on A streams to B: started, every stored turn with its timings, ended; the snapshot mid-call', async () => {
     const sse = await events(b);
     expect(sse.status).toBe(200);
     expect(sse.contentType).toMatch(/^text\/event-stream/);
@@ -192,4 +195,20 @@ describe('live calls across instances', () => {
     expect(await upgradeStatus(p, { cookie: cookie! })).toBe(403);
     expect(await upgradeStatus(p, { cookie: cookie!, origin: PUBLIC_BASE_URL })).toBe(404);
   }, 60_000);
+
+  it('documents every live route in the served OpenAPI document (the SSE events typed), with valid examples', async () => {
+    const doc = (await (await fetch(url(b, '/api/openapi.json'), { headers: bearer(keys.viewer) })).json()) as { paths: Record<string, Record<string, any>> };
+    const ops = Object.entries(doc.paths)
+      .filter(([p]) => p.startsWith('/api/live/'))
+      .flatMap(([p, item]) => Object.entries(item).map(([m, op]) => [`${m.toUpperCase()} ${p}`, op['x-required-role']]));
+    expect(ops.sort()).toEqual([
+      ['GET /api/live/calls', 'viewer'],
+      ['GET /api/live/calls/{callSid}/listen', 'supervisor'],
+      ['GET /api/live/events', 'viewer'],
+      ['POST /api/live/calls/{callSid}/hangup', 'supervisor'],
+      ['POST /api/live/calls/{callSid}/transfer', 'supervisor'],
+    ]);
+    expect(doc.paths['/api/live/events'].get.responses['200'].content['text/event-stream'].schema).toEqual({ $ref: '#/components/schemas/LiveEvent' });
+    expect(checkExamples(liveRoutes({ ...b.liveService, audit: new AuditRepo(db) }))).toEqual([]);
+  });
 });
