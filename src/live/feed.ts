@@ -29,7 +29,8 @@ export interface LiveFeedOptions {
  * - hash `<prefix>:live:calls`: callSid → JSON {@link LiveCall};
  * - list `<prefix>:live:turns:<callSid>`: the last `turnsKept` turns (JSON {@link LiveTurn}), deleted at call end;
  * - `<prefix>:live:instance:<instanceId>`: the instance's heartbeat (PX `instanceTtlMs`, renewed every third of it).
- * A call whose instance has no heartbeat (crashed) is left out of {@link snapshot} and removed from the hash then.
+ * A call whose instance has no heartbeat (crashed) is left out of {@link snapshot}, and ended by the next
+ * {@link sweep} of a live instance.
  * Writes are fire-and-forget (never awaited on the call's path); a Redis error is logged and only the feed misses it.
  */
 export class LiveFeed {
@@ -54,10 +55,14 @@ export class LiveFeed {
     return `${this.o.prefix}:live:turns:${callSid}`;
   }
 
-  /** Starts this instance's heartbeat (resolves once the first one is written; Redis errors are logged). */
+  /**
+   * Starts this instance's heartbeat, each beat also sweeping the calls of dead instances ({@link sweep}); resolves
+   * once the first one is written (Redis errors are logged).
+   */
   async start(): Promise<void> {
     const beat = () => this.o.redis.set(this.instanceKey(this.o.instanceId), '1', 'PX', this.ttlMs).catch((err) => this.warn(err, 'live heartbeat failed'));
-    this.heartbeat ??= setInterval(() => void beat(), Math.max(1, Math.floor(this.ttlMs / 3)));
+    const tick = () => beat().then(() => this.sweep().catch((err) => this.warn(err, 'live sweep failed')));
+    this.heartbeat ??= setInterval(() => void tick(), Math.max(1, Math.floor(this.ttlMs / 3)));
     this.heartbeat.unref();
     await beat();
   }
@@ -143,11 +148,8 @@ export class LiveFeed {
     return (await this.o.redis.exists(this.instanceKey(instanceId))) ? instanceId : null;
   }
 
-  /**
-   * Every live call of every live instance with its last turns (oldest first), oldest call first. Calls of instances
-   * without a heartbeat are removed from the hash. @throws on a Redis error.
-   */
-  async snapshot(): Promise<LiveCallSnapshot[]> {
+  /** The calls in the hash, split by whether their instance still has a heartbeat. @throws on a Redis error. */
+  private async calls(): Promise<{ alive: LiveCall[]; dead: LiveCall[] }> {
     const all = Object.values(await this.o.redis.hgetall(this.callsKey)).map((v) => JSON.parse(v) as LiveCall);
     const instances = [...new Set(all.map((c) => c.instanceId))];
     const alive = new Set<string>();
@@ -155,9 +157,32 @@ export class LiveFeed {
       const beats = await this.o.redis.mget(instances.map((i) => this.instanceKey(i)));
       instances.forEach((id, i) => beats[i] !== null && alive.add(id));
     }
-    const dead = all.filter((c) => !alive.has(c.instanceId));
-    if (dead.length) this.run(this.o.redis.multi().hdel(this.callsKey, ...dead.map((c) => c.callSid)).del(...dead.map((c) => this.turnsKey(c.callSid))));
-    const calls = all.filter((c) => alive.has(c.instanceId)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    return { alive: all.filter((c) => alive.has(c.instanceId)), dead: all.filter((c) => !alive.has(c.instanceId)) };
+  }
+
+  /**
+   * Ends the calls of instances without a heartbeat (crashed): each is removed from the hash and its turns deleted,
+   * and `call.ended` (reason `instance lost`) is published by whichever instance removed it (HDEL returned 1), so
+   * exactly once. @returns how many it ended. @throws on a Redis error.
+   */
+  async sweep(): Promise<number> {
+    const { dead } = await this.calls();
+    let n = 0;
+    for (const c of dead) {
+      if (!(await this.o.redis.hdel(this.callsKey, c.callSid))) continue;
+      n++;
+      const ev: LiveEvent = { type: 'call.ended', callSid: c.callSid, reason: 'instance lost', endedAt: new Date().toISOString() };
+      this.run(this.o.redis.multi().del(this.turnsKey(c.callSid)).publish(this.channelName, JSON.stringify(ev)));
+    }
+    return n;
+  }
+
+  /**
+   * Every live call of every live instance with its last turns (oldest first), oldest call first. Calls of instances
+   * without a heartbeat are left out (the heartbeat's {@link sweep} ends them). @throws on a Redis error.
+   */
+  async snapshot(): Promise<LiveCallSnapshot[]> {
+    const calls = (await this.calls()).alive.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
     if (!calls.length) return [];
     const p = this.o.redis.pipeline();
     for (const c of calls) p.lrange(this.turnsKey(c.callSid), 0, -1);

@@ -119,7 +119,7 @@ export function liveRoutes(d: LiveRouteDeps): ApiRoute<any, any, any>[] {
       tag: 'live',
       summary: 'Live call events (Server-Sent Events)',
       description:
-        'A `text/event-stream` of every instance\'s live calls: `event:` is the `LiveEvent` type (`call.started`, `call.turn`, `call.event`, `call.ended`) and `data:` its JSON; a `: ping` comment every 15 s. No replay: open the stream, then load `GET /api/live/calls`. A client that does not read is disconnected (EventSource reconnects).',
+        'A `text/event-stream` of every instance\'s live calls: `event:` is the `LiveEvent` type (`call.started`, `call.turn`, `call.event`, `call.ended`) and `data:` its JSON; a `: ping` comment every 15 s. A call whose instance died ends with `call.ended` reason `instance lost` (within ~20 s). No replay: open the stream, then load `GET /api/live/calls`. A client that does not read is disconnected (EventSource reconnects).',
       responses: { 200: { description: 'The event stream (each `data:` is a LiveEvent).', contentType: 'text/event-stream', schema: liveEventSchema } },
       handler: ({ req, res }) => {
         res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });

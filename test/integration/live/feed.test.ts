@@ -19,7 +19,7 @@ describe('LiveFeed snapshot', () => {
   const call = (callSid: string) => ({ callSid, agentId: 'support', direction: 'inbound', from: '+14155550100', to: '+18005550199' });
   const turn = (i: number) => ({ role: 'caller' as const, text: `turn ${i}`, language: 'en', startMs: i * 1000, endMs: i * 1000 + 500 });
 
-  it('keeps the last N turns of each call written through the store; drops calls of an instance without heartbeat', async () => {
+  it('keeps the last N turns of each call written through the store; leaves out calls of an instance without heartbeat and ends them once (sweep)', async () => {
     const a = new LiveFeed({ redis, prefix, instanceId: 'A', logger: silent, turnsKept: 3 });
     const b = new LiveFeed({ redis, prefix, instanceId: 'B', logger: silent });
     await Promise.all([a.start(), b.start()]);
@@ -41,10 +41,22 @@ describe('LiveFeed snapshot', () => {
     ]);
     expect(await b.ownerOf('CA-a')).toBe('A');
 
+    const sub = redis.duplicate();
+    const published: string[] = [];
+    const events = b.subscribe(sub, (_type, raw) => published.push(raw));
+    await events.ready();
     await a.close(); // as if A crashed: its heartbeat is gone
     expect(await b.ownerOf('CA-a')).toBeNull();
     expect((await b.snapshot()).map((c) => c.callSid)).toEqual(['CA-b']);
-    await waitFor('dead entries removed', async () => !(await redis.hexists(`${prefix}:live:calls`, 'CA-a')) && !(await redis.exists(`${prefix}:live:turns:CA-a`)));
+    // Two live instances sweep at once: the lost call is ended exactly once.
+    const c = new LiveFeed({ redis, prefix, instanceId: 'C', logger: silent });
+    expect((await Promise.all([b.sweep(), c.sweep()])).reduce((x, y) => x + y)).toBe(1);
+    await waitFor('call.ended published', async () => published.length > 0);
+    expect(published.map((p) => JSON.parse(p))).toEqual([{ type: 'call.ended', callSid: 'CA-a', reason: 'instance lost', endedAt: expect.any(String) }]);
+    expect(await redis.hexists(`${prefix}:live:calls`, 'CA-a')).toBe(0);
+    await waitFor('turns deleted', async () => !(await redis.exists(`${prefix}:live:turns:CA-a`)));
+    await events.close();
+    sub.disconnect();
     b.ended('CA-b', 'stop');
     await waitFor('ended call removed', async () => (await b.snapshot()).length === 0);
     await b.close();
