@@ -71,7 +71,7 @@ export default [
             allow('crm', [...LEAVES, 'db']),
             allow('jobs', [...LEAVES, 'db']),
             allow('campaigns', [...LEAVES, 'db', 'telephony', 'twiml', 'jobs']),
-            allow('live', [...LEAVES, 'jobs']),
+            allow('live', ['domain', 'jobs']),
             allow('http', [...LEAVES, 'audio', 'providers', 'db', 'knowledge', 'jobs', 'telephony', 'twiml', 'analytics', 'campaigns', 'live']),
             allow('app', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'tools', 'jobs', 'http', 'analytics', 'campaigns', 'live', 'app']),
             allow('cli', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'jobs', 'http', 'analytics', 'eval', 'crm', 'campaigns', 'app']),
