@@ -25,6 +25,8 @@ const elements = [
   { type: 'jobs', pattern: 'src/jobs/**' },
   // Outbound campaigns: contact import, calling windows, pacing, retries, the dispatcher and the dialer.
   { type: 'campaigns', pattern: 'src/campaigns/**' },
+  // Live calls across instances (feed, supervisor commands, listen-in relay) over Redis pub/sub.
+  { type: 'live', pattern: 'src/live/**' },
   { type: 'http', pattern: 'src/http/**' },
   { type: 'cli', pattern: 'src/cli/**' },
   { type: 'app', pattern: 'src/*.ts', mode: 'file' },
@@ -69,8 +71,9 @@ export default [
             allow('crm', [...LEAVES, 'db']),
             allow('jobs', [...LEAVES, 'db']),
             allow('campaigns', [...LEAVES, 'db', 'telephony', 'twiml', 'jobs']),
-            allow('http', [...LEAVES, 'audio', 'providers', 'db', 'knowledge', 'jobs', 'telephony', 'twiml', 'analytics', 'campaigns']),
-            allow('app', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'tools', 'jobs', 'http', 'analytics', 'campaigns', 'app']),
+            allow('live', ['domain', 'jobs']),
+            allow('http', [...LEAVES, 'audio', 'providers', 'db', 'knowledge', 'jobs', 'telephony', 'twiml', 'analytics', 'campaigns', 'live']),
+            allow('app', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'tools', 'jobs', 'http', 'analytics', 'campaigns', 'live', 'app']),
             allow('cli', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'jobs', 'http', 'analytics', 'eval', 'crm', 'campaigns', 'app']),
             allow('workers', [...LEAVES, 'providers', 'db', 'knowledge', 'jobs', 'analytics', 'crm', 'campaigns', 'app']),
             allow('migrations', []),

@@ -21,12 +21,19 @@ import { executeHttpTool } from './tools/http-tool';
 import { createTwilioOutboundRouter } from './http/routes/twilio-outbound';
 import { OutboundOutcomesRepo } from './db/outbound-outcomes';
 import { AmdBus } from './jobs/amd-bus';
+import { AuditRepo } from './db/audit';
+import { liveRoutes } from './http/api/live';
+import { upgradeAuthenticator } from './http/auth/upgrade-auth';
+import { attachLiveListen } from './http/routes/live-listen';
+import { startLiveCalls, type LiveService } from './live-calls';
 
 export interface RunningServer {
   port: number;
   server: http.Server;
   /** Live call sessions by callSid (a session leaves once it has ended: rows written, post-call jobs enqueued). */
   live: Map<string, CallSession>;
+  /** This process's live-calls feed, supervisor commands and listen-in relay (see src/live-calls.ts). */
+  liveService: LiveService;
   /** True from the first {@link RunningServer.drain} call on. */
   readonly draining: boolean;
   /**
@@ -95,19 +102,34 @@ class LiveCalls extends Map<string, CallSession> {
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
   const live = new LiveCalls();
   const outcomes = new OutboundOutcomesRepo(ctx.db);
-  // AMD results reach the process holding the call's media stream through Redis pub/sub (see AmdBus).
-  const amdSubscriber = ctx.authRedis.duplicate();
-  amdSubscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'AMD subscriber redis error'));
+  // The process's one Redis subscriber connection: AMD results and live calls reach the process holding the call's
+  // media stream through Redis pub/sub (see AmdBus, src/live-calls.ts).
+  const subscriber = ctx.authRedis.duplicate();
+  subscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'subscriber redis error'));
   const amd = AmdBus.start({
     publisher: ctx.authRedis,
-    subscriber: amdSubscriber,
+    subscriber,
     prefix: o.redisPrefix ?? ctx.authRedisPrefix,
     deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy),
     logger: ctx.logger,
   });
+  const liveService = startLiveCalls({ redis: ctx.authRedis, subscriber, prefix: o.redisPrefix ?? ctx.authRedisPrefix, logger: ctx.logger, session: (callSid) => live.get(callSid) });
+  const audit = new AuditRepo(ctx.db);
   if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
+  const api = createApiRouter({
+    db: ctx.db,
+    redis: ctx.authRedis,
+    redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
+    config,
+    routes: [
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }),
+      ...liveRoutes({ ...liveService, audit }),
+      ...(o.apiRoutes ?? []),
+    ],
+    routers: [createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue })],
+  });
   const app = createApp({
     logger: ctx.logger,
     trustProxyHops: config.trustProxyHops,
@@ -138,16 +160,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         publishAmd: (m) => amd.publish(m),
         draining: () => draining,
       }),
-      createApiRouter({
-        db: ctx.db,
-        redis: ctx.authRedis,
-        redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
-        config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
-        routers: [
-          createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
-        ],
-      }),
+      api,
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
     ],
   });
@@ -189,7 +202,16 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       toolsFor: toolSpecsFor,
       outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
+      taps: [liveService.tap],
+      store: liveService.store(ctx.calls),
     }),
+  });
+  const listen = attachLiveListen(server, {
+    authenticate: upgradeAuthenticator({ authChain: api.authChain, publicBaseUrl: config.publicBaseUrl, role: 'supervisor', trustProxyHops: config.trustProxyHops }),
+    relay: liveService.relay,
+    ownerOf: (callSid) => liveService.feed.ownerOf(callSid),
+    audit,
+    logger: ctx.logger,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -233,6 +255,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     port,
     server,
     live,
+    liveService,
     get draining() {
       return draining;
     },
@@ -240,8 +263,10 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     close: async () => {
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
+      await listen.close();
+      await liveService.close();
       await amd.close();
-      amdSubscriber.disconnect();
+      subscriber.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
     },

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { StartEvent } from './telephony/protocol';
 import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
-import type { CallControl, MediaTransport } from './domain/ports';
+import type { CallControl, CallStore, MediaTransport } from './domain/ports';
 import type { Agent } from './domain/agents';
 import { safeErrorMessage } from './domain/redact';
 import type { CallsRepo } from './db/calls';
@@ -54,6 +54,8 @@ export interface SessionFactoryDeps {
   classifyIntent?: CallSessionDeps['classifyIntent'];
   /** Observers of each call's audio (recording, listen-in); see src/call-taps.ts. */
   taps?: readonly CallTapFactory[];
+  /** Where sessions write their rows; default `calls` (e.g. wrapped to also publish turns live, src/live/feed.ts). */
+  store?: CallStore;
 }
 
 /**
@@ -93,7 +95,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       llm: chosen.llm ?? d.llm,
       retriever: d.retriever,
       turnDetector,
-      store: d.calls,
+      store: d.store ?? d.calls,
       onEnded: d.onCallEnded,
       logger: log,
       callControl: d.callControl,

@@ -39,10 +39,12 @@ export class CallActions {
     this.closingReason ??= reason;
   }
 
-  /** Redirects the call to the handoff number. @returns false when impossible or Twilio refused (the call goes on). */
-  async transfer(reason: string, summary: string): Promise<boolean> {
+  /**
+   * Redirects the call to `target` (E.164; default the agent's handoff number).
+   * @returns false when impossible or Twilio refused (the call goes on).
+   */
+  async transfer(reason: string, summary: string, target: string | null | undefined = this.d.handoffNumber): Promise<boolean> {
     const { d } = this;
-    const target = d.handoffNumber;
     if (!target || !d.callControl) return false;
     this.closingReason = 'transfer';
     try {

@@ -6,7 +6,8 @@ import type { PhraseKind } from './call-control-phrases';
  * decides is testable without a call.
  * - `say`: one of the call-control phrases, in the call's language, stored as an agent turn;
  * - `listen`: the agent is done: time the caller's silence (reprompt timer);
- * - `transfer` / `hangup`: over Twilio REST (the call is then closing);
+ * - `transfer` / `hangup`: over Twilio REST (the call is then closing); a transfer goes to `target` (E.164) when set,
+ *   else to the agent's handoff number;
  * - `close`: from here on the caller's speech no longer interrupts the agent (it is kept, not answered): the agent
  *   decided to transfer or end the call. A silence goodbye has none, so a caller who comes back is still heard.
  */
@@ -14,7 +15,7 @@ export type CallStep =
   | { type: 'close'; reason: string }
   | { type: 'say'; phrase: PhraseKind }
   | { type: 'listen' }
-  | { type: 'transfer'; reason: string }
+  | { type: 'transfer'; reason: string; target?: string }
   | { type: 'hangup'; reason: string };
 
 const say = (phrase: PhraseKind): CallStep => ({ type: 'say', phrase });
@@ -42,3 +43,8 @@ export function planSilence(n: number, maxReprompts: number): CallStep[] {
 
 /** The call's time limit: a goodbye, then a hangup. */
 export const MAX_DURATION_PLAN: CallStep[] = [{ type: 'close', reason: 'max_duration' }, say('maxDuration'), { type: 'hangup', reason: 'max_duration' }];
+
+/** A supervisor's transfer to `target` (E.164): the handoff line, then the redirect (no handoff number needed). */
+export function planTransferTo(target: string, reason: string): CallStep[] {
+  return [{ type: 'close', reason: 'transfer' }, say('handoff'), { type: 'transfer', reason, target }];
+}

@@ -7,7 +7,7 @@ import { greetingFor, maxCallDurationFor } from '../domain/call-settings';
 import { CallActions } from './call-actions';
 import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';
-import { MAX_DURATION_PLAN, planAction, planSilence, TRANSFER_FAILED, type CallStep } from './call-plan';
+import { MAX_DURATION_PLAN, planAction, planSilence, planTransferTo, TRANSFER_FAILED, type CallStep } from './call-plan';
 import { CallTimers, type CallLimits, type TimerEvent } from './call-timers';
 import { adaptiveEndpointingFor, Speculator } from './speculation';
 import { CallerInput, type Utterance } from './caller-input';
@@ -150,6 +150,18 @@ export class CallSession {
     this.enqueuePlan(planAction({ type: 'end_call', reason }, { alreadySpoke: false, canTransfer: false }));
   }
 
+  /**
+   * A supervisor's transfer to `target` (E.164): the agent is cut, says the handoff line, and the call is redirected
+   * with `<Dial>` over Twilio REST (stored with `reason`). Ignored once the call is ending or closing; if Twilio
+   * refuses, the agent says no one is available and the call goes on.
+   */
+  transferTo(target: string, reason: string): void {
+    if (this.ended || this.actions.closing) return;
+    this.actions.beginClosing('transfer');
+    this.interruptions.interrupt(reason);
+    this.enqueuePlan(planTransferTo(target, reason));
+  }
+
   /** Ends the call (stream `stop` or socket closed); see class doc. Resolves when its rows are written. */
   end(reason: string): Promise<void> {
     this.ended ??= this.finish(reason);
@@ -241,7 +253,7 @@ export class CallSession {
       else if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
       else if (step.type === 'listen') this.timers.awaitCaller();
       else if (step.type === 'hangup') await this.actions.hangup(step.reason);
-      else if (!(await this.actions.transfer(step.reason, this.recorder.summary()))) return this.runSteps(TRANSFER_FAILED, signal);
+      else if (!(await this.actions.transfer(step.reason, this.recorder.summary(), step.target))) return this.runSteps(TRANSFER_FAILED, signal);
     }
   }
 

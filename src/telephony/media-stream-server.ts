@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseInbound, ProtocolError, type InboundEvent, type MediaEvent, type StartEvent } from './protocol';
 import { isValidStreamSignature, publicWssUrl } from './signature';
 import { OutboundChannel } from './outbound';
+import { refuseUpgrade, upgradeRoutes } from './upgrade-routes';
 import type { MediaTransport } from '../domain/ports';
 import type { Metrics } from '../metrics/metrics';
 
@@ -73,7 +74,8 @@ export const CLOSE_PROTOCOL_ERROR = 1008;
 /**
  * Twilio Media Streams server on an existing HTTP server. The upgrade is refused with 401 (no signature) or 403
  * (bad signature) unless `x-twilio-signature` validates over the public `wss://` URL (PROTOCOLS.md). Each
- * connection is a {@link MediaStreamConnection}; a bad frame closes only that connection.
+ * connection is a {@link MediaStreamConnection}; a bad frame closes only that connection. It serves `o.path` through
+ * the server's {@link upgradeRoutes} (other WebSocket servers share the port on their own paths).
  */
 export function attachMediaStreamServer(server: Server, o: MediaStreamServerOptions): { wss: WebSocketServer; close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 1024 * 1024 });
@@ -90,25 +92,24 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '/';
     const pathname = url.split('?')[0];
-    if (pathname !== o.path) return refuse(socket, 404, 'Not Found');
     const sig = req.headers['x-twilio-signature'];
     const signature = Array.isArray(sig) ? sig[0] : sig;
     if (!signature) {
       o.logger.warn({ path: pathname }, 'media stream upgrade without signature refused');
-      return refuse(socket, 401, 'Unauthorized');
+      return refuseUpgrade(socket, 401, 'Unauthorized');
     }
     if (!isValidStreamSignature(o.authToken, signature, publicWssUrl(o.publicBaseUrl, url))) {
       o.logger.warn({ path: pathname }, 'media stream upgrade with invalid signature refused');
-      return refuse(socket, 403, 'Forbidden');
+      return refuseUpgrade(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(req, socket, head, (ws) => new MediaStreamConnection(ws, o.createHandler, o.logger, limits));
   };
-  server.on('upgrade', onUpgrade);
+  const removeRoute = upgradeRoutes(server).add(o.path, onUpgrade);
   return {
     wss,
     close: () =>
       new Promise<void>((resolve) => {
-        server.off('upgrade', onUpgrade);
+        removeRoute();
         for (const c of wss.clients) c.close(1001, 'server shutting down');
         wss.close(() => resolve());
       }),
@@ -121,10 +122,6 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
  */
 export function closeReason(reason: string): string {
   return reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /**

@@ -25,7 +25,7 @@ function operation(route: ApiRoute<any, any, any>): ZodOpenApiOperationObject {
     if (example !== undefined) exampleUsed = true;
     responses[status as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: r.description,
-      ...(r.schema ? { content: json(r.schema, example) } : r.contentType ? { content: { [r.contentType]: { schema: { type: 'string' } } } } : {}),
+      ...(r.schema && r.contentType ? { content: { [r.contentType]: { schema: r.schema } } } : r.schema ? { content: json(r.schema, example) } : r.contentType ? { content: { [r.contentType]: { schema: { type: 'string' } } } } : {}),
     };
   }
   const add = (status: string, description: string, schema: z.ZodType) => {

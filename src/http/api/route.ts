@@ -16,7 +16,10 @@ import { roleAllows, type Principal, type Role } from '../auth/principal';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** One documented response of a route. `schema` absent = no body (204) or a non-JSON body (`contentType`). */
+/**
+ * One documented response of a route. `schema` absent = no body (204) or a non-JSON body (`contentType`); both set =
+ * a body of `contentType` whose items `schema` describes (e.g. each `data:` of a `text/event-stream`).
+ */
 export interface RouteResponse {
   description: string;
   schema?: z.ZodType;

@@ -39,8 +39,12 @@ export interface ApiRouterDeps {
   routers?: Router[];
 }
 
-/** The API router; `routes` is the whole mounted route table (the account routes + `deps.routes`), for the OpenAPI document. */
-export type ApiRouter = Router & { readonly routes: ReadonlyArray<ApiRoute<any, any, any>> };
+/**
+ * The API router; `routes` is the whole mounted route table (the account routes + `deps.routes`), for the OpenAPI
+ * document; `authChain` the session and authentication middleware of every `/api` request (sets `req.principal` or
+ * answers 401), for WebSocket upgrades that authenticate the same way (see src/http/auth/upgrade-auth.ts).
+ */
+export type ApiRouter = Router & { readonly routes: ReadonlyArray<ApiRoute<any, any, any>>; readonly authChain: ReadonlyArray<RequestHandler> };
 
 /**
  * The management API under `/api` (an express Router to `app.use`), in this order for every `/api` request:
@@ -79,9 +83,10 @@ export function createApiRouter(d: ApiRouterDeps): ApiRouter {
     ...session.middleware,
   );
   r.use(mountPublicRoute(login));
+  const authn = authenticate({ users: accounts.users, apiKeys: accounts.apiKeys, bootstrapApiKey: d.config.apiKey });
   r.use(
     '/api',
-    authenticate({ users: accounts.users, apiKeys: accounts.apiKeys, bootstrapApiKey: d.config.apiKey }),
+    authn,
     csrfGuard({ publicBaseUrl: d.config.publicBaseUrl, applies: isSessionAuthenticated }),
     requestRateLimit({
       redis: d.redis,
@@ -94,5 +99,5 @@ export function createApiRouter(d: ApiRouterDeps): ApiRouter {
   r.use(mountRoutes(routes.slice(1)));
   r.use(docsRouter({ title: OPENAPI_INFO.title }));
   for (const extra of d.routers ?? []) r.use(extra);
-  return Object.assign(r, { routes });
+  return Object.assign(r, { routes, authChain: [...session.middleware, authn] });
 }
