@@ -6,7 +6,7 @@ import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
 import { createOutboundStatusRouter } from './http/routes/twilio-outbound-status';
 import { inProgressLeaseMs } from './campaigns/dialer';
-import { createTwilioDialer } from './campaigns/start-dispatcher';
+import { createTwilioDialer, usageBudgets } from './campaigns/start-dispatcher';
 import { createApiRouter } from './http/routes/api';
 import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
@@ -95,6 +95,7 @@ class LiveCalls extends Map<string, CallSession> {
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
   const live = new LiveCalls();
   const outcomes = new OutboundOutcomesRepo(ctx.db);
+  const budgets = usageBudgets({ config, db: ctx.db, logger: ctx.logger });
   // AMD results reach the process holding the call's media stream through Redis pub/sub (see AmdBus).
   const amdSubscriber = ctx.authRedis.duplicate();
   amdSubscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'AMD subscriber redis error'));
@@ -143,7 +144,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],
