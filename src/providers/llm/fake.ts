@@ -27,7 +27,7 @@ export function estimateTokens(text: string): number {
 }
 
 /** The text a chat request sends: system prompt, passages and every message. */
-function promptText(req: ChatRequest): string {
+export function promptText(req: ChatRequest): string {
   return [req.system, ...req.passages.map((p) => p.text), ...req.messages.map((m) => m.content)].join('\n');
 }
 
