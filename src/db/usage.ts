@@ -27,7 +27,7 @@ const usd = (n: number) => Math.round(n * 1e6) / 1e6;
 const GROUP_KEY: Record<UsageGroupBy, string> = {
   day: `to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   agent: 'c.agent_id',
-  campaign: 'a.campaign_id::text',
+  campaign: 'c.campaign_id',
   provider: 'u.provider',
 };
 
@@ -77,7 +77,6 @@ export class UsageRepo {
       .select(this.db.raw(`${key} AS key`), 'u.kind', this.db.raw('sum(u.quantity)::float8 AS quantity'), this.db.raw('sum(u.cost_usd)::float8 AS cost'))
       .groupByRaw(`${key}, u.kind`)
       .orderByRaw(`${key} NULLS LAST, u.kind`);
-    if (o.groupBy === 'campaign') q.leftJoin('call_attempts as a', 'a.call_sid', 'c.call_sid');
     const groups = new Map<string | null, UsageGroup>();
     for (const r of await q) {
       const k = r.key ?? null;
