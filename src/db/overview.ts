@@ -95,6 +95,7 @@ export class OverviewRepo {
       db('calls')
         .whereNull('ended_at')
         .where('started_at', '>', new Date(now.getTime() - (o.liveWindowMs ?? 4 * 3_600_000)))
+        .andWhere('started_at', '<=', now)
         .first(db.raw('count(*)::int AS n')),
     ]);
     const costByDay = new Map<string, number>(costs.map((r: any) => [r.day, Number(r.cost)]));
