@@ -31,7 +31,10 @@ export interface Overview {
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-const dayOf = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+/** The UTC day of a timestamptz column, as a `date` (grouped on; formatted once per group, not per row). */
+const dayOf = (col: string) => `(${col} AT TIME ZONE 'UTC')::date`;
+/** `YYYY-MM-DD` of a grouped `day` value (pg returns `date` as a string with the pool's type parser, else a Date). */
+const dayText = (v: unknown): string => (v instanceof Date ? `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}` : String(v).slice(0, 10));
 
 /**
  * Read-only analytics over calls, turns, CSAT and usage for `GET /api/analytics/overview`. Definitions:
@@ -39,7 +42,8 @@ const dayOf = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')
  *   hung up while it rang, busy, no-answer, failed, canceled).
  * - transfers: calls handed to a person (`transfer` stored); contained: answered, ended, and not transferred;
  *   containmentRate = contained / (answered and ended), null when none.
- * - cost: the estimated cost of the calls' usage rows (`call_usage`).
+ * - cost: the estimated cost of the usage recorded in the range (`call_usage.recorded_at`: a call's usage is written
+ *   when it ends, its telephony minutes at Twilio's final status callback), per UTC day of recording.
  * - CSAT: the post-call scores (`call_csat`) of the calls in range: average and count per score 1..5.
  * - latency: p50/p95 per stage (`percentile_cont`) of agent turns with timings, per UTC day of the turn.
  * Each part is one query (run side by side); indexes: `calls_started_at_call_sid`, `call_turns_agent_timings`
@@ -66,25 +70,25 @@ export class OverviewRepo {
         )
         .groupByRaw('1')
         .orderByRaw('1'),
-      inRange(db('call_usage as u').join('calls as c', 'c.call_sid', 'u.call_sid'))
-        .select(db.raw(`${dayOf('c.started_at')} AS day`), db.raw('sum(u.cost_usd)::float8 AS cost'))
+      // By the usage's own time (written at the call's end): an index range scan, no join with calls.
+      inRange(db('call_usage as u'), 'u.recorded_at')
+        .select(db.raw(`${dayOf('u.recorded_at')} AS day`), db.raw('sum(u.cost_usd)::float8 AS cost'))
         .groupByRaw('1'),
       inRange(db('call_csat as s').join('calls as c', 'c.call_sid', 's.call_sid'))
         .select('s.score', db.raw('count(*)::int AS n'))
         .groupBy('s.score'),
-      inRange(db('call_turns as t'), 't.created_at')
-        .where('t.role', 'agent')
-        .whereNotNull('t.timings')
-        .select(
-          db.raw(`${dayOf('t.created_at')} AS day`),
-          db.raw('count(*)::int AS turns'),
-          ...LATENCY_STAGES.flatMap((s) => [
-            db.raw(`percentile_cont(0.5) WITHIN GROUP (ORDER BY (t.timings->>'${s}')::float8) AS "${s}_p50"`),
-            db.raw(`percentile_cont(0.95) WITHIN GROUP (ORDER BY (t.timings->>'${s}')::float8) AS "${s}_p95"`),
-          ]),
+      // One pass: each stage's value is read from the JSON once, and one sort per stage gives both percentiles.
+      db
+        .from(
+          inRange(db('call_turns as t'), 't.created_at')
+            .where('t.role', 'agent')
+            .whereNotNull('t.timings')
+            .select(db.raw(`${dayOf('t.created_at')} AS day`), ...LATENCY_STAGES.map((s) => db.raw(`(t.timings->>'${s}')::float8 AS "${s}"`)))
+            .as('x'),
         )
-        .groupByRaw('1')
-        .orderByRaw('1'),
+        .select('day', db.raw('count(*)::int AS turns'), ...LATENCY_STAGES.map((s) => db.raw(`percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "${s}") AS "${s}"`)))
+        .groupBy('day')
+        .orderBy('day'),
       inRange(db('calls as c')).select('c.language', db.raw('count(*)::int AS calls')).groupBy('c.language').orderBy([{ column: 'calls', order: 'desc' }, { column: 'c.language' }]),
       inRange(db('calls as c'))
         .whereNotNull('c.intent')
@@ -98,9 +102,9 @@ export class OverviewRepo {
         .andWhere('started_at', '<=', now)
         .first(db.raw('count(*)::int AS n')),
     ]);
-    const costByDay = new Map<string, number>(costs.map((r: any) => [r.day, Number(r.cost)]));
+    const costByDay = new Map<string, number>(costs.map((r: any) => [dayText(r.day), Number(r.cost)]));
     const outDays: OverviewDay[] = days.map((r: any) => ({
-      day: r.day, calls: r.calls, answered: r.answered, abandoned: r.abandoned, transfers: r.transfers, contained: r.contained, costUsd: round(costByDay.get(r.day) ?? 0, 6),
+      day: dayText(r.day), calls: r.calls, answered: r.answered, abandoned: r.abandoned, transfers: r.transfers, contained: r.contained, costUsd: round(costByDay.get(dayText(r.day)) ?? 0, 6),
     }));
     const sum = (k: keyof OverviewDay) => outDays.reduce((n, d) => n + (d[k] as number), 0);
     const answeredEnded = days.reduce((n: number, r: any) => n + r.answered_ended, 0);
@@ -124,9 +128,9 @@ export class OverviewRepo {
       days: outDays,
       csat: { average: scored ? round(total / scored, 2) : null, count: scored, distribution },
       latency: latency.map((r: any) => ({
-        day: r.day,
+        day: dayText(r.day),
         turns: r.turns,
-        stages: Object.fromEntries(LATENCY_STAGES.map((s) => [s, { p50: ms(r[`${s}_p50`]), p95: ms(r[`${s}_p95`]) }])) as Overview['latency'][number]['stages'],
+        stages: Object.fromEntries(LATENCY_STAGES.map((s) => [s, { p50: ms(r[s]?.[0]), p95: ms(r[s]?.[1]) }])) as Overview['latency'][number]['stages'],
       })),
       languages: languages.map((r: any) => ({ language: r.language ?? null, calls: r.calls })),
       topIntents: intents.map((r: any) => ({ intent: r.intent, calls: r.calls })),

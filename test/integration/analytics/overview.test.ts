@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { serveRoutes } from '../../helpers/api-app';
 import { setupTestDb, uniqueSid } from '../../helpers/db';
 import { AgentsRepo } from '../../../src/db/agents';
-import { OverviewRepo } from '../../../src/db/overview';
+import { OverviewRepo, type Overview } from '../../../src/db/overview';
 import { UsageRepo } from '../../../src/db/usage';
 import { analyticsRoutes } from '../../../src/http/api/analytics';
 
@@ -38,7 +38,10 @@ describe('GET /api/analytics/overview (real PostgreSQL)', () => {
       ended_at: s.ended ? at(s.day, hour + 1) : null, transfer: s.transfer ? JSON.stringify({ target: '+15005550006', reason: 'asked', summary: '', at: at(s.day, hour).toISOString() }) : null,
     });
     if (s.csat) await db('call_csat').insert({ call_sid: sid, score: s.csat, method: 'test' });
-    if (s.costTokens) await new UsageRepo(db, { 'overview.llm': { llm_prompt: 1 } }).record(sid, [{ provider: 'overview.llm', kind: 'llm_prompt', quantity: s.costTokens }]);
+    if (s.costTokens) {
+      await new UsageRepo(db, { 'overview.llm': { llm_prompt: 1 } }).record(sid, [{ provider: 'overview.llm', kind: 'llm_prompt', quantity: s.costTokens }]);
+      await db('call_usage').where({ call_sid: sid }).update({ recorded_at: at(s.day, hour + 1) }); // written when the call ended
+    }
     for (const [i, timings] of (s.replies ?? []).entries()) {
       await db('call_turns').insert({ call_sid: sid, seq: i * 2 + 1, role: 'caller', text: 'q', start_ms: 0, end_ms: 1, timings: JSON.stringify({ sttMs: 9999 }), created_at: at(s.day, hour) });
       await db('call_turns').insert({ call_sid: sid, seq: i * 2 + 2, role: 'agent', text: 'a', start_ms: 1, end_ms: 2, timings: JSON.stringify(timings), created_at: at(s.day, hour) });
@@ -69,7 +72,7 @@ describe('GET /api/analytics/overview (real PostgreSQL)', () => {
   it('answers exact numbers on the seeded calls', async () => {
     const res = await fetch(`${api.base}/api/analytics/overview?from=${d1}&to=2033-12-31`, { headers: api.as('viewer') });
     expect(res.status).toBe(200);
-    const o = await res.json();
+    const o = (await res.json()) as Overview;
     expect(o.totals).toEqual({ calls: 6, answered: 5, abandoned: 1, transfers: 1, contained: 3, containmentRate: 0.75, costUsd: 0.75 });
     expect(o.days).toEqual([
       { day: d1, calls: 4, answered: 3, abandoned: 1, transfers: 1, contained: 1, costUsd: 0.5 },
@@ -106,7 +109,7 @@ describe('GET /api/analytics/overview (real PostgreSQL)', () => {
   });
 
   it('a range with no calls is all zeros; a bad range is a 400', async () => {
-    const empty = await (await fetch(`${api.base}/api/analytics/overview?from=2033-12-31&to=2034-01-01`, { headers: api.as('viewer') })).json();
+    const empty = (await (await fetch(`${api.base}/api/analytics/overview?from=2033-12-31&to=2034-01-01`, { headers: api.as('viewer') })).json()) as Overview;
     expect(empty.totals).toEqual({ calls: 0, answered: 0, abandoned: 0, transfers: 0, contained: 0, containmentRate: null, costUsd: 0 });
     expect(empty.csat).toEqual({ average: null, count: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } });
     expect((await fetch(`${api.base}/api/analytics/overview?from=2034-01-01&to=2033-01-01`, { headers: api.as('viewer') })).status).toBe(400);

@@ -80,7 +80,7 @@ describe('usage, cost and monthly budgets (real PostgreSQL)', () => {
     // A day of its own, so the summary holds exactly this call.
     await db('calls').where({ call_sid: callSid }).update({ started_at: '2034-03-07T10:00:00Z' });
 
-    const detail = await (await fetch(`${api.base}/api/calls/${callSid}`, { headers: api.as('viewer') })).json();
+    const detail = (await (await fetch(`${api.base}/api/calls/${callSid}`, { headers: api.as('viewer') })).json()) as { usage: unknown };
     expect(detail.usage).toEqual({
       lines: [
         { provider: sttId, kind: 'stt_audio', quantity: 30, unit: 'seconds', costUsd: 0 },
@@ -91,7 +91,7 @@ describe('usage, cost and monthly budgets (real PostgreSQL)', () => {
       costUsd: 1.002,
     });
 
-    const sum = await (await fetch(`${api.base}/api/usage?from=2034-03-07&to=2034-03-08&groupBy=provider`, { headers: api.as('viewer') })).json();
+    const sum = (await (await fetch(`${api.base}/api/usage?from=2034-03-07&to=2034-03-08&groupBy=provider`, { headers: api.as('viewer') })).json()) as { groups: unknown[] };
     expect(sum).toMatchObject({ from: '2034-03-07T00:00:00.000Z', to: '2034-03-08T00:00:00.000Z', groupBy: 'provider', costUsd: 1.002 });
     expect(sum.groups).toEqual(
       expect.arrayContaining([
@@ -100,7 +100,7 @@ describe('usage, cost and monthly budgets (real PostgreSQL)', () => {
         { key: sttId, costUsd: 0, quantities: { stt_audio: 30 } },
       ]),
     );
-    const byDay = await (await fetch(`${api.base}/api/usage?from=2034-03-07&to=2034-03-08&groupBy=day`, { headers: api.as('viewer') })).json();
+    const byDay = (await (await fetch(`${api.base}/api/usage?from=2034-03-07&to=2034-03-08&groupBy=day`, { headers: api.as('viewer') })).json()) as { groups: unknown[] };
     expect(byDay.groups).toEqual([{ key: '2034-03-07', costUsd: 1.002, quantities: { llm_completion: 500, llm_prompt: 1000, stt_audio: 30, telephony_inbound: 2 } }]);
     const bad = await fetch(`${api.base}/api/usage?from=2034-03-08&to=2034-03-07`, { headers: api.as('viewer') });
     expect(bad.status).toBe(400);
