@@ -96,6 +96,10 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   const live = new LiveCalls();
   const outcomes = new OutboundOutcomesRepo(ctx.db);
   const budgets = usageBudgets({ config, db: ctx.db, logger: ctx.logger });
+  // Budgets are also checked by every dial and budget read; this catches an 80 % / 100 % level on inbound-only traffic.
+  const budgetTimer = Object.keys(config.usage.budgets).length
+    ? setInterval(() => void budgets.report().catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'usage budget check failed')), 60_000).unref()
+    : null;
   // AMD results reach the process holding the call's media stream through Redis pub/sub (see AmdBus).
   const amdSubscriber = ctx.authRedis.duplicate();
   amdSubscriber.on('error', (err) => ctx.logger.warn({ err: err.message }, 'AMD subscriber redis error'));
@@ -239,6 +243,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     },
     drain: () => (drained ??= doDrain()),
     close: async () => {
+      if (budgetTimer) clearInterval(budgetTimer);
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
       await amd.close();
