@@ -56,6 +56,8 @@ export default [
           policies: [
             // domain: types every layer shares; imports nothing of ours.
             allow('logger', ['domain']),
+            // config validates the usage price table against the domain's usage kinds (src/domain/usage.ts).
+            allow('config', ['domain']),
             allow('text', ['domain']),
             allow('audio', ['domain']),
             allow('twiml', []),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mergePrices, USAGE_KINDS, type PriceTable, type UsageKind } from './domain/usage';
 
 /**
  * The only reader of `process.env`. One zod schema → a frozen, typed {@link Config}.
@@ -27,6 +28,44 @@ export const DEV_DEFAULTS = {
 const intMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalUrl = z.preprocess(emptyToUndefined, z.string().url().optional());
+
+/**
+ * List prices (USD) used when `USAGE_PRICES_JSON` does not override them (units: src/domain/usage.ts KIND_UNITS); looked up 2026-12-02.
+ * - openai.chat (gpt-4o-mini, OPENAI_LLM_MODEL's default): $0.15 / 1M input, $0.60 / 1M output tokens — OpenAI's model
+ *   pricing as listed at developers.openai.com (the agents' `llm.model` may be another model: override the table).
+ * - openai.stt (whisper-1): $0.006 per minute (developers.openai.com/api/docs/models/whisper-1, "Transcription cost / minute").
+ * - elevenlabs.tts (eleven_flash_v2_5): $0.04 per 1K characters — ElevenLabs' own API price page was not reachable
+ *   from here; this is the Flash v2.5 list price seen on 2026-11-11 (inference.sh, "Eleven Flash v2.5"); ElevenLabs'
+ *   help centre: Flash/Turbo cost 1 credit per 2 characters. Override with your plan's rate.
+ * - openai.tts (tts-1): $15 / 1M characters = $0.015 per 1K — OpenAI's published tts-1 rate (not re-verified here).
+ * - twilio: $0.0085 per inbound (local number) minute, $0.013 per outbound minute, US — Twilio support article
+ *   "How Volume Pricing works at Twilio" (support.twilio.com/hc/en-us/articles/223183328).
+ * Local engines (Moonshine, espeak-ng, the local responder) and the fakes cost nothing.
+ */
+export const DEFAULT_PRICES: PriceTable = {
+  'openai.chat': { llm_prompt: 0.15, llm_completion: 0.6 },
+  'openai.stt': { stt_audio: 0.006 },
+  'elevenlabs.tts': { tts_characters: 0.04 },
+  'openai.tts': { tts_characters: 0.015 },
+  twilio: { telephony_inbound: 0.0085, telephony_outbound: 0.013 },
+};
+
+/** A JSON env var parsed and validated by `schema` (absent/empty → `def`); bad JSON or shape is a config issue. */
+const jsonEnv = <T>(schema: z.ZodType<T>, def: T) =>
+  z.preprocess((v, ctx) => {
+    if (v === undefined || v === '') return def;
+    try {
+      return JSON.parse(String(v));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+      return z.NEVER;
+    }
+  }, schema);
+const providerId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a provider id such as openai.chat, elevenlabs.tts, twilio');
+/** `{ "<provider id>": { "<usage kind>": <USD per price block> } }` (see src/domain/usage.ts KIND_UNITS). */
+const priceTableSchema = z.record(providerId, z.partialRecord(z.enum(USAGE_KINDS as [UsageKind, ...UsageKind[]]), z.number().nonnegative()));
+/** `{ "<provider id>": <USD per calendar month (UTC)> }`. */
+const budgetsSchema = z.record(providerId, z.number().positive());
 
 const envSchema = z.object({
   /** Unset → production (no development defaults). */
@@ -196,6 +235,18 @@ const envSchema = z.object({
   DIAL_BREAKER_WINDOW: z.coerce.number().int().min(1).max(1_000).default(10),
   /** Twilio REST origin (a Twilio emulator or the repo's simulator stands in when set). */
   TWILIO_API_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://api.twilio.com')),
+  /**
+   * Usage prices overriding the list prices of src/domain/usage.ts DEFAULT_PRICES, merged per provider and kind, e.g.
+   * `{"openai.chat":{"llm_prompt":2.5,"llm_completion":10},"twilio":{"telephony_outbound":0.014}}` (USD per 1M tokens,
+   * per minute of STT audio, per 1K TTS characters, per telephony minute).
+   */
+  USAGE_PRICES_JSON: jsonEnv(priceTableSchema as z.ZodType<Record<string, Partial<Record<UsageKind, number>>>>, {}),
+  /**
+   * Monthly budget per provider in USD (calendar month, UTC), e.g. `{"openai.chat":200,"elevenlabs.tts":100,"twilio":500}`.
+   * At 80 % admins are warned (audit log + warning log, once per month and provider); at 100 % new outbound dials
+   * stop until the budget is raised here (inbound calls keep working). Providers absent: no budget.
+   */
+  USAGE_BUDGETS_JSON: jsonEnv(budgetsSchema, {}),
   FAKE_LLM_FIRST_TOKEN_MS: intMs(0),
   FAKE_TTS_FIRST_BYTE_MS: intMs(0),
   /** Fake LLM delay between streamed words (ms). */
@@ -339,6 +390,8 @@ function toConfig(e: Env, missing: string[]) {
       breaker: { threshold: e.DIAL_BREAKER_THRESHOLD, window: e.DIAL_BREAKER_WINDOW },
       twilioApiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
     },
+    /** Usage and cost (issue 12): the price table (list prices + USAGE_PRICES_JSON) and monthly budgets (USD). */
+    usage: { prices: mergePrices(DEFAULT_PRICES, e.USAGE_PRICES_JSON) as PriceTable, budgets: e.USAGE_BUDGETS_JSON as Readonly<Record<string, number>> },
     fake: { sttMs: e.FAKE_STT_MS, sttText: e.FAKE_STT_TEXT, llmFirstTokenMs: e.FAKE_LLM_FIRST_TOKEN_MS, llmPerTokenMs: e.FAKE_LLM_PER_TOKEN_MS, ttsFirstByteMs: e.FAKE_TTS_FIRST_BYTE_MS },
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { createDb } from './db/knex';
 import { CallsRepo } from './db/calls';
+import { UsageRepo } from './db/usage';
 import { AgentsRepo } from './db/agents';
 import { buildProviders, type Providers } from './providers/registry';
 import { KnowledgeRetriever } from './knowledge/retrieve';
@@ -88,7 +89,7 @@ export interface ContextOverrides {
  */
 export async function buildAppContext(config: Readonly<Config>, logger: Logger, o: ContextOverrides = {}): Promise<AppContext> {
   const db = createDb(config.databaseUrl);
-  const calls = new CallsRepo(db);
+  const calls = new CallsRepo(db, new UsageRepo(db, config.usage.prices));
   const agents = new AgentsRepo(db);
   const metrics = o.metrics ?? createMetrics();
   const built = buildProviders(config, { db, logger, metrics });

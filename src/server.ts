@@ -6,7 +6,7 @@ import { createApp } from './http/app';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
 import { createOutboundStatusRouter } from './http/routes/twilio-outbound-status';
 import { inProgressLeaseMs } from './campaigns/dialer';
-import { createTwilioDialer } from './campaigns/start-dispatcher';
+import { createTwilioDialer, usageBudgets } from './campaigns/start-dispatcher';
 import { createApiRouter } from './http/routes/api';
 import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
@@ -102,6 +102,11 @@ class LiveCalls extends Map<string, CallSession> {
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
   const live = new LiveCalls();
   const outcomes = new OutboundOutcomesRepo(ctx.db);
+  const budgets = usageBudgets({ config, db: ctx.db, logger: ctx.logger });
+  // Budgets are also checked by every dial and budget read; this catches an 80 % / 100 % level on inbound-only traffic.
+  const budgetTimer = Object.keys(config.usage.budgets).length
+    ? setInterval(() => void budgets.report().catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'usage budget check failed')), 60_000).unref()
+    : null;
   // The process's one Redis subscriber connection: AMD results and live calls reach the process holding the call's
   // media stream through Redis pub/sub (see AmdBus, src/live-calls.ts).
   const subscriber = ctx.authRedis.duplicate();
@@ -124,7 +129,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
     config,
     routes: [
-      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }),
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets }),
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],
@@ -261,6 +266,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     },
     drain: () => (drained ??= doDrain()),
     close: async () => {
+      if (budgetTimer) clearInterval(budgetTimer);
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
       await listen.close();

@@ -12,10 +12,10 @@ export interface DialerPort {
   dial(attemptId: string): Promise<{ callSid: string }>;
 }
 
-/** A dial that must not happen (DNC listed, DNC check failed, outside the window for a campaign contact). */
+/** A dial that must not happen (DNC listed, DNC check failed, outside the window for a campaign contact, a provider's monthly budget used up). */
 export class DialRefused extends Error {
   constructor(
-    readonly reason: 'dnc' | 'dnc_check_failed' | 'window' | 'campaign_not_running',
+    readonly reason: 'dnc' | 'dnc_check_failed' | 'window' | 'campaign_not_running' | 'budget',
     message: string,
   ) {
     super(message);

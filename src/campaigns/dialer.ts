@@ -8,6 +8,7 @@ import { DialRefused, type DialerPort } from './dialer-port';
 import { decideRetry } from './retry';
 import { nextWindowOpening, windowOpen } from './window';
 import type { DialBreaker } from './breaker';
+import type { UsageBudgets } from './budget';
 
 /** Twilio refused `calls.create` (recorded on the attempt as `failed`; the contact follows the `failed` ladder). */
 export class DialFailed extends Error {
@@ -61,6 +62,13 @@ export interface TwilioDialerOptions {
   /** Lease of an in-progress call (ms): ring timeout + the longest call + margin; an expired lease frees the slot. */
   inProgressLeaseMs: number;
   breaker?: DialBreaker;
+  /**
+   * Monthly usage budgets (src/campaigns/budget.ts): while one is used up, no new dial is placed — the attempt is
+   * released (a campaign contact is retried after `budgetRetryMs`, an ad-hoc call is refused) with the reason.
+   */
+  budget?: Pick<UsageBudgets, 'blockedBy'>;
+  /** When a contact held back by a used-up budget is tried again (ms; default 300 000). */
+  budgetRetryMs?: number;
   /** The DNC list (default: DncRepo over `db`); tests inject a failing one. */
   dnc?: Pick<DncRepo, 'isListed'>;
   logger?: Logger;
@@ -87,7 +95,9 @@ export function chooseCallerId(pool: readonly CallerId[], usage: ReadonlyMap<str
 /**
  * The outbound dialer (issue 11 item 5) over Twilio `calls.create` (`POST /2010-04-01/Accounts/{Sid}/Calls.json`,
  * PROTOCOLS.md "Twilio REST"). For an attempt row already written (by the dispatcher's claim or `POST /api/calls`):
- * checks the campaign is running and the window still open in every zone of the contact, re-checks the DNC list (listed → contact `suppressed`; the check fails → no dial,
+ * checks the campaign is running and the window still open in every zone of the contact, that no provider's monthly
+ * usage budget is used up (else the attempt is released with the reason: new outbound dials stop, inbound calls go
+ * on), re-checks the DNC list (listed → contact `suppressed`; the check fails → no dial,
  * the claim is given back), picks a caller ID, marks the attempt `sending` (only while the claim's lease holds),
  * places the call with the outbound voice/status/AMD webhooks and the ring timeout, and records the CallSid (contact →
  * `in-progress`). A Twilio error ends the attempt `failed` (contact per the `failed` ladder) and feeds the breaker.
@@ -109,7 +119,7 @@ export class TwilioDialer implements DialerPort {
 
   /**
    * Dials attempt `attemptId`. `owner`: the dispatcher whose lease must still hold.
-   * @throws DialRefused (dnc, dnc_check_failed, campaign_not_running, window), DialSkipped (claim lost, caller IDs capped,
+   * @throws DialRefused (dnc, dnc_check_failed, campaign_not_running, window, budget), DialSkipped (claim lost, caller IDs capped,
    *   the attempt is already being dialed), DialFailed (Twilio refused; recorded), Error (unknown attempt).
    */
   async dial(attemptId: string, o: { owner?: string } = {}): Promise<{ callSid: string }> {
@@ -131,6 +141,13 @@ export class TwilioDialer implements DialerPort {
         await this.repo.release(a.id, nextWindowOpening(campaign.window, zones, at) ?? new Date(at.getTime() + 86_400_000), at, 'outside the calling window');
         throw new DialRefused('window', 'the calling window is closed in one of the contact\'s time zones');
       }
+    }
+    const overBudget = await this.o.budget?.blockedBy();
+    if (overBudget) {
+      const at = this.now();
+      await this.repo.release(a.id, new Date(at.getTime() + (this.o.budgetRetryMs ?? 300_000)), at, overBudget);
+      this.o.logger?.warn({ attemptId, campaignId: a.campaignId, reason: overBudget }, 'dial refused: usage budget');
+      throw new DialRefused('budget', overBudget);
     }
     let listed: boolean;
     try {

@@ -5,16 +5,24 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { DispatchRepo } from '../db/dispatch';
+import { AuditRepo } from '../db/audit';
+import { UsageRepo } from '../db/usage';
 import { DialBreaker } from './breaker';
+import { UsageBudgets } from './budget';
 import { inProgressLeaseMs, TwilioDialer } from './dialer';
 import { Dispatcher } from './dispatcher';
 import { DialPacer } from './pacing';
 
+/** The monthly usage budgets as configured (USAGE_BUDGETS_JSON, priced with the config's table). */
+export function usageBudgets(d: { config: Readonly<Config>; db: Knex; logger: Logger }): UsageBudgets {
+  return new UsageBudgets({ usage: new UsageRepo(d.db, d.config.usage.prices), audit: new AuditRepo(d.db), budgets: d.config.usage.budgets, logger: d.logger });
+}
+
 /**
- * The Twilio dialer as configured (TWILIO_*, PUBLIC_BASE_URL, TWILIO_API_BASE_URL, RING_TIMEOUT_S, DIAL_BREAKER_*):
+ * The Twilio dialer as configured (TWILIO_*, PUBLIC_BASE_URL, TWILIO_API_BASE_URL, RING_TIMEOUT_S, DIAL_BREAKER_*, USAGE_BUDGETS_JSON):
  * used by the dispatcher and by `POST /api/calls`.
  */
-export function createTwilioDialer(d: { config: Readonly<Config>; db: Knex; logger: Logger; repo?: DispatchRepo }): TwilioDialer {
+export function createTwilioDialer(d: { config: Readonly<Config>; db: Knex; logger: Logger; repo?: DispatchRepo; budgets?: UsageBudgets }): TwilioDialer {
   const { config } = d;
   const repo = d.repo ?? new DispatchRepo(d.db);
   return new TwilioDialer({
@@ -26,6 +34,7 @@ export function createTwilioDialer(d: { config: Readonly<Config>; db: Knex; logg
     ringTimeoutS: config.outbound.ringTimeoutS,
     inProgressLeaseMs: inProgressLeaseMs(config.outbound.ringTimeoutS, config.engine.maxCallDurationMs),
     breaker: new DialBreaker(repo, config.outbound.breaker, d.logger),
+    budget: d.budgets ?? usageBudgets({ config, db: d.db, logger: d.logger }),
     logger: d.logger,
   });
 }

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
+import { billedMinutes, type UsageRecord } from '../domain/usage';
+import { UsageRepo, type UsageLine } from './usage';
 import { applyCallFilters, type CallFilters, type CallListRow, type TranscriptLine } from './call-search';
 export type { CallFilters, CallListRow, TranscriptLine } from './call-search';
 
@@ -59,6 +61,8 @@ export interface CallDetail extends CallFields {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
   csat: { score: number; method: string } | null;
   crmSync: { status: string; attempts: number };
+  /** What the call consumed per provider and its estimated cost (USD). */
+  usage: { lines: UsageLine[]; costUsd: number };
 }
 
 const toCall = (r: Record<string, any>): CallRow => ({
@@ -81,7 +85,16 @@ const toCall = (r: Record<string, any>): CallRow => ({
  * Repository for calls, call turns and call events. All methods are single statements or one transaction.
  */
 export class CallsRepo implements CallStore {
-  constructor(private readonly db: Knex) {}
+  /** `usage`: where call usage is written, with the server's price table (default: list prices). */
+  constructor(
+    private readonly db: Knex,
+    readonly usage: UsageRepo = new UsageRepo(db),
+  ) {}
+
+  /** Stores what the call's providers consumed (see {@link UsageRepo.record}). */
+  async addUsage(callSid: string, records: UsageRecord[]): Promise<void> {
+    await this.usage.record(callSid, records);
+  }
 
   /** Inserts the call row when Twilio's voice webhook arrives; a retried webhook for the same CallSid is a no-op. */
   async create(c: { callSid: string; accountSid?: string; agentId: string; direction: string; from: string; to: string; status: string }): Promise<void> {
@@ -124,6 +137,9 @@ export class CallsRepo implements CallStore {
    * Applies a Twilio status callback. Callbacks may arrive out of order (SequenceNumber from 0), so a lower
    * sequence number than the one stored is recorded as an event but does not change the status; neither does a
    * non-terminal status once the call reached a terminal one (e.g. `completed` set when the stream stopped).
+   * A terminal callback's `CallDuration` (seconds, PROTOCOLS.md "Twilio REST") is stored in the same transaction as the
+   * call's telephony usage: provider `twilio`, `telephony_inbound` or `telephony_outbound` by the call's direction,
+   * in billed minutes (per started minute); browser (`web`) calls use no telephony.
    * @returns false when the call is unknown.
    */
   async applyStatus(callSid: string, status: string, sequence: number | null, payload: Record<string, unknown>): Promise<boolean> {
@@ -131,6 +147,11 @@ export class CallsRepo implements CallStore {
       const row = await trx('calls').where({ call_sid: callSid }).forUpdate().first();
       if (!row) return false;
       await trx('call_events').insert({ call_sid: callSid, type: 'twilio.status', payload });
+      const duration = Number(payload.CallDuration);
+      if ((TERMINAL_STATUSES as readonly string[]).includes(status) && Number.isFinite(duration) && row.direction !== 'web') {
+        const kind = row.direction === 'inbound' ? 'telephony_inbound' : 'telephony_outbound';
+        await this.usage.record(callSid, [{ provider: 'twilio', kind, quantity: billedMinutes(duration) }], trx);
+      }
       const seq = sequence ?? row.status_sequence + 1;
       const terminal = (TERMINAL_STATUSES as readonly string[]).includes(status);
       const wasTerminal = (TERMINAL_STATUSES as readonly string[]).includes(row.status);
@@ -327,16 +348,18 @@ export class CallsRepo implements CallStore {
   async detail(callSid: string): Promise<CallDetail | null> {
     const call = await this.get(callSid);
     if (!call) return null;
-    const [turns, csat, crm] = await Promise.all([
+    const [turns, csat, crm, usage] = await Promise.all([
       this.turns(callSid),
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
+      this.usage.forCall(callSid),
     ]);
     return {
       ...callFields(call),
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
+      usage,
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { TransferRecord, TurnInput } from './calls';
+import type { UsageRecord } from './usage';
 
 /**
  * What a call needs from the Twilio side of its media stream: raw 8 kHz mu-law out, marks and clear
@@ -28,4 +29,6 @@ export interface CallStore {
   finish(callSid: string, f: { language: string | null; intent: string | null }): Promise<void>;
   setTransfer(callSid: string, t: TransferRecord): Promise<void>;
   setEndReason(callSid: string, reason: string): Promise<void>;
+  /** Stores what the call's providers consumed (one record per provider and kind), with its estimated cost. */
+  addUsage(callSid: string, records: UsageRecord[]): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { CallerInput, PendingUtterance } from './caller-input';
 import { withDeadline, type Clock } from './clock';
 import type { InboundAudio, TurnDetectorLike } from './inbound-audio';
 import type { CallRecorder } from './recorder';
+import type { CallUsage } from './call-usage';
 import type { TurnEvent } from './turn-detector';
 import type { TurnQueue } from './turn-queue';
 
@@ -36,12 +37,14 @@ export interface CallParts {
   /** Agent speech held for a caller turn that will now never be answered. */
   held(): TurnInput[];
   onEnded(callSid: string): Promise<void>;
+  /** What the call's providers consumed; written before the final state. */
+  usage?: CallUsage;
 }
 
 /**
  * Ends a call within `deadlineMs`: timers and turns stop; the audio still queued goes through the endpointer and it
  * is flushed (a caller who hangs up mid-sentence is kept); the aborted turn records what was heard; utterances no
- * reply answered are stored as caller turns; then the stream end and the final state (dominant language, last
+ * reply answered are stored as caller turns; then the stream end, the call's provider usage and the final state (dominant language, last
  * intent) are written and the recorder is closed. `onEnded` (post-call jobs) runs only when every row made it —
  * otherwise the sweeper picks the call up once Twilio's status callback ends it. Never throws.
  */
@@ -66,6 +69,8 @@ export async function closeCall(reason: string, p: CallParts): Promise<void> {
     .then(() => p.turnDetector.close?.())
     .catch((err) => p.log.warn({ err: safeErrorMessage(err) }, 'turn detector close failed'));
   p.recorder.event('stream.ended', { reason, atMs: Math.round(p.clock.now() - p.t0) });
+  const usage = p.usage?.records() ?? [];
+  if (usage.length) p.recorder.usage(usage);
   const summary = summarizeTranscript(p.recorder.turns.map((t) => ({ ...t, intent: t.intent ?? null, interrupted: !!t.interrupted })));
   p.recorder.finish({ language: summary.language ?? p.language, intent: summary.intent });
   if (!(await p.recorder.close(left()))) return;

@@ -16,6 +16,7 @@ import { Conversation } from './conversation';
 import { InterruptionController } from './interruption';
 import { Playout } from './playout';
 import { CallRecorder } from './recorder';
+import { CallUsage, withUsage } from './call-usage';
 import { ReplyPipeline, type ReplyOutcome } from './reply-pipeline';
 import type { CallSessionDeps } from './session-deps';
 import { agentTurn, Speaker, type Spoken } from './speaker';
@@ -37,7 +38,8 @@ const DEFAULT_LIMITS: CallLimits = { silenceRepromptMs: 8_000, maxReprompts: 2, 
  * one {@link TurnQueue} of agent turns: the greeting, replies ({@link ReplyPipeline}), and call-control plans
  * (reprompts, goodbye, transfer, hangup). A caller who keeps talking before the reply's first real audio gets one
  * answer to everything said (the stale reply is cancelled). Every row goes through the {@link CallRecorder}, closed
- * at the end. A failing provider never throws out of the session; `end()` is idempotent. `d.agent` is the call's
+ * at the end; what the providers consumed ({@link CallUsage}: STT seconds, LLM tokens, TTS characters, per provider
+ * that served) is summed in memory and written with the call's final rows. A failing provider never throws out of the session; `end()` is idempotent. `d.agent` is the call's
  * snapshot: its greeting, endpointing, barge-in and time limit are taken from it at construction.
  */
 export class CallSession {
@@ -69,6 +71,8 @@ export class CallSession {
   private ended: Promise<void> | null = null;
   private readonly outcomes: CallOutcomeActions;
   private readonly eventParts: TurnEventParts;
+  /** What the call's providers consumed (written at the end, with the call's rows). */
+  private readonly usage = new CallUsage();
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
@@ -78,10 +82,11 @@ export class CallSession {
     this.language = d.agent.defaultLanguage;
     this.recorder = new CallRecorder(d.store, d.callSid, this.log);
     this.playout = new Playout(d.transport, this.clock);
-    this.speaker = new Speaker(this.playout, d.tts, d.agent, this.t0, this.clock);
-    this.conversation = new Conversation(d.agent, d.llm, d.retriever, () => this.clock.now());
+    const metered = withUsage(d, this.usage.sink);
+    this.speaker = new Speaker(this.playout, metered.tts, d.agent, this.t0, this.clock);
+    this.conversation = new Conversation(d.agent, metered.llm, d.retriever, () => this.clock.now());
     this.turns = new TurnQueue((err) => this.providerError('turn', err));
-    this.input = new CallerInput(d.stt, this.clock);
+    this.input = new CallerInput(metered.stt, this.clock);
     const detector = d.turnDetector;
     const setSilence = detector.endpointAfter ? (startMs: number, endMs: number, ms: number) => void detector.endpointAfter?.(startMs, endMs, ms) : null;
     this.speculator = new Speculator((audio, hint, signal) => this.input.transcribe({ audio }, hint, signal), setSilence, adaptiveEndpointingFor(d.agent, d.adaptiveEndpointing ?? null));
@@ -303,7 +308,7 @@ export class CallSession {
     return closeCall(reason, {
       ...this.d, clock: this.clock, log: this.log, deadlineMs: this.d.endDeadlineMs ?? 5_000, t0: this.t0, language: this.language,
       timers: this.timers, turns: this.turns, inbound: this.inbound, input: this.input, recorder: this.recorder,
-      inflight: this.inflight, onTurnEvents: (evs, wallAt) => this.onTurnEvents(evs, wallAt), held: () => this.held.splice(0),
+      inflight: this.inflight, onTurnEvents: (evs, wallAt) => this.onTurnEvents(evs, wallAt), held: () => this.held.splice(0), usage: this.usage,
     });
   }
 }

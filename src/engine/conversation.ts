@@ -110,7 +110,7 @@ export class Conversation {
             yield { type: 'first_token', at: this.now() };
           }
           for (const s of chunker.push(delta.text)) yield { type: 'segment', text: s };
-        } else if (offerTools) {
+        } else if (delta.type === 'tool_call' && offerTools) {
           calls.push({ id: delta.id, name: delta.name, arguments: delta.arguments });
         }
       }

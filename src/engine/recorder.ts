@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { TransferRecord, TurnInput } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
+import type { UsageRecord } from '../domain/usage';
 
 /** Options of {@link CallRecorder} (ms). */
 export interface RecorderOptions {
@@ -74,6 +75,11 @@ export class CallRecorder {
 
   endReason(reason: string): void {
     this.write('end reason', () => this.store.setEndReason(this.callSid, reason));
+  }
+
+  /** What the call's providers consumed, per provider and kind (written once, at the end). */
+  usage(records: UsageRecord[]): void {
+    this.write('usage', () => this.store.addUsage(this.callSid, records));
   }
 
   /** The call's final state (dominant language, last intent); written after everything before it. */

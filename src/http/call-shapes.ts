@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import 'zod-openapi';
+import { USAGE_KINDS, type UsageKind } from '../domain/usage';
 import { callFields, type CallCursor, type CallDetail, type CallFields, type CallListRow, type CallRow, type TranscriptLine } from '../db/calls';
 
 /**
@@ -85,6 +86,20 @@ export const callPageSchema = z
   })
   .meta({ id: 'CallPage' });
 
+/** What a call consumed: one line per provider that served and kind, with its estimated cost (USD, price table of the time). */
+export const usageLineSchema = z
+  .object({
+    provider: z.string().meta({ description: 'The provider that served (after fallback), e.g. `openai.chat`, `twilio`.' }),
+    kind: z.enum(USAGE_KINDS as [UsageKind, ...UsageKind[]]),
+    quantity: z.number().nonnegative(),
+    unit: z.string().meta({ description: '`seconds` (STT audio), `tokens` (LLM), `characters` (TTS), `minutes` (telephony, per started minute).' }),
+    costUsd: z.number().nonnegative(),
+  })
+  .meta({ id: 'UsageLine' });
+
+/** A call's usage lines and total estimated cost. */
+export const callUsageSchema = z.object({ lines: z.array(usageLineSchema), costUsd: z.number().nonnegative() }).meta({ id: 'CallUsage' });
+
 /** `GET /api/calls/:callSid` (exactly `CallsRepo.detail()`, also the `call.completed` webhook's `data`). */
 export const callDetailSchema = z
   .object({
@@ -108,6 +123,7 @@ export const callDetailSchema = z
     ),
     csat: z.object({ score: z.number().int().min(1).max(5), method: z.string() }).nullable(),
     crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),
+    usage: callUsageSchema,
   })
   .meta({
     id: 'CallDetail',
@@ -128,6 +144,16 @@ export const callDetailSchema = z
       ],
       csat: { score: 5, method: 'heuristic' },
       crmSync: { status: 'delivered', attempts: 1 },
+      usage: {
+        lines: [
+          { provider: 'elevenlabs.tts', kind: 'tts_characters', quantity: 86, unit: 'characters', costUsd: 0.00344 },
+          { provider: 'openai.chat', kind: 'llm_completion', quantity: 24, unit: 'tokens', costUsd: 0.000014 },
+          { provider: 'openai.chat', kind: 'llm_prompt', quantity: 412, unit: 'tokens', costUsd: 0.000062 },
+          { provider: 'openai.stt', kind: 'stt_audio', quantity: 1.4, unit: 'seconds', costUsd: 0.00014 },
+          { provider: 'twilio', kind: 'telephony_inbound', quantity: 1, unit: 'minutes', costUsd: 0.0085 },
+        ],
+        costUsd: 0.012156,
+      },
     },
   });
 

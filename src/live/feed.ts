@@ -120,6 +120,7 @@ export class LiveFeed {
       finish: (callSid, f) => inner.finish(callSid, f),
       setTransfer: (callSid, t) => inner.setTransfer(callSid, t),
       setEndReason: (callSid, r) => inner.setEndReason(callSid, r),
+      addUsage: (callSid, records) => inner.addUsage(callSid, records),
     };
   }
 

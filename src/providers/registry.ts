@@ -21,6 +21,7 @@ import { FallbackLlm, FallbackStt, FallbackTts } from './resilience/fallback';
 import { ResilientEmbedder, ResilientLlm, ResilientStt, ResilientTts, ResilientVectorStore, type ResilienceOptions } from './resilience/resilient';
 import type { ProviderBreaker } from './resilience/breaker';
 import { agentChain, ChainCache } from './chains';
+import { MeteredLlm, MeteredStt, MeteredTts } from './metered';
 import type { AgentProviders } from '../domain/agent-settings';
 
 export interface Providers {
@@ -131,6 +132,8 @@ function makeLlm(choice: LlmChoice, c: Readonly<Config>, localEmbedder: LocalHas
  * in `metrics.providerCircuitState`. Providers are process-wide, so one breaker serves every call.
  * - Per agent: `forAgent` builds the chain an agent's `providers` choice asks for on its first call and caches it;
  *   every provider exists once and keeps its one breaker, whichever chains it serves in (see {@link ChainCache}).
+ * - Usage: every provider is wrapped in a `Metered*` layer under its resilience layer (providers/metered.ts), so the
+ *   call's usage meter (`usage` in the request options) hears what the provider that actually served consumed.
  * Failures are counted in `metrics.providerErrors` / `metrics.providerFallbacks` and logged without secrets.
  * @throws Error when a chosen cloud provider lacks its key (loadConfig already rejects such configs).
  */
@@ -150,15 +153,15 @@ export function buildProviders(config: Readonly<Config>, d: ProviderDeps): Provi
   const localEmbedder = new LocalHashEmbedder();
 
   const stts = new ChainCache<SttChoice, SttProvider>({
-    capability: 'stt', breaker, make: (ch) => makeStt(ch, config, d), compose: (ps) => new FallbackStt(ps, fallbackOpts),
+    capability: 'stt', breaker, make: (ch) => new MeteredStt(makeStt(ch, config, d)), compose: (ps) => new FallbackStt(ps, fallbackOpts),
     wrap: (x, b, hasFallback) => new ResilientStt(x, opts(r.sttTimeoutMs, hasFallback, b)),
   });
   const ttss = new ChainCache<TtsChoice, TtsProvider>({
-    capability: 'tts', breaker, make: (ch) => makeTts(ch, config, d), compose: (ps) => new FallbackTts(ps, fallbackOpts),
+    capability: 'tts', breaker, make: (ch) => new MeteredTts(makeTts(ch, config, d)), compose: (ps) => new FallbackTts(ps, fallbackOpts),
     wrap: (x, b, hasFallback) => new ResilientTts(x, opts(r.ttsFirstByteTimeoutMs, hasFallback, b)),
   });
   const llms = new ChainCache<LlmChoice, LlmProvider>({
-    capability: 'llm', breaker, make: (ch) => makeLlm(ch, config, localEmbedder), compose: (ps) => new FallbackLlm(ps, fallbackOpts),
+    capability: 'llm', breaker, make: (ch) => new MeteredLlm(makeLlm(ch, config, localEmbedder)), compose: (ps) => new FallbackLlm(ps, fallbackOpts),
     wrap: (x, b, hasFallback) => new ResilientLlm(x, opts(r.llmFirstTokenTimeoutMs, hasFallback, b)),
   });
   const usable = (c: string) => (c === 'openai' ? !!config.openai.apiKey : c === 'elevenlabs' ? !!config.elevenlabs.apiKey : true);

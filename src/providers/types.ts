@@ -1,4 +1,5 @@
 import type { Pcm } from '../audio/types';
+import type { UsageSink } from '../domain/usage';
 
 /** All times in milliseconds. Providers take typed options (never read env) and throw ProviderError. */
 
@@ -10,10 +11,22 @@ export interface Transcript {
   confidence?: number;
 }
 
+/** Options of one transcription. */
+export interface SttOptions {
+  /** ISO 639-1. */
+  languageHint?: string;
+  signal: AbortSignal;
+  /** The call's usage meter (absent: nothing is counted). */
+  usage?: UsageSink;
+}
+
 export interface SttProvider {
   readonly id: string; // e.g. 'local.moonshine-base', 'fake'
-  /** Transcribes one complete utterance. @throws ProviderError */
-  transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript>;
+  /**
+   * Transcribes one complete utterance. `o.usage`: the call's usage meter; the provider that served reports the
+   * seconds of audio it transcribed there (see providers/metered.ts). @throws ProviderError
+   */
+  transcribe(audio: Pcm, o: SttOptions): Promise<Transcript>;
   /** Loads models ahead of the first call (optional). @throws ProviderError when the engine cannot start. */
   warmup?(): Promise<void>;
   close?(): Promise<void>;
@@ -36,6 +49,8 @@ export interface SynthesizeOptions {
   /** ISO 639-1. */
   language: string;
   signal: AbortSignal;
+  /** The call's usage meter: the provider that served reports the characters it synthesized (absent: not counted). */
+  usage?: UsageSink;
 }
 
 export interface TtsProvider {
@@ -93,12 +108,20 @@ export interface ChatRequest {
   model?: string;
   /** The agent's sampling temperature (0..2, its `llm.temperature`); providers without sampling ignore it. */
   temperature?: number;
+  /** The call's usage meter: the provider that served reports its prompt / completion tokens (never sent to a vendor). */
+  usage?: UsageSink;
 }
 
 export type LlmDelta =
   | { type: 'text'; text: string }
   | { type: 'intent'; intent: string; confidence: number }
-  | { type: 'tool_call'; id: string; name: string; arguments: string };
+  | { type: 'tool_call'; id: string; name: string; arguments: string }
+  /**
+   * Tokens the request consumed, as the vendor reports them (OpenAI: the last chunk's `usage` with
+   * `stream_options: { include_usage: true }`). Turned into usage records by the metering layer (providers/metered.ts)
+   * and never shown to consumers through a chain built by the registry.
+   */
+  | { type: 'usage'; promptTokens: number; completionTokens: number };
 
 export interface LlmProvider {
   readonly id: string;

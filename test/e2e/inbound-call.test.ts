@@ -87,6 +87,11 @@ describe('simulated inbound call, end to end', () => {
     expect(d.csat?.score).toBeGreaterThanOrEqual(1);
     expect(d.csat?.score).toBeLessThanOrEqual(5);
     expect(d.crmSync).toEqual({ status: 'delivered', attempts: 1 });
+    // What the offline providers served this call, as recorded at its end (no list price: they cost nothing).
+    const used = Object.fromEntries(d.usage.lines.map((l) => [`${l.provider}/${l.kind}`, l.quantity]));
+    expect(used['local.moonshine-base/stt_audio']).toBeGreaterThan(1); // seconds of caller speech transcribed
+    expect(used['local.espeak-ng/tts_characters']).toBeGreaterThan(d.turns[0].text.length); // the greeting and the reply
+    expect(d.usage.costUsd).toBe(0);
 
     const delivered = crm.received.filter((r) => r.payload?.data?.callSid === sim.callSid);
     expect(delivered).toHaveLength(1);

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { CallSession, type CallSessionDeps, type TurnDetectorLike, type TurnEvent } from '../../src/engine/call-session';
 import type { AgentProfile } from '../../src/domain/agents';
 import type { TurnInput } from '../../src/domain/calls';
+import type { UsageRecord } from '../../src/domain/usage';
 import type { CallControl, CallStore } from '../../src/domain/ports';
 import type { ChatRequest, LlmProvider, Passage } from '../../src/providers/types';
 import { FakeStt } from '../../src/providers/stt/fake';
@@ -58,6 +59,7 @@ export function memoryStore() {
   const finished: Array<{ language: string | null; intent: string | null }> = [];
   const transfers: unknown[] = [];
   const endReasons: string[] = [];
+  const usage: UsageRecord[] = [];
   const writes: number[] = [];
   /** Set to make writes fail (a database outage); they throw ECONNREFUSED like pg does. */
   const outage = { down: false };
@@ -72,8 +74,9 @@ export function memoryStore() {
     finish: (_sid, f) => write(() => void finished.push(f)),
     setTransfer: (_sid, t) => write(() => void transfers.push(t)),
     setEndReason: (_sid, r) => write(() => void endReasons.push(r)),
+    addUsage: (_sid, records) => write(() => void usage.push(...records)),
   };
-  return { store, turns, events, finished, transfers, endReasons, writes, outage };
+  return { store, turns, events, finished, transfers, endReasons, usage, writes, outage };
 }
 
 /** Records call-control requests (the Twilio REST wire is tested in test/unit/telephony/call-control.test.ts). */

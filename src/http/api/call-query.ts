@@ -23,7 +23,8 @@ export const DIRECTION_FILTERS: Record<string, readonly string[]> = {
   'outbound-dial': ['outbound-dial'],
 };
 
-const instant = z
+/** An instant in a query: ISO 8601 date-time with an offset, or a date (00:00 UTC). */
+export const instant = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
   .meta({ description: 'ISO 8601 date-time with `Z` or an offset, or a date (`2026-12-01` = 00:00 UTC).' });
 
@@ -57,7 +58,8 @@ const filterShape = {
     }),
 };
 
-const instantMs = (s: string): number => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+/** Epoch ms of an {@link instant} value (a date means 00:00 UTC). */
+export const instantMs = (s: string): number => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
 
 /** Cross-field rules: a CSAT range and a time range must not be empty. */
 function checkRanges(v: { csatMin?: number; csatMax?: number; from?: string; to?: string }, ctx: z.RefinementCtx): void {

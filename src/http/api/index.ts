@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import type { DialerPort } from '../../campaigns/dialer-port';
 import type { CallsRepo } from '../../db/calls';
+import { AuditRepo } from '../../db/audit';
+import { OverviewRepo } from '../../db/overview';
+import { UsageBudgets } from '../../campaigns/budget';
 import { agentRoutes } from './agents';
+import { analyticsRoutes } from './analytics';
 import { auditRoutes } from './audit';
 import { callRoutes } from './calls';
 import { campaignContactRoutes } from './campaign-contacts';
@@ -11,14 +15,17 @@ import { knowledgeDocRoutes } from './knowledge-docs';
 import { phoneNumberRoutes } from './phone-numbers';
 import type { ApiRoute } from './route';
 import { singleCallRoutes } from './single-call';
+import { usageRoutes } from './usage';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
- * list, single outbound calls, and the knowledge routes documented here but served by the knowledge router).
+ * list, single outbound calls, usage / budgets and the overview analytics, and the knowledge routes documented here
+ * but served by the knowledge router). `budgets`: the monthly usage budgets (absent: none configured).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets }): ApiRoute<any, any, any>[] {
+  const budgets = d.budgets ?? new UsageBudgets({ usage: d.calls.usage, audit: new AuditRepo(d.db), budgets: {} });
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
@@ -29,5 +36,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...campaignContactRoutes(d),
     ...dncRoutes(d),
     ...knowledgeDocRoutes(),
+    ...usageRoutes({ usage: d.calls.usage, budgets }),
+    ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),
   ];
 }

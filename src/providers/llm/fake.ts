@@ -21,9 +21,20 @@ export interface FakeLlmOptions {
   failWith?: (callIndex: number) => Error | undefined;
 }
 
+/** Rough token count of `text` for the fake's usage report: ⌈characters / 4⌉ (OpenAI's "1 token ≈ 4 characters of English"). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** The text a chat request sends: system prompt, passages and every message. */
+export function promptText(req: ChatRequest): string {
+  return [req.system, ...req.passages.map((p) => p.text), ...req.messages.map((m) => m.content)].join('\n');
+}
+
 /**
  * Test/benchmark LLM: streams scripted replies as word deltas (`{type:'text'}`, each word with its trailing space)
- * after `firstTokenMs`, `perTokenMs` apart; an `intent` delta first when scripted, `tool_call` deltas last.
+ * after `firstTokenMs`, `perTokenMs` apart; an `intent` delta first when scripted, `tool_call` deltas, then a `usage`
+ * delta ({@link estimateTokens} of the request and of the reply), as OpenAI's stream ends with its usage chunk.
  * Requests are recorded in `calls`. Abort stops the stream promptly, throwing the signal's reason.
  */
 export class FakeLlm implements LlmProvider {
@@ -58,5 +69,7 @@ export class FakeLlm implements LlmProvider {
       signal.throwIfAborted();
       yield { type: 'tool_call', ...t };
     }
+    // Like OpenAI with `include_usage`: the token counts come last (≈ 4 characters per token, as OpenAI's rule of thumb).
+    yield { type: 'usage', promptTokens: estimateTokens(promptText(req)), completionTokens: estimateTokens(reply.text + (reply.toolCalls ?? []).map((t) => t.name + t.arguments).join('')) };
   }
 }

@@ -54,7 +54,8 @@ interface PendingToolCall {
  * Yields `{ type: 'text' }` for every content delta as it arrives. Tool-call fragments are merged by `index` (`id`
  * and `function.name` arrive in an index's first fragment, `arguments` in pieces) and each call is yielded once as
  * `{ type: 'tool_call', id, name, arguments }` (arguments: the concatenated JSON text) when the choice finishes
- * (`finish_reason`, e.g. `tool_calls`) or the stream ends. Never yields `intent` deltas. Only choice 0 is used.
+ * (`finish_reason`, e.g. `tool_calls`) or the stream ends. Asks for `stream_options: { include_usage: true }` and yields
+ * the final chunk's `usage` as `{ type: 'usage', promptTokens, completionTokens }`. Never yields `intent` deltas. Only choice 0 is used.
  * Abort stops the request/stream and throws the signal's reason.
  * @throws ProviderError — see ../openai/errors.ts; also (not retryable) for a stream without any choice, a chunk
  *   that is not a `chat.completion.chunk`, or a tool call without id/name.
@@ -84,6 +85,8 @@ export class OpenAiChatLlm implements LlmProvider {
     return {
       model: req.model ?? this.model,
       stream: true,
+      // The token counts arrive in one last chunk (`choices: []`, `usage`), turned into a `usage` delta.
+      stream_options: { include_usage: true },
       messages: buildChatMessages(req).map(toOpenAiMessage),
       ...(req.tools?.length
         ? { tools: req.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters } })) }
@@ -128,6 +131,8 @@ export class OpenAiChatLlm implements LlmProvider {
         if (!chunk || typeof chunk !== 'object' || !Array.isArray((chunk as ChatCompletionChunk).choices)) {
           throw malformedResponse(ID, 'stream chunk without a "choices" array');
         }
+        const usage = (chunk as ChatCompletionChunk).usage;
+        if (usage) yield { type: 'usage', promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 };
         for (const choice of (chunk as ChatCompletionChunk).choices) {
           if (!choice || typeof choice !== 'object' || (choice.index ?? 0) !== 0) continue;
           sawChoice = true;

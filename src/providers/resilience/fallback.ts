@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Pcm } from '../../audio/types';
 import type { Metrics } from '../../metrics/metrics';
-import type { AudioChunk, ChatRequest, LlmDelta, LlmProvider, SttProvider, SynthesizeOptions, Transcript, TtsProvider } from '../types';
+import type { AudioChunk, ChatRequest, LlmDelta, LlmProvider, SttOptions, SttProvider, SynthesizeOptions, Transcript, TtsProvider } from '../types';
 import { CircuitOpenError } from './breaker';
 import { errorKind, safeErrorMessage, type Capability } from './errors';
 
@@ -91,7 +91,7 @@ export class FallbackStt implements SttProvider {
     this.id = this.chain.id;
   }
 
-  async transcribe(audio: Pcm, opts: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+  async transcribe(audio: Pcm, opts: SttOptions): Promise<Transcript> {
     for (let i = 0; ; i++) {
       opts.signal.throwIfAborted();
       try {

@@ -11,6 +11,7 @@ import type {
   LlmDelta,
   LlmProvider,
   Match,
+  SttOptions,
   SttProvider,
   SynthesizeOptions,
   Transcript,
@@ -97,7 +98,7 @@ export class ResilientStt implements SttProvider {
     return this.g.breaker;
   }
 
-  transcribe(audio: Pcm, opts: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+  transcribe(audio: Pcm, opts: SttOptions): Promise<Transcript> {
     const spec = { provider: this.id, what: 'transcription', ms: this.o.timeoutMs };
     return retryCall(
       this.o.retry,

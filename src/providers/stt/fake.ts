@@ -1,6 +1,6 @@
 import type { Pcm } from '../../audio/types';
 import { ProviderError } from '../errors';
-import type { SttProvider, Transcript } from '../types';
+import type { SttOptions, SttProvider, Transcript } from '../types';
 
 /**
  * Resolves after `ms` milliseconds, or rejects with the signal's reason (an AbortError DOMException by default)
@@ -46,7 +46,7 @@ export class FakeStt implements SttProvider {
     this.queue = [...(o.transcripts ?? [])];
   }
 
-  async transcribe(audio: Pcm, opts: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+  async transcribe(audio: Pcm, opts: SttOptions): Promise<Transcript> {
     const i = this.calls.length;
     this.calls.push({ samples: audio.samples.length, sampleRate: audio.sampleRate, languageHint: opts.languageHint });
     const latency = typeof this.o.latencyMs === 'function' ? this.o.latencyMs(i) : (this.o.latencyMs ?? 0);

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { FAST_UPSAMPLE, resample } from '../../audio/resample';
 import type { Pcm } from '../../audio/types';
 import { ProviderError } from '../errors';
-import type { SttProvider, Transcript } from '../types';
+import type { SttOptions, SttProvider, Transcript } from '../types';
 import { MoonshinePool, type MoonshineDims, type MoonshinePoolStats } from './moonshine-pool';
 import PINS from './moonshine-models.json';
 
@@ -98,7 +98,7 @@ export class MoonshineStt implements SttProvider {
    * Transcribes one utterance (PCM16 mono, any rate; 8 kHz on the phone path).
    * @throws ProviderError (see class doc); the signal's reason when aborted.
    */
-  async transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+  async transcribe(audio: Pcm, o: SttOptions): Promise<Transcript> {
     o.signal.throwIfAborted();
     if (audio.samples.length === 0) return { text: '', language: 'en' };
     await this.checkFiles();

@@ -5,7 +5,7 @@ import type { Pcm } from '../../audio/types';
 import { encodeWav } from '../../audio/wav';
 import { createOpenAiClient, type OpenAiClientOptions } from '../openai/client';
 import { malformedResponse, mapOpenAiError } from '../openai/errors';
-import type { SttProvider, Transcript } from '../types';
+import type { SttOptions, SttProvider, Transcript } from '../types';
 import { whisperLanguageToIso6391 } from './whisper-languages';
 
 /** Options of {@link OpenAiWhisperStt}: the client options plus the model. */
@@ -54,7 +54,7 @@ export class OpenAiWhisperStt implements SttProvider {
     this.format = o.responseFormat ?? (/^gpt-4o/.test(this.model) ? 'json' : 'verbose_json');
   }
 
-  async transcribe(audio: Pcm, o: { languageHint?: string; signal: AbortSignal }): Promise<Transcript> {
+  async transcribe(audio: Pcm, o: SttOptions): Promise<Transcript> {
     o.signal.throwIfAborted();
     if (audio.samples.length < audio.sampleRate * MIN_AUDIO_S) return { text: '' };
     const language = o.languageHint?.trim().toLowerCase().split(/[-_]/)[0] || undefined;

@@ -24,7 +24,7 @@ describe('LiveFeed snapshot', () => {
     const b = new LiveFeed({ redis, prefix, instanceId: 'B', logger: silent });
     await Promise.all([a.start(), b.start()]);
     let seq = 0;
-    const inner: CallStore = { addTurn: async () => ++seq, addEvent: async () => undefined, finish: async () => undefined, setTransfer: async () => undefined, setEndReason: async () => undefined };
+    const inner: CallStore = { addTurn: async () => ++seq, addEvent: async () => undefined, finish: async () => undefined, setTransfer: async () => undefined, setEndReason: async () => undefined, addUsage: async () => undefined };
     const failing: CallStore = { ...inner, addTurn: async () => Promise.reject(new Error('db down')) };
     a.started(call('CA-a'), new Date('2026-12-02T10:00:00Z'));
     b.started(call('CA-b'), new Date('2026-12-02T10:00:01Z'));

@@ -23,6 +23,7 @@ const DETAIL: CallDetail = {
   intent: 'greeting',
   csat: { score: 4, method: CSAT_METHOD },
   crmSync: { status: 'pending', attempts: 0 },
+  usage: { lines: [{ provider: 'openai.chat', kind: 'llm_prompt', quantity: 400, unit: 'tokens', costUsd: 0.00006 }], costUsd: 0.00006 },
 };
 
 describe('buildCallCompletedEvent', () => {

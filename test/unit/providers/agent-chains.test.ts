@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { MeteredLlm } from '../../../src/providers/metered';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
 import { buildProviders } from '../../../src/providers/registry';
@@ -119,7 +120,7 @@ describe('Providers.forAgent', () => {
   it("an agent's LLM chain answers through its own provider and falls back along the server's chain", async () => {
     const p = build({ LLM_PROVIDER: 'local', LLM_FALLBACK: 'none', FAKE_LLM_FIRST_TOKEN_MS: '0' });
     const llm = p.forAgent({ llm: 'fake' }).llm as FallbackLlm;
-    expect(((llm.providers[0] as ResilientLlm).inner)).toBeInstanceOf(FakeLlm);
+    expect(((llm.providers[0] as ResilientLlm).inner as MeteredLlm).inner).toBeInstanceOf(FakeLlm);
     const deltas = await collect(llm.chat({ system: '', messages: [{ role: 'user', content: 'hi there' }], passages: [], language: 'en', intents: [] }, new AbortController().signal));
     expect(deltas.map((d) => (d.type === 'text' ? d.text : '')).join('')).toBe('You said: hi there');
   });

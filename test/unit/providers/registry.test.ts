@@ -1,4 +1,5 @@
 import child_process from 'child_process';
+import { MeteredLlm } from '../../../src/providers/metered';
 import type { Knex } from 'knex';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config';
@@ -50,7 +51,7 @@ describe('buildProviders', () => {
   it('gives the fake providers their latencies from config', () => {
     const p = build({ STT_PROVIDER: 'fake', TTS_PROVIDER: 'fake', LLM_PROVIDER: 'fake', FAKE_LLM_FIRST_TOKEN_MS: '7', FAKE_LLM_PER_TOKEN_MS: '5' });
     expect(ids(p)).toMatchObject({ stt: 'fake.stt', tts: 'fake.tts', llm: 'fake.llm' });
-    const inner = (p.llm as ResilientLlm).inner;
+    const inner = ((p.llm as ResilientLlm).inner as MeteredLlm).inner;
     expect(inner).toBeInstanceOf(FakeLlm);
     expect((inner as unknown as { o: object }).o).toEqual({ firstTokenMs: 7, perTokenMs: 5 });
   });
@@ -87,7 +88,7 @@ describe('buildProviders', () => {
   it('keeps the offline responder working when the knowledge base uses OpenAI embeddings', async () => {
     const p = build({ OPENAI_API_KEY: 'sk-test-key-123456', LLM_PROVIDER: 'local', LLM_FALLBACK: 'none' });
     expect(p.embedder.id).toBe('openai.embeddings');
-    expect((p.llm as ResilientLlm).inner).toBeInstanceOf(LocalResponder);
+    expect(((p.llm as ResilientLlm).inner as MeteredLlm).inner).toBeInstanceOf(LocalResponder);
     const deltas = await collect(p.llm.chat({ system: '', messages: [{ role: 'user', content: 'I want a refund please' }], passages: [], language: 'en', intents: ['refund', 'hours'] }, new AbortController().signal));
     expect(deltas[0]).toMatchObject({ type: 'intent', intent: 'refund' });
   });
