@@ -21,6 +21,10 @@ import { executeHttpTool } from './tools/http-tool';
 import { createTwilioOutboundRouter } from './http/routes/twilio-outbound';
 import { OutboundOutcomesRepo } from './db/outbound-outcomes';
 import { AmdBus } from './jobs/amd-bus';
+import { RecordingsRepo } from './db/recordings';
+import { openRecordingStorage } from './recordings/open-storage';
+import { recordingTaps } from './recordings/recording-writer';
+import type { RecordingStorage } from './recordings/storage';
 
 export interface RunningServer {
   port: number;
@@ -56,6 +60,8 @@ export interface StartServerOptions {
   apiRoutes?: ReadonlyArray<ApiRoute<any, any, any>>;
   /** Places single outbound calls (`POST /api/calls`); without it that route answers 503. */
   dialer?: DialerPort;
+  /** Where recordings are stored and served from; default from `config.recordings` (RECORDINGS_DIR or S3). */
+  recordingStorage?: RecordingStorage;
 }
 
 /**
@@ -108,6 +114,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
+  // Recordings are served whatever RECORDINGS_ENABLED says (it only stops new ones from being written).
+  const recordings = { recordings: new RecordingsRepo(ctx.db), storage: o.recordingStorage ?? openRecordingStorage(config.recordings) };
   const app = createApp({
     logger: ctx.logger,
     trustProxyHops: config.trustProxyHops,
@@ -143,7 +151,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }), recordings }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],
@@ -189,6 +197,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       toolsFor: toolSpecsFor,
       outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
+      taps: config.recordings.enabled ? [recordingTaps({ ...recordings, events: ctx.calls, logger: ctx.logger })] : [],
     }),
   });
   await new Promise<void>((resolve, reject) => {

@@ -57,6 +57,22 @@ export function mulawDecode(bytes: Uint8Array): Int16Array {
 }
 
 /**
+ * Decodes two mu-law channels of `n` samples each into interleaved little-endian PCM16 bytes (left, right, left …),
+ * i.e. the data of a 2-channel 16-bit WAV file.
+ * @returns a Buffer of `4 * n` bytes.
+ * @throws RangeError when either channel is shorter than `n`.
+ */
+export function mulawDecodeStereo(left: Uint8Array, right: Uint8Array, n: number): Buffer {
+  if (left.length < n || right.length < n) throw new RangeError(`mulawDecodeStereo: ${n} samples asked, channels hold ${left.length} and ${right.length}`);
+  const out = Buffer.allocUnsafe(4 * n);
+  for (let i = 0; i < n; i++) {
+    out.writeInt16LE(DECODE_TABLE[left[i]], 4 * i);
+    out.writeInt16LE(DECODE_TABLE[right[i]], 4 * i + 2);
+  }
+  return out;
+}
+
+/**
  * Encodes PCM16 samples to mu-law bytes (one byte per sample). Magnitudes above 32635 are clipped (G.711).
  * @param samples signed 16-bit PCM, any sample rate (the codec is rate-agnostic; Twilio expects 8000 Hz).
  * @returns Uint8Array of the same length.

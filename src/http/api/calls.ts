@@ -16,7 +16,7 @@ import {
 } from '../call-shapes';
 
 /** `:callSid` path parameter: validated before any query. */
-const callSidParams = z.strictObject({
+export const callSidParams = z.strictObject({
   callSid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'callSid must be 1-64 letters, digits, _ or -'),
 });
 

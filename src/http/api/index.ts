@@ -11,18 +11,20 @@ import { knowledgeDocRoutes } from './knowledge-docs';
 import { phoneNumberRoutes } from './phone-numbers';
 import type { ApiRoute } from './route';
 import { singleCallRoutes } from './single-call';
+import { recordingRoutes, type RecordingRouteDeps } from './recordings';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
- * list, single outbound calls, and the knowledge routes documented here but served by the knowledge router).
+ * list, single outbound calls, call recordings (when `recordings` is given), and the knowledge routes documented here but served by the knowledge router).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; recordings?: RecordingRouteDeps }): ApiRoute<any, any, any>[] {
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
     ...callRoutes({ calls: d.calls }),
+    ...(d.recordings ? recordingRoutes(d.recordings) : []),
     ...singleCallRoutes(d),
     ...auditRoutes(d),
     ...campaignRoutes(d),
