@@ -115,7 +115,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   let draining = false;
   let drained: Promise<void> | null = null;
   // Recordings are served whatever RECORDINGS_ENABLED says (it only stops new ones from being written).
-  const recordings = { recordings: new RecordingsRepo(ctx.db), storage: o.recordingStorage ?? openRecordingStorage(config.recordings) };
+  const recordingStorage = o.recordingStorage ?? openRecordingStorage(config.recordings);
   const app = createApp({
     logger: ctx.logger,
     trustProxyHops: config.trustProxyHops,
@@ -151,7 +151,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }), recordings }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }), recordingStorage }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],
@@ -197,7 +197,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       toolsFor: toolSpecsFor,
       outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
-      taps: config.recordings.enabled ? [recordingTaps({ ...recordings, events: ctx.calls, logger: ctx.logger })] : [],
+      taps: config.recordings.enabled ? [recordingTaps({ storage: recordingStorage, recordings: new RecordingsRepo(ctx.db), events: ctx.calls, logger: ctx.logger })] : [],
     }),
   });
   await new Promise<void>((resolve, reject) => {

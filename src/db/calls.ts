@@ -59,6 +59,8 @@ export interface CallDetail extends CallFields {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
   csat: { score: number; method: string } | null;
   crmSync: { status: string; attempts: number };
+  /** `GET /api/calls/{callSid}/recording` when the call has a stored recording, else null (not ready yet, or none). */
+  recordingUrl: string | null;
 }
 
 const toCall = (r: Record<string, any>): CallRow => ({
@@ -327,16 +329,18 @@ export class CallsRepo implements CallStore {
   async detail(callSid: string): Promise<CallDetail | null> {
     const call = await this.get(callSid);
     if (!call) return null;
-    const [turns, csat, crm] = await Promise.all([
+    const [turns, csat, crm, recording] = await Promise.all([
       this.turns(callSid),
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
+      this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
     ]);
     return {
       ...callFields(call),
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
+      recordingUrl: recording ? `/api/calls/${encodeURIComponent(callSid)}/recording` : null,
     };
   }
 }

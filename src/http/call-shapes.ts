@@ -108,6 +108,7 @@ export const callDetailSchema = z
     ),
     csat: z.object({ score: z.number().int().min(1).max(5), method: z.string() }).nullable(),
     crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),
+    recordingUrl: z.string().nullable().meta({ description: 'Path of the call\'s recording (GET, HTTP Range supported), or null when it has none (yet).' }),
   })
   .meta({
     id: 'CallDetail',
@@ -128,6 +129,7 @@ export const callDetailSchema = z
       ],
       csat: { score: 5, method: 'heuristic' },
       crmSync: { status: 'delivered', attempts: 1 },
+      recordingUrl: `/api/calls/${EXAMPLE_SID}/recording`,
     },
   });
 

@@ -11,20 +11,22 @@ import { knowledgeDocRoutes } from './knowledge-docs';
 import { phoneNumberRoutes } from './phone-numbers';
 import type { ApiRoute } from './route';
 import { singleCallRoutes } from './single-call';
-import { recordingRoutes, type RecordingRouteDeps } from './recordings';
+import { recordingRoutes } from './recordings';
+import { RecordingsRepo } from '../../db/recordings';
+import type { RecordingStorage } from '../../recordings/storage';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
- * list, single outbound calls, call recordings (when `recordings` is given), and the knowledge routes documented here but served by the knowledge router).
+ * list, single outbound calls, call recordings (served from `recordingStorage`; without it every recording is 404), and the knowledge routes documented here but served by the knowledge router).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; recordings?: RecordingRouteDeps }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; recordingStorage?: RecordingStorage }): ApiRoute<any, any, any>[] {
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
     ...callRoutes({ calls: d.calls }),
-    ...(d.recordings ? recordingRoutes(d.recordings) : []),
+    ...recordingRoutes({ recordings: new RecordingsRepo(d.db), storage: d.recordingStorage }),
     ...singleCallRoutes(d),
     ...auditRoutes(d),
     ...campaignRoutes(d),

@@ -7,7 +7,8 @@ import { ApiError, defineRoute, errorSchema, type ApiRoute } from './route';
 /** Where the recordings route finds recordings. */
 export interface RecordingRouteDeps {
   recordings: Pick<RecordingsRepo, 'get'>;
-  storage: Pick<RecordingStorage, 'kind' | 'read'>;
+  /** Absent: no storage configured here (every recording is 404). */
+  storage?: Pick<RecordingStorage, 'kind' | 'read'>;
 }
 
 /**
@@ -36,7 +37,8 @@ export function recordingRoutes(d: RecordingRouteDeps): ApiRoute[] {
     },
     handler: async ({ req, res, params }) => {
       const rec = await d.recordings.get(params.callSid);
-      if (!rec || rec.storage !== d.storage.kind) throw new ApiError(404, `call ${params.callSid} has no recording`);
+      const storage = d.storage;
+      if (!rec || !storage || rec.storage !== storage.kind) throw new ApiError(404, `call ${params.callSid} has no recording`);
       let range: ByteRange | undefined;
       if (req.headers.range !== undefined) {
         const ranges = req.range(rec.bytes, { combine: true });
@@ -46,7 +48,7 @@ export function recordingRoutes(d: RecordingRouteDeps): ApiRoute[] {
         }
         if (ranges.length === 1) range = ranges[0];
       }
-      const body = await d.storage.read(rec.key, range);
+      const body = await storage.read(rec.key, range);
       if (!body) throw new ApiError(404, `call ${params.callSid} has no recording (its file is missing)`);
       res.status(range ? 206 : 200).set({
         'Content-Type': 'audio/wav',

@@ -100,6 +100,7 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
     const events = await calls.events(sid);
     expect(events.find((e) => e.type === 'recording.ready')?.payload).toEqual({ durationMs: row!.durationMs, bytes: file.length, storage: 'local' });
     expect(readdirSync(path.join(dir, '.partial'))).toEqual([]); // the partial file was moved, not copied
+    expect((await calls.detail(sid))?.recordingUrl).toBe(`/api/calls/${sid}/recording`);
   });
 
   it('writes to the partial file during the call (1 s chunks), not at the end', async () => {
@@ -124,6 +125,7 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
     const sid = await newCall();
     await writerFor(sid, local, manualClock()).close('stop');
     expect(await recordings.get(sid)).toBeNull();
+    expect((await calls.detail(sid))?.recordingUrl).toBeNull();
 
     const broken = new LocalRecordingStorage(path.join(dir, 'file-not-dir'));
     rmSync(path.join(dir, 'file-not-dir'), { force: true, recursive: true });

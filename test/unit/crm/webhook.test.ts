@@ -23,6 +23,7 @@ const DETAIL: CallDetail = {
   intent: 'greeting',
   csat: { score: 4, method: CSAT_METHOD },
   crmSync: { status: 'pending', attempts: 0 },
+  recordingUrl: null,
 };
 
 describe('buildCallCompletedEvent', () => {
