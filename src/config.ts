@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -114,8 +116,11 @@ const envSchema = z.object({
   MEDIA_MAX_AHEAD_MS: intMs(3_000),
   /** Call recordings (two-channel WAV, caller left / agent right): `false` records no call (agents' `recordCalls` too). */
   RECORDINGS_ENABLED: z.enum(['true', 'false']).default('true'),
-  /** Where recordings are stored (created if missing; `.partial/` under it holds recordings being written). */
-  RECORDINGS_DIR: z.string().min(1).default('./data/recordings'),
+  /**
+   * Where recordings are stored (created if missing; `.partial/` under it holds recordings being written). Default
+   * `./data/recordings`; under NODE_ENV=test `<os tmpdir>/callcenter-test-recordings` (test runs leave no files in the checkout).
+   */
+  RECORDINGS_DIR: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
   /** Recordings (file or object and row) older than this many days are deleted by the worker's retention job; 0 keeps them. */
   RECORDINGS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   /** S3-compatible storage: set the bucket to upload recordings there instead of RECORDINGS_DIR. */
@@ -319,7 +324,7 @@ function toConfig(e: Env, missing: string[]) {
     /** Call recordings: local directory, or S3 when `s3` is set; `retentionDays` 0 = keep forever. */
     recordings: {
       enabled: e.RECORDINGS_ENABLED === 'true',
-      dir: e.RECORDINGS_DIR,
+      dir: e.RECORDINGS_DIR ?? (e.NODE_ENV === 'test' ? path.join(os.tmpdir(), 'callcenter-test-recordings') : './data/recordings'),
       retentionDays: e.RECORDINGS_RETENTION_DAYS,
       s3: e.RECORDINGS_S3_BUCKET
         ? {

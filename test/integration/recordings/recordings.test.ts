@@ -82,6 +82,17 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
   const writerFor = (sid: string, storage: RecordingStorage, clock: ReturnType<typeof manualClock>) =>
     new RecordingWriter(sid, { storage, recordings, events: calls, logger, clock, now: () => new Date('2026-12-02T12:00:00Z') });
 
+  /** The caller's first `n` frames, 20 ms apart, into a new writer (returned open). */
+  const callerOnly = (sid: string, storage: RecordingStorage, n: number): RecordingWriter => {
+    const clock = manualClock();
+    const writer = writerFor(sid, storage, clock);
+    for (const f of frames20ms(callerAudio).slice(0, n)) {
+      clock.advance(20);
+      writer.onInbound(f);
+    }
+    return writer;
+  };
+
   it('writes a time-aligned two-channel WAV: the caller left as received, the agent right where Twilio played it, cut at the clear', async () => {
     const sid = await newCall();
     const clock = manualClock();
@@ -105,12 +116,7 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
 
   it('writes to the partial file during the call (1 s chunks), not at the end', async () => {
     const sid = await newCall();
-    const clock = manualClock();
-    const writer = writerFor(sid, local, clock);
-    for (const f of frames20ms(callerAudio).slice(0, 150)) {
-      clock.advance(20);
-      writer.onInbound(f);
-    }
+    const writer = callerOnly(sid, local, 150);
     const partial = () => readdirSync(path.join(dir, '.partial')).filter((f) => f.startsWith(sid));
     // 3 s of frames: 3 chunks of 1 s (4 bytes per sample pair) after the 44-byte header, written asynchronously.
     const expected = 44 + 3 * 8_000 * 4;
@@ -248,15 +254,7 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
 
     it('retention deletes expired objects and their rows, and keeps the recent ones', async () => {
       const [old, recent] = [await newCall(), await newCall()];
-      for (const sid of [old, recent]) {
-        const clock = manualClock();
-        const w = writerFor(sid, storage, clock);
-        for (const f of frames20ms(callerAudio).slice(0, 60)) {
-          clock.advance(20);
-          w.onInbound(f);
-        }
-        await w.close('stop');
-      }
+      for (const sid of [old, recent]) await callerOnly(sid, storage, 60).close('stop');
       const now = new Date('2027-06-01T00:00:00Z');
       await db('recordings').where({ call_sid: old }).update({ created_at: new Date(now.getTime() - 31 * DAY) });
       await db('recordings').where({ call_sid: recent }).update({ created_at: new Date(now.getTime() - 29 * DAY) });
@@ -277,13 +275,7 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
 
   it('retention (local): the file and the row go, a failing delete is retried on the next run', async () => {
     const sid = await newCall();
-    const clock = manualClock();
-    const w = writerFor(sid, local, clock);
-    for (const f of frames20ms(callerAudio).slice(0, 60)) {
-      clock.advance(20);
-      w.onInbound(f);
-    }
-    await w.close('stop');
+    await callerOnly(sid, local, 60).close('stop');
     const row = (await recordings.get(sid))!;
     const now = new Date('2027-06-01T00:00:00Z');
     await db('recordings').where({ call_sid: sid }).update({ created_at: new Date(now.getTime() - 100 * DAY) });
