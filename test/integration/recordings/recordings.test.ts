@@ -11,7 +11,7 @@ import { AgentsRepo } from '../../../src/db/agents';
 import { CallsRepo } from '../../../src/db/calls';
 import { RecordingsRepo } from '../../../src/db/recordings';
 import { recordingRoutes } from '../../../src/http/api/recordings';
-import { RecordingWriter } from '../../../src/recordings/recording-writer';
+import { RecordingWriter, recordingTaps } from '../../../src/recordings/recording-writer';
 import { startRecordingRetention } from '../../../src/recordings/retention';
 import { S3RecordingStorage } from '../../../src/recordings/s3-storage';
 import { LocalRecordingStorage, type RecordingStorage } from '../../../src/recordings/storage';
@@ -143,6 +143,16 @@ describe('call recordings (real PostgreSQL, real audio)', () => {
       expect(() => writer.onInbound(f)).not.toThrow();
     }
     await expect(writer.close('stop')).resolves.toBeUndefined();
+    expect(await recordings.get(sid)).toBeNull();
+  });
+
+  it("the tap factory records a call unless its agent's recordCalls is false", async () => {
+    const factory = recordingTaps({ storage: local, recordings, events: calls, logger });
+    expect(factory({ callSid: 'CAnotrecorded', recordCalls: false })).toBeNull();
+    const sid = await newCall();
+    const tap = factory({ callSid: sid, recordCalls: true });
+    expect(tap).toBeInstanceOf(RecordingWriter);
+    await tap!.close('stop'); // no audio: nothing stored
     expect(await recordings.get(sid)).toBeNull();
   });
 
