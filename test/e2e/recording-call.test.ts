@@ -74,10 +74,15 @@ describe('a simulated call is recorded (two channels, time-aligned) and served b
     // Right: all the agent audio Twilio received and played (no clear), each sample once, in order.
     const agent = decoded(sim.agentAudio);
     expect(sumAbs(wav.right)).toBe(sumAbs(agent));
-    const greeting = indexOfSamples(wav.right, agent.subarray(0, 800));
-    const replyEnd = indexOfSamples(wav.right, agent.subarray(agent.length - 800));
+    // Windows of speech (silence would match anywhere): 100 ms from the first loud sample, 100 ms up to the last one.
+    const loud = (s: number) => Math.abs(s) > 200;
+    const first = agent.findIndex(loud);
+    const last = agent.length - 1 - [...agent].reverse().findIndex(loud);
+    expect(sim.replyLatencyMs).not.toBeNull(); // the agent replied after the caller's turn
+    const greeting = indexOfSamples(wav.right, agent.subarray(first, first + 800));
+    const replyEnd = indexOfSamples(wav.right, agent.subarray(last - 799, last + 1));
     expect(greeting).toBeGreaterThanOrEqual(0);
-    expect(wav.right.subarray(0, greeting).every((s) => s === 0)).toBe(true); // silent until the greeting was sent
+    expect(wav.right.subarray(0, greeting - first).every((s) => s === 0)).toBe(true); // silent until the greeting was sent
     // The reply was sent only once the caller's speech had been heard: it sits after the caller's turn.
     expect(replyEnd).toBeGreaterThan(turn.endMs * 8);
     expect(readdirSync(path.join(dir, '.partial'))).toEqual([]);
