@@ -17,6 +17,7 @@ import * as m1202_0800 from './20261202000800_outbound_campaigns';
 import * as m1202_0900 from './20261202000900_campaign_api';
 import * as m1202_1000 from './20261202001000_dispatch_outcome';
 import * as m1202_1200 from './20261202001200_call_usage';
+import * as m1202_1300 from './20261202001300_recordings';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -39,6 +40,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202000900_campaign_api', m1202_0900],
   ['20261202001000_dispatch_outcome', m1202_1000],
   ['20261202001200_call_usage', m1202_1200],
+  ['20261202001300_recordings', m1202_1300],
 ];
 
 /**

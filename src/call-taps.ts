@@ -9,6 +9,8 @@ export interface TappedCall {
   direction: string;
   from: string;
   to: string;
+  /** The agent's `recordCalls` setting (absent = true): the recording tap observes the call only when true. */
+  recordCalls?: boolean;
 }
 
 /**

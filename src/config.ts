@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { mergePrices, USAGE_KINDS, type PriceTable, type UsageKind } from './domain/usage';
 
@@ -151,6 +153,23 @@ const envSchema = z.object({
   DRAIN_TIMEOUT_MS: intMs(30_000),
   /** Media Streams: how far (ms of audio) a peer may send ahead of the wall clock before its stream is closed (1008). */
   MEDIA_MAX_AHEAD_MS: intMs(3_000),
+  /** Call recordings (two-channel WAV, caller left / agent right): `false` records no call (agents' `recordCalls` too). */
+  RECORDINGS_ENABLED: z.enum(['true', 'false']).default('true'),
+  /**
+   * Where recordings are stored (created if missing; `.partial/` under it holds recordings being written). Default
+   * `./data/recordings`; under NODE_ENV=test `<os tmpdir>/callcenter-test-recordings` (test runs leave no files in the checkout).
+   */
+  RECORDINGS_DIR: z.preprocess(emptyToUndefined, z.string().min(1).optional()),
+  /** Recordings (file or object and row) older than this many days are deleted by the worker's retention job; 0 keeps them. */
+  RECORDINGS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
+  /** S3-compatible storage: set the bucket to upload recordings there instead of RECORDINGS_DIR. */
+  RECORDINGS_S3_BUCKET: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Endpoint of an S3-compatible service (MinIO, R2 …); unset = AWS. A custom endpoint uses path-style URLs. */
+  RECORDINGS_S3_ENDPOINT: optionalUrl,
+  RECORDINGS_S3_REGION: z.string().default('us-east-1'),
+  /** Static credentials; unset = the AWS SDK's default chain (environment, instance role …). */
+  RECORDINGS_S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().optional()),
+  RECORDINGS_S3_SECRET_ACCESS_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
   /** Speculative STT: a pause this long inside the caller's turn sends the audio so far to STT at once (ms); 0 disables. */
@@ -289,6 +308,7 @@ function toConfig(e: Env, missing: string[]) {
   };
   const publicBaseUrl = pick('PUBLIC_BASE_URL', e.PUBLIC_BASE_URL).replace(/\/+$/, '');
   if (!publicBaseUrl.startsWith('https://') && prod) missing.push('PUBLIC_BASE_URL: must be https:// in production');
+  if (!e.RECORDINGS_S3_ACCESS_KEY_ID !== !e.RECORDINGS_S3_SECRET_ACCESS_KEY) missing.push('RECORDINGS_S3_ACCESS_KEY_ID / RECORDINGS_S3_SECRET_ACCESS_KEY: set both or neither');
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -352,6 +372,23 @@ function toConfig(e: Env, missing: string[]) {
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
     media: { maxAheadMs: e.MEDIA_MAX_AHEAD_MS },
+    /** Call recordings: local directory, or S3 when `s3` is set; `retentionDays` 0 = keep forever. */
+    recordings: {
+      enabled: e.RECORDINGS_ENABLED === 'true',
+      dir: e.RECORDINGS_DIR ?? (e.NODE_ENV === 'test' ? path.join(os.tmpdir(), 'callcenter-test-recordings') : './data/recordings'),
+      retentionDays: e.RECORDINGS_RETENTION_DAYS,
+      s3: e.RECORDINGS_S3_BUCKET
+        ? {
+            bucket: e.RECORDINGS_S3_BUCKET,
+            endpoint: e.RECORDINGS_S3_ENDPOINT,
+            region: e.RECORDINGS_S3_REGION,
+            credentials:
+              e.RECORDINGS_S3_ACCESS_KEY_ID && e.RECORDINGS_S3_SECRET_ACCESS_KEY
+                ? { accessKeyId: e.RECORDINGS_S3_ACCESS_KEY_ID, secretAccessKey: e.RECORDINGS_S3_SECRET_ACCESS_KEY }
+                : undefined,
+          }
+        : null,
+    },
     metricsEnabled: e.METRICS_ENABLED === 'true',
     /** Calls to a number without a (live) agent: routed to the default agent, or rejected with a spoken message. */
     unconfiguredNumber: e.UNCONFIGURED_NUMBER,

@@ -26,6 +26,10 @@ import { liveRoutes } from './http/api/live';
 import { upgradeAuthenticator } from './http/auth/upgrade-auth';
 import { attachLiveListen } from './http/routes/live-listen';
 import { startLiveCalls, type LiveService } from './live-calls';
+import { RecordingsRepo } from './db/recordings';
+import { openRecordingStorage } from './recordings/open-storage';
+import { recordingTaps } from './recordings/recording-writer';
+import type { RecordingStorage } from './recordings/storage';
 
 export interface RunningServer {
   port: number;
@@ -63,6 +67,8 @@ export interface StartServerOptions {
   apiRoutes?: ReadonlyArray<ApiRoute<any, any, any>>;
   /** Places single outbound calls (`POST /api/calls`); without it that route answers 503. */
   dialer?: DialerPort;
+  /** Where recordings are stored and served from; default from `config.recordings` (RECORDINGS_DIR or S3). */
+  recordingStorage?: RecordingStorage;
 }
 
 /**
@@ -123,13 +129,15 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
+  // Recordings are served whatever RECORDINGS_ENABLED says (it only stops new ones from being written).
+  const recordingStorage = o.recordingStorage ?? openRecordingStorage(config.recordings);
   const api = createApiRouter({
     db: ctx.db,
     redis: ctx.authRedis,
     redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
     config,
     routes: [
-      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets }),
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage }),
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],
@@ -207,7 +215,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       toolsFor: toolSpecsFor,
       outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
       httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
-      taps: [liveService.tap],
+      taps: [liveService.tap, ...(config.recordings.enabled ? [recordingTaps({ storage: recordingStorage, recordings: new RecordingsRepo(ctx.db), events: ctx.calls, logger: ctx.logger })] : [])],
       store: liveService.store(ctx.calls),
     }),
   });

@@ -82,7 +82,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
     if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
     const turnDetector = await d.createTurnDetector(agent.endpointing);
     await d.calls.addEvent(callSid, 'stream.started', { streamSid: start.streamSid, tracks: start.start.tracks });
-    const tap = openTaps(d.taps, { callSid, streamSid: start.streamSid, agentId: agent.id, direction: call.direction, from: call.from, to: call.to }, (err) =>
+    const tap = openTaps(d.taps, { callSid, streamSid: start.streamSid, agentId: agent.id, direction: call.direction, from: call.from, to: call.to, recordCalls: agent.recordCalls }, (err) =>
       log.warn({ err: safeErrorMessage(err) }, 'call tap failed: it stops, the call goes on'),
     );
     const session = new CallSession({

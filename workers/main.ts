@@ -8,10 +8,13 @@ import { buildProviders } from '../src/providers/registry';
 import { startWorkers } from './index';
 import { closeOnSignal, runMain } from '../src/process-lifecycle';
 import { startDispatcher } from '../src/campaigns/start-dispatcher';
+import { RecordingsRepo } from '../src/db/recordings';
+import { openRecordingStorage } from '../src/recordings/open-storage';
+import { startRecordingRetention } from '../src/recordings/retention';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
- * and knowledge-ingestion Workers, the sweeper and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
+ * and knowledge-ingestion Workers, the sweeper, the recordings' retention job (RECORDINGS_RETENTION_DAYS > 0) and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
  * Exits 1 on invalid configuration.
  */
 async function main(): Promise<void> {
@@ -39,11 +42,17 @@ async function main(): Promise<void> {
   // Outbound campaigns: several workers may each run a dispatcher (claims and ceilings are shared through Postgres, CPS
   // spacing through Redis on the fail-fast producer connection, so a Redis outage gives claims back instead of hanging).
   const dispatcher = config.outbound.dispatcherEnabled ? startDispatcher({ config, db, redis: producerRedis, logger }) : null;
+  // Recordings past RECORDINGS_RETENTION_DAYS: file or object, then row (local storage: RECORDINGS_DIR must be the server's).
+  const retention =
+    config.recordings.retentionDays > 0
+      ? startRecordingRetention({ recordings: new RecordingsRepo(db), storage: openRecordingStorage(config.recordings), logger, retentionDays: config.recordings.retentionDays })
+      : null;
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
   closeOnSignal(logger, 30_000, async () => {
     await dispatcher?.stop();
     await sweeper.stop();
+    await retention?.stop();
     await workers.close();
     await sweeperQueue.close();
     workerRedis.disconnect();

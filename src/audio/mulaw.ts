@@ -56,6 +56,27 @@ export function mulawDecode(bytes: Uint8Array): Int16Array {
   return out;
 }
 
+/** Whether this host stores an Int16Array little-endian (every platform Node ships on today). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Decodes two mu-law channels of `n` samples each into interleaved little-endian PCM16 bytes (left, right, left …),
+ * i.e. the data of a 2-channel 16-bit WAV file.
+ * @returns a Buffer of `4 * n` bytes.
+ * @throws RangeError when either channel is shorter than `n`.
+ */
+export function mulawDecodeStereo(left: Uint8Array, right: Uint8Array, n: number): Buffer {
+  if (left.length < n || right.length < n) throw new RangeError(`mulawDecodeStereo: ${n} samples asked, channels hold ${left.length} and ${right.length}`);
+  const pcm = new Int16Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    pcm[2 * i] = DECODE_TABLE[left[i]];
+    pcm[2 * i + 1] = DECODE_TABLE[right[i]];
+  }
+  const out = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  if (!LITTLE_ENDIAN) out.swap16(); // typed arrays use the host's byte order; WAV is little-endian
+  return out;
+}
+
 /**
  * Encodes PCM16 samples to mu-law bytes (one byte per sample). Magnitudes above 32635 are clipped (G.711).
  * @param samples signed 16-bit PCM, any sample rate (the codec is rate-agnostic; Twilio expects 8000 Hz).

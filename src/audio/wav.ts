@@ -99,26 +99,41 @@ export function parseWav(buf: Buffer): Pcm {
 }
 
 /**
- * Encodes mono PCM16 as a canonical 44-byte-header WAV file (format 1, 16 bits, 1 channel).
- * @throws Error when the sample rate is not a positive integer.
+ * The canonical 44-byte header of a 16-bit integer PCM WAV file (format tag 1): `channels` interleaved, `sampleRate`
+ * Hz, followed by `dataBytes` bytes of samples. Streaming writers write it with `dataBytes` 0 first and again at the
+ * end (the RIFF sizes are 32-bit: at most 4 GiB − 45 bytes of data).
+ * @throws Error when the sample rate is not a positive integer, channels not 1..8, or dataBytes out of range.
  */
-export function encodeWav(pcm: Pcm): Buffer {
-  if (!Number.isInteger(pcm.sampleRate) || pcm.sampleRate <= 0) throw new Error(`WAV: invalid sample rate ${pcm.sampleRate}`);
-  const dataBytes = pcm.samples.length * 2;
-  const b = Buffer.alloc(44 + dataBytes);
+export function wavHeader(o: { channels: number; sampleRate: number; dataBytes: number }): Buffer {
+  if (!Number.isInteger(o.sampleRate) || o.sampleRate <= 0) throw new Error(`WAV: invalid sample rate ${o.sampleRate}`);
+  if (!Number.isInteger(o.channels) || o.channels < 1 || o.channels > 8) throw new Error(`WAV: invalid channel count ${o.channels}`);
+  if (!Number.isInteger(o.dataBytes) || o.dataBytes < 0 || o.dataBytes > 0xffffffff - 36) throw new Error(`WAV: data size ${o.dataBytes} out of range`);
+  const b = Buffer.alloc(44);
+  const blockAlign = 2 * o.channels;
   b.write('RIFF', 0, 'ascii');
-  b.writeUInt32LE(36 + dataBytes, 4);
+  b.writeUInt32LE(36 + o.dataBytes, 4);
   b.write('WAVE', 8, 'ascii');
   b.write('fmt ', 12, 'ascii');
   b.writeUInt32LE(16, 16);
   b.writeUInt16LE(WAVE_FORMAT_PCM, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(pcm.sampleRate, 24);
-  b.writeUInt32LE(pcm.sampleRate * 2, 28);
-  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(o.channels, 22);
+  b.writeUInt32LE(o.sampleRate, 24);
+  b.writeUInt32LE(o.sampleRate * blockAlign, 28);
+  b.writeUInt16LE(blockAlign, 32);
   b.writeUInt16LE(16, 34);
   b.write('data', 36, 'ascii');
-  b.writeUInt32LE(dataBytes, 40);
+  b.writeUInt32LE(o.dataBytes, 40);
+  return b;
+}
+
+/**
+ * Encodes mono PCM16 as a canonical 44-byte-header WAV file (format 1, 16 bits, 1 channel).
+ * @throws Error when the sample rate is not a positive integer.
+ */
+export function encodeWav(pcm: Pcm): Buffer {
+  const dataBytes = pcm.samples.length * 2;
+  const b = Buffer.alloc(44 + dataBytes);
+  wavHeader({ channels: 1, sampleRate: pcm.sampleRate, dataBytes }).copy(b, 0);
   for (let i = 0; i < pcm.samples.length; i++) b.writeInt16LE(pcm.samples[i], 44 + 2 * i);
   return b;
 }

@@ -58,6 +58,8 @@ const toAgent = (r: Record<string, any>): Agent => ({
   maxCallDurationMs: r.max_call_duration_ms ?? null,
   voicemailMessage: r.voicemail_message ?? null,
   optOutPhrases: r.opt_out_phrases ?? [],
+  recordCalls: r.record_calls ?? true,
+  recordingNotice: r.recording_notice ?? { enabled: false, text: {} },
   archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null,
 });
 
@@ -211,5 +213,7 @@ function agentRow(a: z.output<typeof agentSchema>): Record<string, unknown> {
     max_call_duration_ms: a.maxCallDurationMs,
     voicemail_message: a.voicemailMessage,
     opt_out_phrases: a.optOutPhrases,
+    record_calls: a.recordCalls,
+    recording_notice: JSON.stringify(a.recordingNotice),
   };
 }

@@ -63,6 +63,8 @@ export interface CallDetail extends CallFields {
   crmSync: { status: string; attempts: number };
   /** What the call consumed per provider and its estimated cost (USD). */
   usage: { lines: UsageLine[]; costUsd: number };
+  /** `GET /api/calls/{callSid}/recording` when the call has a stored recording, else null (not ready yet, or none). */
+  recordingUrl: string | null;
 }
 
 const toCall = (r: Record<string, any>): CallRow => ({
@@ -348,11 +350,12 @@ export class CallsRepo implements CallStore {
   async detail(callSid: string): Promise<CallDetail | null> {
     const call = await this.get(callSid);
     if (!call) return null;
-    const [turns, csat, crm, usage] = await Promise.all([
+    const [turns, csat, crm, usage, recording] = await Promise.all([
       this.turns(callSid),
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
       this.usage.forCall(callSid),
+      this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
     ]);
     return {
       ...callFields(call),
@@ -360,6 +363,7 @@ export class CallsRepo implements CallStore {
       csat: csat ? { score: csat.score, method: csat.method } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
       usage,
+      recordingUrl: recording ? `/api/calls/${encodeURIComponent(callSid)}/recording` : null,
     };
   }
 }

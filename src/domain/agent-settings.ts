@@ -47,6 +47,19 @@ export type AgentEndpointing = z.infer<typeof agentEndpointingSchema>;
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
 
+/**
+ * The "this call may be recorded" line spoken before the greeting (`enabled`, default off): `text` per ISO 639-1
+ * language; a language without its own line uses the agent's `defaultLanguage` line, else the built-in one of
+ * `src/engine/call-control-phrases.ts` (`recordingNotice`).
+ */
+export const recordingNoticeSchema = z
+  .object({
+    enabled: z.boolean(),
+    text: z.record(lang, z.string().trim().min(1).max(500)).default({}),
+  })
+  .strict();
+export type RecordingNotice = z.infer<typeof recordingNoticeSchema>;
+
 /** The settings columns of an agent, with their defaults (what an agent created without them gets). */
 export const agentSettingsShape = {
   /** Greeting per ISO 639-1 language; `firstMessage` is used for a language without one. */
@@ -60,4 +73,8 @@ export const agentSettingsShape = {
   voicemailMessage: z.string().trim().min(1).max(2_000).nullable().default(null),
   /** Caller phrases that opt the number out of further calls ("stop calling me"), matched case-insensitively. */
   optOutPhrases: z.array(z.string().trim().min(2).max(100)).max(50).default([]),
+  /** Whether this agent's calls are recorded (when RECORDINGS_ENABLED); default true. */
+  recordCalls: z.boolean().default(true),
+  /** The recording notice spoken before the greeting; default off. */
+  recordingNotice: recordingNoticeSchema.default({ enabled: false, text: {} }),
 };

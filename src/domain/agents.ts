@@ -1,5 +1,5 @@
 import type { DtmfMenu, HttpToolSpec, TtsVoices } from './tools';
-import type { AgentEndpointing, AgentLlm, AgentProviders } from './agent-settings';
+import type { AgentEndpointing, AgentLlm, AgentProviders, RecordingNotice } from './agent-settings';
 
 /** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
 export interface Agent {
@@ -42,10 +42,14 @@ export interface Agent {
   voicemailMessage: string | null;
   /** Outbound: caller phrases that opt the number out. */
   optOutPhrases: string[];
+  /** Whether the agent's calls are recorded (two-channel WAV; RECORDINGS_ENABLED must be true too). */
+  recordCalls: boolean;
+  /** "This call may be recorded", spoken before the greeting when enabled. */
+  recordingNotice: RecordingNotice;
   /** When the agent was archived (ISO 8601), or null. An archived agent takes no new calls. */
   archivedAt: string | null;
 }
 
 /** The parts of an agent a call needs (the engine's view). */
 export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
-  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary' | 'firstMessages' | 'providers' | 'llm' | 'endpointing' | 'maxCallDurationMs' | 'voicemailMessage' | 'optOutPhrases'>>;
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary' | 'firstMessages' | 'providers' | 'llm' | 'endpointing' | 'maxCallDurationMs' | 'voicemailMessage' | 'optOutPhrases' | 'recordCalls' | 'recordingNotice'>>;

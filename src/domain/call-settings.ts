@@ -16,6 +16,24 @@ export function greetingFor(agent: Pick<AgentProfile, 'firstMessage' | 'firstMes
   return text || agent.firstMessage;
 }
 
+/**
+ * The recording notice to say before the greeting in `language`, or null when the agent's `recordingNotice` is off:
+ * its `text[language]`, else its `text[defaultLanguage]`, else `builtin(language)` (the engine's own line).
+ */
+export function recordingNoticeFor(agent: Pick<AgentProfile, 'recordingNotice' | 'defaultLanguage'>, language: string, builtin: (language: string) => string): string | null {
+  const n = agent.recordingNotice;
+  if (!n?.enabled) return null;
+  const own = (l: string) => (Object.hasOwn(n.text ?? {}, l) ? n.text[l]?.trim() : '');
+  return own(language) || own(agent.defaultLanguage) || builtin(language);
+}
+
+/** The opening line of a call: the recording notice (when on, see {@link recordingNoticeFor}) followed by the greeting. */
+export function openingFor(agent: Pick<AgentProfile, 'firstMessage' | 'firstMessages' | 'recordingNotice' | 'defaultLanguage'>, language: string, builtinNotice: (language: string) => string): string {
+  const notice = recordingNoticeFor(agent, language, builtinNotice);
+  const greeting = greetingFor(agent, language);
+  return notice ? `${notice} ${greeting}` : greeting;
+}
+
 /** The call's time limit (ms): the agent's `maxCallDurationMs`, else the server's (MAX_CALL_DURATION_MS; 0 = none). */
 export function maxCallDurationFor(agent: Pick<AgentProfile, 'maxCallDurationMs'>, serverMs: number): number {
   return agent.maxCallDurationMs ?? serverMs;

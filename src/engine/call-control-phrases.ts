@@ -1,5 +1,5 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage' | 'optOut', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage' | 'optOut' | 'recordingNotice', Record<string, string>> = {
   oneMoment: {
     en: 'One moment, please.',
     es: 'Un momento, por favor.',
@@ -68,6 +68,13 @@ export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnde
     es: 'Lo siento, solo puedo ayudarle en español.',
     fr: "Désolé, je ne peux vous aider qu'en français.",
     de: 'Es tut mir leid, ich kann Ihnen nur auf Deutsch helfen.',
+  },
+  /** The agent's recording notice (`recordingNotice.enabled`) when it has no line of its own. */
+  recordingNotice: {
+    en: 'This call may be recorded.',
+    es: 'Esta llamada puede ser grabada.',
+    fr: 'Cet appel peut être enregistré.',
+    de: 'Dieses Gespräch kann aufgezeichnet werden.',
   },
 };
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { greetingFor } from '../domain/call-settings';
+import { openingFor } from '../domain/call-settings';
+import { phrase } from './call-control-phrases';
 import type { TurnInput } from '../domain/calls';
 import type { CallActions } from './call-actions';
 import type { CallStep } from './call-plan';
@@ -48,7 +49,7 @@ export class CallOutcomeActions {
     const { d } = p;
     this.tools = outcomeTools(d, (via, u) => this.optOut(via, u), p.report);
     this.flow = new OutboundFlow(d.outbound ?? null, d.outcomes ? (d.agent.optOutPhrases ?? []) : null, {
-      greet: () => p.enqueue('say', (signal) => p.sayTurn(greetingFor(d.agent, p.language()), signal)),
+      greet: () => p.enqueue('say', (signal) => p.sayTurn(openingFor(d.agent, p.language(), (l) => phrase('recordingNotice', l)), signal)),
       consume: (u, text) => {
         p.input.take([u]);
         if (text) p.recordCaller({ role: 'caller', text, language: p.language(), startMs: u.u.startMs, endMs: u.u.endMs, intent: null });

@@ -124,6 +124,7 @@ export const callDetailSchema = z
     csat: z.object({ score: z.number().int().min(1).max(5), method: z.string() }).nullable(),
     crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),
     usage: callUsageSchema,
+    recordingUrl: z.string().nullable().meta({ description: 'Path of the call\'s recording (GET, HTTP Range supported), or null when it has none (yet).' }),
   })
   .meta({
     id: 'CallDetail',
@@ -154,6 +155,7 @@ export const callDetailSchema = z
         ],
         costUsd: 0.012156,
       },
+      recordingUrl: `/api/calls/${EXAMPLE_SID}/recording`,
     },
   });
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { CallsRepo } from '../db/calls';
 import { enqueuePostCall } from './post-call';
 import type { PostCallQueue } from './queues';
+import { startPeriodic } from './periodic';
 
 export interface SweeperOptions {
   queue: PostCallQueue;
@@ -28,7 +29,6 @@ export interface Sweeper {
  */
 export function startSweeper(o: SweeperOptions): Sweeper {
   const log = o.logger.child({ component: 'post-call-sweeper' });
-  let running: Promise<number> | null = null;
   const sweep = async (): Promise<number> => {
     const sids = await o.calls.pendingPostCall(o.batchSize ?? 100, o.olderThanMs ?? 5_000);
     let n = 0;
@@ -43,16 +43,6 @@ export function startSweeper(o: SweeperOptions): Sweeper {
     if (n) log.info({ enqueued: n }, 'sweeper re-enqueued post-call jobs');
     return n;
   };
-  const sweepOnce = () => (running ??= sweep().finally(() => (running = null)));
-  const timer = setInterval(() => {
-    sweepOnce().catch((err) => log.warn({ err: (err as Error).message }, 'sweep failed'));
-  }, o.intervalMs ?? 30_000);
-  timer.unref();
-  return {
-    sweepOnce,
-    stop: async () => {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+  const job = startPeriodic({ intervalMs: o.intervalMs ?? 30_000, run: sweep, onError: (err) => log.warn({ err: (err as Error).message }, 'sweep failed') });
+  return { sweepOnce: job.runOnce, stop: job.stop };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import 'zod-openapi';
 import { agentSchema } from '../../db/agents';
-import { agentEndpointingSchema, agentLlmSchema, agentProvidersSchema, agentSettingsShape } from '../../domain/agent-settings';
+import { agentEndpointingSchema, agentLlmSchema, agentProvidersSchema, agentSettingsShape, recordingNoticeSchema } from '../../domain/agent-settings';
 import { phoneNumberInputSchema } from '../../domain/phone-number';
 import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema } from '../../domain/tools';
 
@@ -57,6 +57,8 @@ const fields = {
   maxCallDurationMs: agentSettingsShape.maxCallDurationMs.unwrap().meta(d('Hard cap on one call (ms); null = the server default.')),
   voicemailMessage: agentSettingsShape.voicemailMessage.unwrap().meta(d('Outbound: message left on an answering machine; null = none.')),
   optOutPhrases: agentSettingsShape.optOutPhrases.unwrap().meta(d('Outbound: caller phrases that opt the number out.')),
+  recordCalls: z.boolean().meta(d('Whether calls are recorded (two-channel WAV, caller left / agent right; default true). RECORDINGS_ENABLED=false turns recording off for every agent.')),
+  recordingNotice: recordingNoticeSchema.meta(d('"This call may be recorded", spoken before the greeting when `enabled` (default off); `text` per language, else the built-in line.')),
   vocabulary: s.vocabulary.unwrap().meta(d('Words callers use that STT mishears; near-misses are corrected to them.')),
   isDefault: z.boolean().meta(d('The agent answering numbers without their own agent (at most one; setting it clears the previous default).')),
 };
@@ -81,6 +83,8 @@ export const agentCreateSchema = z
     maxCallDurationMs: fields.maxCallDurationMs.optional(),
     voicemailMessage: fields.voicemailMessage.optional(),
     optOutPhrases: fields.optOutPhrases.optional(),
+    recordCalls: fields.recordCalls.optional(),
+    recordingNotice: fields.recordingNotice.optional(),
     vocabulary: fields.vocabulary.optional(),
     isDefault: fields.isDefault.optional(),
   })
@@ -120,6 +124,8 @@ const AGENT_EXAMPLE = {
   maxCallDurationMs: 900000,
   voicemailMessage: null,
   optOutPhrases: ['stop calling me'],
+  recordCalls: true,
+  recordingNotice: { enabled: true, text: { en: 'This call may be recorded for quality.', es: 'Esta llamada puede ser grabada.' } },
   vocabulary: ['Acme'],
   isDefault: true,
   archivedAt: null,

@@ -16,20 +16,25 @@ import { phoneNumberRoutes } from './phone-numbers';
 import type { ApiRoute } from './route';
 import { singleCallRoutes } from './single-call';
 import { usageRoutes } from './usage';
+import { recordingRoutes } from './recordings';
+import { RecordingsRepo } from '../../db/recordings';
+import type { RecordingStorage } from '../../recordings/storage';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
- * list, single outbound calls, usage / budgets and the overview analytics, and the knowledge routes documented here
- * but served by the knowledge router). `budgets`: the monthly usage budgets (absent: none configured).
+ * list, single outbound calls, usage / budgets and the overview analytics, call recordings (served from
+ * `recordingStorage`; without it every recording is 404), and the knowledge routes documented here but served by the
+ * knowledge router). `budgets`: the monthly usage budgets (absent: none configured).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage }): ApiRoute<any, any, any>[] {
   const budgets = d.budgets ?? new UsageBudgets({ usage: d.calls.usage, audit: new AuditRepo(d.db), budgets: {} });
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
     ...callRoutes({ calls: d.calls }),
+    ...recordingRoutes({ recordings: new RecordingsRepo(d.db), storage: d.recordingStorage }),
     ...singleCallRoutes(d),
     ...auditRoutes(d),
     ...campaignRoutes(d),

@@ -58,6 +58,7 @@ describe('agents API (/api/agents)', () => {
       expect(a.id).toMatch(/^support-espanol-[0-9a-z]{6}$/);
       expect(r.headers.get('location')).toBe(`/api/agents/${a.id}`);
       expect(a).toMatchObject({ languages: ['es'], defaultLanguage: 'es', voices: {}, intents: [], tools: [], handoffNumber: null, isDefault: false, archivedAt: null, dtmfMenu: { '0': 'transfer' } });
+      expect(a).toMatchObject({ recordCalls: true, recordingNotice: { enabled: false, text: {} } });
       expect((await call('GET', `/api/agents/${a.id}`, 'viewer')).body).toEqual({ agent: a });
     });
 
@@ -83,6 +84,8 @@ describe('agents API (/api/agents)', () => {
         maxCallDurationMs: 600000,
         voicemailMessage: 'Please call us back.',
         optOutPhrases: ['stop calling'],
+        recordCalls: false,
+        recordingNotice: { enabled: true, text: { en: 'This call may be recorded.', es: 'Esta llamada puede ser grabada.' } },
         vocabulary: ['Acme'],
       };
       const r = await create(body);
@@ -110,6 +113,8 @@ describe('agents API (/api/agents)', () => {
       ['a bad tool secret', { tools: [tool('t', { secret: 'hunter2' })] }, 'body.tools.0.secret'],
       ['an unknown provider', { providers: { tts: 'acme' } }, 'body.providers.tts'],
       ['an out-of-range temperature', { llm: { temperature: 3 } }, 'body.llm.temperature'],
+      ['a recording notice without enabled', { recordingNotice: { text: { en: 'Recorded.' } } }, 'body.recordingNotice.enabled'],
+      ['a recording notice line in a non-ISO language', { recordingNotice: { enabled: true, text: { english: 'Recorded.' } } }, 'body.recordingNotice.text.english'],
       ['a bad id', { id: 'has spaces' }, 'body.id'],
       ['a missing name', { name: undefined }, 'body.name'],
     ])('400 with issues for %s', async (_label, over, path) => {

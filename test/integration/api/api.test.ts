@@ -88,8 +88,8 @@ describe('REST API', () => {
       expect(res.status).toBe(200);
       const body = await json(res);
       expect(body).toEqual(await calls.detail(callSid));
-      expect(Object.keys(body).sort()).toEqual(['callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'from', 'intent', 'language', 'startedAt', 'status', 'to', 'turns']);
-      expect(body).toMatchObject({ callSid, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'completed', language: 'en', intent: 'hours', csat: null, crmSync: { status: 'pending', attempts: 0 } });
+      expect(Object.keys(body).sort()).toEqual(['callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns']);
+      expect(body).toMatchObject({ callSid, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'completed', language: 'en', intent: 'hours', csat: null, crmSync: { status: 'pending', attempts: 0 }, recordingUrl: null });
       expect(body.turns).toEqual([
         { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 },
         { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900 },

@@ -14,6 +14,8 @@ const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
   maxCallDurationMs: null,
   voicemailMessage: null,
   optOutPhrases: [],
+  recordCalls: true,
+  recordingNotice: { enabled: false, text: {} },
   archivedAt: null,
   id,
   name: `Agent ${id}`,

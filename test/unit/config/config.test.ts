@@ -24,6 +24,22 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('recordings: local ./data/recordings by default (a temp dir under test), S3 when a bucket is set, keys both or neither', () => {
+    expect(loadConfig(PROD).recordings).toEqual({ enabled: true, dir: './data/recordings', retentionDays: 90, s3: null });
+    expect(loadConfig({ NODE_ENV: 'test' }).recordings.dir).toMatch(/callcenter-test-recordings$/);
+    const s3 = loadConfig({ ...PROD, RECORDINGS_S3_BUCKET: 'calls', RECORDINGS_S3_ENDPOINT: 'http://127.0.0.1:9000', RECORDINGS_S3_ACCESS_KEY_ID: 'AK', RECORDINGS_S3_SECRET_ACCESS_KEY: 'SK', RECORDINGS_RETENTION_DAYS: '0' }).recordings;
+    expect(s3).toMatchObject({ retentionDays: 0, s3: { bucket: 'calls', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } } });
+    let err: unknown;
+    try {
+      loadConfig({ ...PROD, RECORDINGS_S3_BUCKET: 'calls', RECORDINGS_S3_ACCESS_KEY_ID: 'AK' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).issues.join('\n')).toMatch(/RECORDINGS_S3_ACCESS_KEY_ID \/ RECORDINGS_S3_SECRET_ACCESS_KEY: set both or neither/);
+    expect((err as ConfigError).message).not.toContain('AK');
+  });
+
   it('picks the cloud provider when its key is present, with the others as fallbacks and local last', () => {
     const c = loadConfig({ ...DEV, OPENAI_API_KEY: 'sk-x', ELEVENLABS_API_KEY: 'xi-x', PINECONE_API_KEY: 'pc-x', PINECONE_INDEX_HOST: 'http://127.0.0.1:5081' });
     expect(c.providers).toEqual({

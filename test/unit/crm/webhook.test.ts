@@ -24,6 +24,7 @@ const DETAIL: CallDetail = {
   csat: { score: 4, method: CSAT_METHOD },
   crmSync: { status: 'pending', attempts: 0 },
   usage: { lines: [{ provider: 'openai.chat', kind: 'llm_prompt', quantity: 400, unit: 'tokens', costUsd: 0.00006 }], costUsd: 0.00006 },
+  recordingUrl: null,
 };
 
 describe('buildCallCompletedEvent', () => {

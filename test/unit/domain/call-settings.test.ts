@@ -1,4 +1,4 @@
-import { endpointingFor, greetingFor, maxCallDurationFor } from '../../../src/domain/call-settings';
+import { endpointingFor, greetingFor, maxCallDurationFor, recordingNoticeFor } from '../../../src/domain/call-settings';
 import { adaptiveEndpointingFor } from '../../../src/engine/speculation';
 
 const SERVER = { silenceMs: 800, completeMs: 400, continuingMs: 1200, minSpeechMs: 250, bargeInMinSpeechMs: 400 };
@@ -22,6 +22,17 @@ describe('per-agent call settings (pure choices)', () => {
       expect(greetingFor({ firstMessage: 'Hi.', firstMessages: {} }, 'constructor')).toBe('Hi.');
       expect(greetingFor({ firstMessage: 'Hi.', firstMessages: { es: '   ' } }, 'es')).toBe('Hi.');
     });
+  });
+
+  it("recordingNoticeFor: null when off; else the line of the call's language, the default language's, then the built-in one", () => {
+    const builtin = (l: string) => `builtin-${l}`;
+    const text = { en: 'This call is recorded.', es: 'Se graba.', fr: '  ' };
+    expect(recordingNoticeFor({ defaultLanguage: 'en' }, 'en', builtin)).toBeNull();
+    expect(recordingNoticeFor({ defaultLanguage: 'en', recordingNotice: { enabled: false, text } }, 'en', builtin)).toBeNull();
+    expect(recordingNoticeFor({ defaultLanguage: 'en', recordingNotice: { enabled: true, text } }, 'es', builtin)).toBe('Se graba.');
+    expect(recordingNoticeFor({ defaultLanguage: 'en', recordingNotice: { enabled: true, text } }, 'fr', builtin)).toBe('This call is recorded.');
+    expect(recordingNoticeFor({ defaultLanguage: 'de', recordingNotice: { enabled: true, text: {} } }, 'de', builtin)).toBe('builtin-de');
+    expect(recordingNoticeFor({ defaultLanguage: 'de', recordingNotice: { enabled: true, text: {} } }, 'constructor', builtin)).toBe('builtin-constructor');
   });
 
   it("maxCallDurationFor: the agent's limit, else the server's (0 = none stays 0)", () => {

@@ -32,6 +32,30 @@ describe('CallSession with per-agent settings (fake time)', () => {
     expect(mem.turns[0]).toMatchObject({ text: 'Hello, thanks for calling.', language: 'en' });
   });
 
+  it('recordingNotice on: its line in the call\'s language is spoken before the greeting, in the same opening turn', async () => {
+    const tts = new FakeTts({ firstByteMs: 5 });
+    const notice = { enabled: true, text: { es: 'Esta llamada se graba.' } };
+    const { session, mem } = setup({ agent: { ...spanish, recordingNotice: notice }, tts });
+    session.start();
+    await until(() => mem.turns.length === 1);
+    await endCall(session);
+    expect(mem.turns[0]).toMatchObject({ role: 'agent', text: 'Esta llamada se graba. Hola, gracias por llamar.', language: 'es' });
+    expect(tts.calls.map((c) => c.text).join(' ')).toContain('Esta llamada se graba.');
+  });
+
+  it('recordingNotice without a line of its own uses the built-in one; off (the default) says only the greeting', async () => {
+    const on = setup({ agent: { ...agent, recordingNotice: { enabled: true, text: {} } } });
+    on.session.start();
+    await until(() => on.mem.turns.length === 1);
+    await endCall(on.session);
+    expect(on.mem.turns[0].text).toBe(`${P.recordingNotice.en} Hello, thanks for calling.`);
+    const off = setup({ agent: { ...agent, recordingNotice: { enabled: false, text: { en: 'Recorded.' } } } });
+    off.session.start();
+    await until(() => off.mem.turns.length === 1);
+    await endCall(off.session);
+    expect(off.mem.turns[0].text).toBe('Hello, thanks for calling.');
+  });
+
   it('DTMF "repeat" before anything was heard says the greeting of the call\'s language', async () => {
     const { session, mem } = setup({ agent: { ...spanish, dtmfMenu: { '*': 'repeat' } } });
     session.start();
