@@ -112,6 +112,8 @@ const envSchema = z.object({
   DRAIN_TIMEOUT_MS: intMs(30_000),
   /** Media Streams: how far (ms of audio) a peer may send ahead of the wall clock before its stream is closed (1008). */
   MEDIA_MAX_AHEAD_MS: intMs(3_000),
+  /** Browser test calls (`/api/web-call`) one user or API key may hold at once (counted in Redis, all instances). */
+  WEB_CALLS_PER_USER: z.coerce.number().int().min(1).max(100).default(3),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
   /** Speculative STT: a pause this long inside the caller's turn sends the audio so far to STT at once (ms); 0 disables. */
@@ -301,6 +303,8 @@ function toConfig(e: Env, missing: string[]) {
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     /** Media Streams limits: audio a peer may send ahead of the wall clock (ms). */
     media: { maxAheadMs: e.MEDIA_MAX_AHEAD_MS },
+    /** Browser test calls: how many one user (or API key) may hold at once. */
+    webCalls: { perUser: e.WEB_CALLS_PER_USER },
     metricsEnabled: e.METRICS_ENABLED === 'true',
     /** Calls to a number without a (live) agent: routed to the default agent, or rejected with a spoken message. */
     unconfiguredNumber: e.UNCONFIGURED_NUMBER,

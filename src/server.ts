@@ -13,7 +13,12 @@ import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
 import type { ApiRoute } from './http/api/route';
 import type { DialerPort } from './campaigns/dialer-port';
-import { attachMediaStreamServer } from './telephony/media-stream-server';
+import { attachMediaStreamServer, connectionOptions } from './telephony/media-stream-server';
+import { UpgradeRouter } from './telephony/upgrade-router';
+import { WebCallRegistry } from './telephony/web-calls';
+import { createWebCallRouter, WEB_CALL_PATH } from './http/web-call/router';
+import { WebCallSlots } from './http/web-call/slots';
+import { upgradeThroughApp } from './http/web-call/upgrade';
 import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
 import { toolSpecsFor } from './tools/builtin';
@@ -105,9 +110,61 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     deliver: (m) => live.get(m.callSid)?.onAnsweredBy(m.answeredBy),
     logger: ctx.logger,
   });
-  if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   let draining = false;
   let drained: Promise<void> | null = null;
+  // Phone calls (Twilio's media stream) and browser test calls (/api/web-call) run through this one factory.
+  const webCalls = new WebCallRegistry();
+  const createHandler = createSessionFactory({
+    calls: ctx.calls,
+    agents: ctx.agents,
+    stt: ctx.providers.stt,
+    tts: ctx.providers.tts,
+    llm: ctx.providers.llm,
+    retriever: ctx.retriever,
+    createTurnDetector: ctx.createTurnDetector,
+    providersFor: (choice) => ctx.providers.forAgent(choice),
+    onCallEnded: ctx.enqueuePostCall,
+    live,
+    callControl: webCalls.callControl(ctx.callControl),
+    onTurn: (callSid, turn) => webCalls.onTurn(callSid, turn),
+    metrics: ctx.metrics,
+    limits: {
+      silenceRepromptMs: config.engine.silenceRepromptMs,
+      maxReprompts: config.engine.maxReprompts,
+      maxCallDurationMs: config.engine.maxCallDurationMs,
+      deadAirMs: config.engine.deadAirFillerMs,
+      minSttConfidence: config.engine.minSttConfidence,
+    },
+    apology: ctx.apology,
+    filler: ctx.filler,
+    didNotCatch: ctx.didNotCatch,
+    notUnderstood: ctx.notUnderstood,
+    adaptiveEndpointing: config.engine.adaptiveEndpointing
+      ? { completeMs: config.engine.endpointingCompleteMs, defaultMs: config.engine.endpointingSilenceMs, continuingMs: config.engine.endpointingContinuingMs }
+      : null,
+    classifyIntent: ctx.classifyIntent,
+    toolsFor: toolSpecsFor,
+    outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
+    httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
+  });
+  const streamLimits = connectionOptions({ maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics });
+  const webCallRouter = createWebCallRouter({
+    calls: ctx.calls,
+    agents: ctx.agents,
+    slots: new WebCallSlots({
+      redis: ctx.authRedis,
+      keyPrefix: `${o.redisPrefix ?? ctx.authRedisPrefix}:webcall`,
+      perOwner: config.webCalls.perUser,
+      onError: (err) => ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'web call slot refresh/release failed'),
+    }),
+    registry: webCalls,
+    createHandler,
+    limits: streamLimits,
+    publicBaseUrl: config.publicBaseUrl,
+    logger: ctx.logger,
+    draining: () => draining,
+  });
+  if (config.metricsEnabled && !config.auth.metricsToken) ctx.logger.warn('GET /metrics is not served: set METRICS_TOKEN to enable it');
   const app = createApp({
     logger: ctx.logger,
     trustProxyHops: config.trustProxyHops,
@@ -146,50 +203,24 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
+          webCallRouter,
         ],
       }),
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
     ],
   });
   const server = http.createServer(app);
+  // WebSocket upgrades are dispatched by path: each module registers its own (unknown paths get 404).
+  const upgrades = new UpgradeRouter(server);
+  upgrades.route(WEB_CALL_PATH, upgradeThroughApp(app));
   const media = attachMediaStreamServer(server, {
+    upgrades,
     path: MEDIA_STREAM_PATH,
     authToken: config.twilio.authToken,
     publicBaseUrl: config.publicBaseUrl,
     logger: ctx.logger,
     maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics,
-    createHandler: createSessionFactory({
-      calls: ctx.calls,
-      agents: ctx.agents,
-      stt: ctx.providers.stt,
-      tts: ctx.providers.tts,
-      llm: ctx.providers.llm,
-      retriever: ctx.retriever,
-      createTurnDetector: ctx.createTurnDetector,
-      providersFor: (choice) => ctx.providers.forAgent(choice),
-      onCallEnded: ctx.enqueuePostCall,
-      live,
-      callControl: ctx.callControl,
-      metrics: ctx.metrics,
-      limits: {
-        silenceRepromptMs: config.engine.silenceRepromptMs,
-        maxReprompts: config.engine.maxReprompts,
-        maxCallDurationMs: config.engine.maxCallDurationMs,
-        deadAirMs: config.engine.deadAirFillerMs,
-        minSttConfidence: config.engine.minSttConfidence,
-      },
-      apology: ctx.apology,
-      filler: ctx.filler,
-      didNotCatch: ctx.didNotCatch,
-      notUnderstood: ctx.notUnderstood,
-      adaptiveEndpointing: config.engine.adaptiveEndpointing
-        ? { completeMs: config.engine.endpointingCompleteMs, defaultMs: config.engine.endpointingSilenceMs, continuingMs: config.engine.endpointingContinuingMs }
-        : null,
-      classifyIntent: ctx.classifyIntent,
-      toolsFor: toolSpecsFor,
-      outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
-      httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
-    }),
+    createHandler,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -240,6 +271,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     close: async () => {
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
+      await webCallRouter.close();
+      upgrades.detach();
       await amd.close();
       amdSubscriber.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));

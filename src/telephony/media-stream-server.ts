@@ -7,6 +7,7 @@ import { isValidStreamSignature, publicWssUrl } from './signature';
 import { OutboundChannel } from './outbound';
 import type { MediaTransport } from '../domain/ports';
 import type { Metrics } from '../metrics/metrics';
+import { refuseUpgrade, UpgradeRouter } from './upgrade-router';
 
 /** What one accepted stream is wired to (a CallSession adapter). */
 export interface StreamHandler {
@@ -50,7 +51,15 @@ export interface MediaStreamServerOptions {
   now?: () => number;
   /** Counts server-side closes in `streamsClosed{reason}`. */
   metrics?: Pick<Metrics, 'streamsClosed'>;
+  /** The server's upgrade dispatcher (shared with other WebSocket paths); default one of its own on `server`. */
+  upgrades?: UpgradeRouter;
 }
+
+/** The connection limits and knobs of {@link MediaStreamServerOptions}, with their defaults. */
+export type ConnectionLimitOptions = Pick<
+  MediaStreamServerOptions,
+  'idleTimeoutMs' | 'maxAheadMs' | 'maxEarlyMs' | 'maxEarlyFrames' | 'outboundHighWaterBytes' | 'outboundMaxHeldBytes' | 'now' | 'metrics'
+>;
 
 /** Why the server closed a stream (the `reason` label of `streamsClosed`). */
 export type CloseKind = 'protocol' | 'ahead_of_real_time' | 'queue_full' | 'slow_consumer' | 'idle';
@@ -77,7 +86,39 @@ export const CLOSE_PROTOCOL_ERROR = 1008;
  */
 export function attachMediaStreamServer(server: Server, o: MediaStreamServerOptions): { wss: WebSocketServer; close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 1024 * 1024 });
-  const limits: ConnectionOptions = {
+  const limits = connectionOptions(o);
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = req.url ?? '/';
+    const pathname = url.split('?')[0];
+    const sig = req.headers['x-twilio-signature'];
+    const signature = Array.isArray(sig) ? sig[0] : sig;
+    if (!signature) {
+      o.logger.warn({ path: pathname }, 'media stream upgrade without signature refused');
+      return refuseUpgrade(socket, 401, 'Unauthorized');
+    }
+    if (!isValidStreamSignature(o.authToken, signature, publicWssUrl(o.publicBaseUrl, url))) {
+      o.logger.warn({ path: pathname }, 'media stream upgrade with invalid signature refused');
+      return refuseUpgrade(socket, 403, 'Forbidden');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => new MediaStreamConnection(ws, o.createHandler, o.logger, limits));
+  };
+  const own = o.upgrades ? null : new UpgradeRouter(server);
+  const unroute = (o.upgrades ?? own!).route(o.path, onUpgrade);
+  return {
+    wss,
+    close: () =>
+      new Promise<void>((resolve) => {
+        unroute();
+        own?.detach();
+        for (const c of wss.clients) c.close(1001, 'server shutting down');
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+/** {@link ConnectionOptions} from the server options: each limit given, else its default (see the options' docs). */
+export function connectionOptions(o: ConnectionLimitOptions): ConnectionOptions {
+  return {
     idleTimeoutMs: o.idleTimeoutMs ?? 15_000,
     maxAheadMs: o.maxAheadMs ?? 3_000,
     maxEarlyMs: o.maxEarlyMs ?? 10_000,
@@ -87,32 +128,6 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
     now: o.now ?? (() => performance.now()),
     onClosed: o.metrics ? (kind) => o.metrics!.streamsClosed.inc({ reason: kind }) : undefined,
   };
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = req.url ?? '/';
-    const pathname = url.split('?')[0];
-    if (pathname !== o.path) return refuse(socket, 404, 'Not Found');
-    const sig = req.headers['x-twilio-signature'];
-    const signature = Array.isArray(sig) ? sig[0] : sig;
-    if (!signature) {
-      o.logger.warn({ path: pathname }, 'media stream upgrade without signature refused');
-      return refuse(socket, 401, 'Unauthorized');
-    }
-    if (!isValidStreamSignature(o.authToken, signature, publicWssUrl(o.publicBaseUrl, url))) {
-      o.logger.warn({ path: pathname }, 'media stream upgrade with invalid signature refused');
-      return refuse(socket, 403, 'Forbidden');
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => new MediaStreamConnection(ws, o.createHandler, o.logger, limits));
-  };
-  server.on('upgrade', onUpgrade);
-  return {
-    wss,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.off('upgrade', onUpgrade);
-        for (const c of wss.clients) c.close(1001, 'server shutting down');
-        wss.close(() => resolve());
-      }),
-  };
 }
 
 /**
@@ -121,10 +136,6 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
  */
 export function closeReason(reason: string): string {
   return reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /**
