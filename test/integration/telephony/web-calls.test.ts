@@ -107,12 +107,12 @@ describe('web call slots (Redis)', () => {
     await s1!.release(); // idempotent
     const s3 = await b.acquire('user-1', 'WC5');
     expect(s3).not.toBeNull();
-    expect(await redis.zrange(`${prefix}:user-1`, 0, -1)).toEqual(expect.arrayContaining(['WC2', 'WC5']));
+    expect(await redis.zrange(`${prefix}:user-1`, '0', '-1')).toEqual(expect.arrayContaining(['WC2', 'WC5']));
     // A crashed instance never releases: the key carries the TTL, and each member its expiry score.
     const ttl = await redis.pttl(`${prefix}:user-1`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    const [, expiry] = await redis.zrange(`${prefix}:user-1`, 0, 0, 'WITHSCORES');
+    const [, expiry] = await redis.zrange(`${prefix}:user-1`, '0', '0', 'WITHSCORES');
     const [sec] = await redis.time();
     expect(Number(expiry) - Number(sec) * 1000).toBeLessThanOrEqual(60_000 + 1000);
     await Promise.all([s2!.release(), s3!.release()]);
@@ -126,7 +126,7 @@ describe('web call slots (Redis)', () => {
     await redis.zadd(`${prefix}:user-3`, Number(sec) * 1000 - 1, 'WCstale');
     const s = await slots.acquire('user-3', 'WCnew');
     expect(s).not.toBeNull();
-    expect(await redis.zrange(`${prefix}:user-3`, 0, -1)).toEqual(['WCnew']);
+    expect(await redis.zrange(`${prefix}:user-3`, '0', '-1')).toEqual(['WCnew']);
     await s!.release();
   });
 });
