@@ -25,7 +25,7 @@ export interface TestCallTurn {
   timings?: TurnLatency | null;
 }
 
-/** Per-stage latency of one agent reply (ms), as stored on the turn. */
+/** Per-stage latency of one agent reply (ms), as stored on the turn (mirrors the server's TurnTimings in src/domain/calls.ts; the browser shares no server code). */
 export interface TurnLatency {
   endpointingMs?: number;
   sttMs?: number;

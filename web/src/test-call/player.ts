@@ -45,15 +45,7 @@ export class MulawPlayer {
 
   /** Drops queued and playing audio; echoes every pending mark now, in order. */
   clear(): void {
-    for (const s of this.sources) {
-      s.onended = null;
-      try {
-        s.stop();
-      } catch {
-        // not started yet in some engines: nothing to stop
-      }
-    }
-    this.sources.clear();
+    this.stopSources();
     this.playEnd = 0;
     for (const m of [...this.marks]) {
       clearTimeout(m.timer);
@@ -70,12 +62,16 @@ export class MulawPlayer {
   dispose(): void {
     for (const m of this.marks) clearTimeout(m.timer);
     this.marks = [];
+    this.stopSources();
+  }
+
+  private stopSources(): void {
     for (const s of this.sources) {
       s.onended = null;
       try {
         s.stop();
       } catch {
-        // already stopped
+        // already stopped (or never started in some engines)
       }
     }
     this.sources.clear();
