@@ -18,6 +18,7 @@ import * as m1202_0900 from './20261202000900_campaign_api';
 import * as m1202_1000 from './20261202001000_dispatch_outcome';
 import * as m1202_1200 from './20261202001200_call_usage';
 import * as m1202_1300 from './20261202001300_recordings';
+import * as m1202_1500 from './20261202001500_web_calls';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -41,6 +42,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202001000_dispatch_outcome', m1202_1000],
   ['20261202001200_call_usage', m1202_1200],
   ['20261202001300_recordings', m1202_1300],
+  ['20261202001500_web_calls', m1202_1500],
 ];
 
 /**

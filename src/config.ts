@@ -170,6 +170,8 @@ const envSchema = z.object({
   /** Static credentials; unset = the AWS SDK's default chain (environment, instance role …). */
   RECORDINGS_S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().optional()),
   RECORDINGS_S3_SECRET_ACCESS_KEY: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Browser test calls (`/api/web-call`) one user or API key may hold at once (counted in Redis, all instances). */
+  WEB_CALLS_PER_USER: z.coerce.number().int().min(1).max(100).default(3),
   /** VAD: silence after speech that ends the caller's turn (ms). */
   ENDPOINTING_SILENCE_MS: intMs(800),
   /** Speculative STT: a pause this long inside the caller's turn sends the audio so far to STT at once (ms); 0 disables. */
@@ -389,6 +391,8 @@ function toConfig(e: Env, missing: string[]) {
           }
         : null,
     },
+    /** Browser test calls: how many one user (or API key) may hold at once. */
+    webCalls: { perUser: e.WEB_CALLS_PER_USER },
     metricsEnabled: e.METRICS_ENABLED === 'true',
     /** Calls to a number without a (live) agent: routed to the default agent, or rejected with a spoken message. */
     unconfiguredNumber: e.UNCONFIGURED_NUMBER,

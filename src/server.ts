@@ -13,7 +13,12 @@ import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
 import type { ApiRoute } from './http/api/route';
 import type { DialerPort } from './campaigns/dialer-port';
-import { attachMediaStreamServer } from './telephony/media-stream-server';
+import { attachMediaStreamServer, connectionOptions } from './telephony/media-stream-server';
+import { upgradeRoutes } from './telephony/upgrade-routes';
+import { WebCallRegistry } from './telephony/web-calls';
+import { createWebCallRouter, WEB_CALL_PATH } from './http/web-call/router';
+import { WebCallSlots } from './http/web-call/slots';
+import { upgradeThroughApp } from './http/web-call/upgrade';
 import { createSessionFactory } from './session-factory';
 import type { CallSession } from './engine/call-session';
 import { toolSpecsFor } from './tools/builtin';
@@ -131,6 +136,60 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   let drained: Promise<void> | null = null;
   // Recordings are served whatever RECORDINGS_ENABLED says (it only stops new ones from being written).
   const recordingStorage = o.recordingStorage ?? openRecordingStorage(config.recordings);
+  // Phone calls (Twilio's media stream) and browser test calls (/api/web-call) run through this one factory.
+  const webCalls = new WebCallRegistry();
+  const createHandler = createSessionFactory({
+    calls: ctx.calls,
+    agents: ctx.agents,
+    stt: ctx.providers.stt,
+    tts: ctx.providers.tts,
+    llm: ctx.providers.llm,
+    retriever: ctx.retriever,
+    createTurnDetector: ctx.createTurnDetector,
+    providersFor: (choice) => ctx.providers.forAgent(choice),
+    onCallEnded: ctx.enqueuePostCall,
+    live,
+    callControl: webCalls.callControl(ctx.callControl),
+    onTurn: (callSid, turn) => webCalls.onTurn(callSid, turn),
+    metrics: ctx.metrics,
+    limits: {
+      silenceRepromptMs: config.engine.silenceRepromptMs,
+      maxReprompts: config.engine.maxReprompts,
+      maxCallDurationMs: config.engine.maxCallDurationMs,
+      deadAirMs: config.engine.deadAirFillerMs,
+      minSttConfidence: config.engine.minSttConfidence,
+    },
+    apology: ctx.apology,
+    filler: ctx.filler,
+    didNotCatch: ctx.didNotCatch,
+    notUnderstood: ctx.notUnderstood,
+    adaptiveEndpointing: config.engine.adaptiveEndpointing
+      ? { completeMs: config.engine.endpointingCompleteMs, defaultMs: config.engine.endpointingSilenceMs, continuingMs: config.engine.endpointingContinuingMs }
+      : null,
+    classifyIntent: ctx.classifyIntent,
+    toolsFor: toolSpecsFor,
+    outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
+    httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
+    taps: [liveService.tap, ...(config.recordings.enabled ? [recordingTaps({ storage: recordingStorage, recordings: new RecordingsRepo(ctx.db), events: ctx.calls, logger: ctx.logger })] : [])],
+    store: liveService.store(ctx.calls),
+  });
+  const streamLimits = connectionOptions({ maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics });
+  const webCallRouter = createWebCallRouter({
+    calls: ctx.calls,
+    agents: ctx.agents,
+    slots: new WebCallSlots({
+      redis: ctx.authRedis,
+      keyPrefix: `${o.redisPrefix ?? ctx.authRedisPrefix}:webcall`,
+      perOwner: config.webCalls.perUser,
+      onError: (err) => ctx.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'web call slot refresh/release failed'),
+    }),
+    registry: webCalls,
+    createHandler,
+    limits: streamLimits,
+    publicBaseUrl: config.publicBaseUrl,
+    logger: ctx.logger,
+    draining: () => draining,
+  });
   const api = createApiRouter({
     db: ctx.db,
     redis: ctx.authRedis,
@@ -141,7 +200,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],
-    routers: [createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue })],
+    routers: [createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }), webCallRouter],
   });
   const app = createApp({
     logger: ctx.logger,
@@ -178,46 +237,15 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     ],
   });
   const server = http.createServer(app);
+  // WebSocket upgrades are dispatched by path: each module registers its own (unknown paths get 404).
+  upgradeRoutes(server).add(WEB_CALL_PATH, upgradeThroughApp(app));
   const media = attachMediaStreamServer(server, {
     path: MEDIA_STREAM_PATH,
     authToken: config.twilio.authToken,
     publicBaseUrl: config.publicBaseUrl,
     logger: ctx.logger,
     maxAheadMs: config.media.maxAheadMs, metrics: ctx.metrics,
-    createHandler: createSessionFactory({
-      calls: ctx.calls,
-      agents: ctx.agents,
-      stt: ctx.providers.stt,
-      tts: ctx.providers.tts,
-      llm: ctx.providers.llm,
-      retriever: ctx.retriever,
-      createTurnDetector: ctx.createTurnDetector,
-      providersFor: (choice) => ctx.providers.forAgent(choice),
-      onCallEnded: ctx.enqueuePostCall,
-      live,
-      callControl: ctx.callControl,
-      metrics: ctx.metrics,
-      limits: {
-        silenceRepromptMs: config.engine.silenceRepromptMs,
-        maxReprompts: config.engine.maxReprompts,
-        maxCallDurationMs: config.engine.maxCallDurationMs,
-        deadAirMs: config.engine.deadAirFillerMs,
-        minSttConfidence: config.engine.minSttConfidence,
-      },
-      apology: ctx.apology,
-      filler: ctx.filler,
-      didNotCatch: ctx.didNotCatch,
-      notUnderstood: ctx.notUnderstood,
-      adaptiveEndpointing: config.engine.adaptiveEndpointing
-        ? { completeMs: config.engine.endpointingCompleteMs, defaultMs: config.engine.endpointingSilenceMs, continuingMs: config.engine.endpointingContinuingMs }
-        : null,
-      classifyIntent: ctx.classifyIntent,
-      toolsFor: toolSpecsFor,
-      outbound: { repo: outcomes, greetingWaitMs: config.engine.outboundGreetingWaitMs },
-      httpTool: (spec, args, o) => executeHttpTool(spec, args, o),
-      taps: [liveService.tap, ...(config.recordings.enabled ? [recordingTaps({ storage: recordingStorage, recordings: new RecordingsRepo(ctx.db), events: ctx.calls, logger: ctx.logger })] : [])],
-      store: liveService.store(ctx.calls),
-    }),
+    createHandler,
   });
   const listen = attachLiveListen(server, {
     authenticate: upgradeAuthenticator({ authChain: api.authChain, publicBaseUrl: config.publicBaseUrl, role: 'supervisor', trustProxyHops: config.trustProxyHops }),
@@ -279,6 +307,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       await media.close();
       await listen.close();
       await liveService.close();
+      await webCallRouter.close();
       await amd.close();
       subscriber.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { StartEvent } from './telephony/protocol';
 import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
 import type { CallControl, CallStore, MediaTransport } from './domain/ports';
+import type { TurnRow } from './domain/calls';
 import type { Agent } from './domain/agents';
 import { safeErrorMessage } from './domain/redact';
 import type { CallsRepo } from './db/calls';
@@ -56,6 +57,11 @@ export interface SessionFactoryDeps {
   taps?: readonly CallTapFactory[];
   /** Where sessions write their rows; default `calls` (e.g. wrapped to also publish turns live, src/live/feed.ts). */
   store?: CallStore;
+  /**
+   * Called after each turn of any call is stored (with its `seq`), e.g. to show the transcript live. Runs on the
+   * recorder's write path: must return at once and not throw (a throw is logged, the call goes on).
+   */
+  onTurn?: (callSid: string, turn: TurnRow) => void;
 }
 
 /**
@@ -95,7 +101,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       llm: chosen.llm ?? d.llm,
       retriever: d.retriever,
       turnDetector,
-      store: d.store ?? d.calls,
+      store: d.onTurn ? observeTurns(d.store ?? d.calls, d.onTurn, log) : (d.store ?? d.calls),
       onEnded: d.onCallEnded,
       logger: log,
       callControl: d.callControl,
@@ -147,4 +153,24 @@ function choose(providersFor: SessionFactoryDeps['providersFor'], agent: Agent, 
     log.error({ agentId: agent.id, err: safeErrorMessage(err) }, "could not build the agent's providers: the server defaults serve this call");
     return { ignored: [] };
   }
+}
+
+/** `store` whose `addTurn` also reports each stored turn to `onTurn` (a throw there is logged, never the write's). */
+function observeTurns(store: CallStore, onTurn: (callSid: string, turn: TurnRow) => void, log: Logger): CallStore {
+  return {
+    addTurn: async (callSid, t) => {
+      const seq = await store.addTurn(callSid, t);
+      try {
+        onTurn(callSid, { ...t, seq });
+      } catch (err) {
+        log.warn({ err: safeErrorMessage(err) }, 'turn observer failed');
+      }
+      return seq;
+    },
+    addEvent: (callSid, type, payload) => store.addEvent(callSid, type, payload),
+    finish: (callSid, f) => store.finish(callSid, f),
+    setTransfer: (callSid, t) => store.setTransfer(callSid, t),
+    setEndReason: (callSid, reason) => store.setEndReason(callSid, reason),
+    addUsage: (callSid, records) => store.addUsage(callSid, records),
+  };
 }

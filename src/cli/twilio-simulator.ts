@@ -141,6 +141,36 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
     ws.once('unexpected-response', (_req, res) => reject(new Error(`WebSocket upgrade refused: ${res.statusCode}`)));
   });
 
+  const r = await streamCall(ws, { ...o, callSid, parameters: stream.parameters });
+  if (o.finalStatusCallback !== false) await postSigned(o, '/twilio/status', {
+    AccountSid: o.accountSid,
+    CallSid: callSid,
+    CallStatus: 'completed',
+    CallDuration: String(Math.ceil(r.durationMs / 1000)),
+    Direction: direction,
+    From: from,
+    To: to,
+    SequenceNumber: '0',
+  });
+  return { ...r, twiml };
+}
+
+/** What {@link streamCall} needs besides {@link SimulateCallOptions}' caller behaviour. */
+export type StreamCallOptions = Pick<SimulateCallOptions, 'callerMulaw' | 'callerTurns' | 'afterLastTurn' | 'hooks' | 'greetingTimeoutMs' | 'replyTimeoutMs' | 'settleMs' | 'endSignal'> & {
+  /** The `start` frame's callSid and customParameters. */
+  callSid: string;
+  accountSid: string;
+  parameters?: Record<string, string>;
+};
+
+/**
+ * Plays Twilio's side of an open Media Streams WebSocket (any server speaking the protocol: the Twilio media
+ * stream, the browser test call): `connected`, `start`, real-time 20 ms `media` (silence while the agent talks, then
+ * each caller turn), mark echoes after the audio before them has played, `clear` handling, `stop`; resolves once
+ * the socket closed (or 5 s after `stop`). Messages with other events (e.g. a web call's `transcript`) are ignored.
+ */
+export async function streamCall(ws: WebSocket, o: StreamCallOptions): Promise<Omit<SimulateCallResult, 'twiml'>> {
+  const { callSid } = o;
   const streamSid = `MZ${randomBytes(16).toString('hex')}`;
   const t0 = performance.now();
   const now = () => performance.now() - t0;
@@ -220,7 +250,7 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   send({
     event: 'start',
     streamSid,
-    start: { accountSid: o.accountSid, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: stream.parameters },
+    start: { accountSid: o.accountSid, streamSid, callSid, tracks: ['inbound'], mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 }, customParameters: o.parameters ?? {} },
   });
 
   let chunk = 0;
@@ -286,20 +316,9 @@ export async function simulateCall(o: SimulateCallOptions): Promise<SimulateCall
   await Promise.race([closed, closeTimer]);
   if (ws.readyState !== ws.CLOSED) ws.terminate();
   for (const t of pendingMarks.values()) clearTimeout(t);
-  if (o.finalStatusCallback !== false) await postSigned(o, '/twilio/status', {
-    AccountSid: o.accountSid,
-    CallSid: callSid,
-    CallStatus: 'completed',
-    CallDuration: String(Math.ceil(durationMs / 1000)),
-    Direction: direction,
-    From: from,
-    To: to,
-    SequenceNumber: '0',
-  });
   return {
     callSid,
     streamSid,
-    twiml,
     segments,
     agentAudio: new Uint8Array(Buffer.concat(agentChunks)),
     clears,

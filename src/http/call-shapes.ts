@@ -39,7 +39,7 @@ export const callSummarySchema = z
   .object({
     callSid: z.string(),
     agentId: z.string(),
-    direction: z.string().meta({ description: 'Twilio `Direction`: `inbound`, `outbound-api` or `outbound-dial`.' }),
+    direction: z.string().meta({ description: 'Twilio `Direction`: `inbound`, `outbound-api` or `outbound-dial`; `web` for a browser test call.' }),
     from: z.string().meta({ description: 'Caller number (E.164 for PSTN calls).' }),
     to: z.string().meta({ description: 'Called number.' }),
     status: z.string().meta({ description: 'Twilio `CallStatus` (`completed`, `in-progress`, `busy` …).' }),

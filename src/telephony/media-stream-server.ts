@@ -53,6 +53,12 @@ export interface MediaStreamServerOptions {
   metrics?: Pick<Metrics, 'streamsClosed'>;
 }
 
+/** The connection limits and knobs of {@link MediaStreamServerOptions}, with their defaults. */
+export type ConnectionLimitOptions = Pick<
+  MediaStreamServerOptions,
+  'idleTimeoutMs' | 'maxAheadMs' | 'maxEarlyMs' | 'maxEarlyFrames' | 'outboundHighWaterBytes' | 'outboundMaxHeldBytes' | 'now' | 'metrics'
+>;
+
 /** Why the server closed a stream (the `reason` label of `streamsClosed`). */
 export type CloseKind = 'protocol' | 'ahead_of_real_time' | 'queue_full' | 'slow_consumer' | 'idle';
 
@@ -79,16 +85,7 @@ export const CLOSE_PROTOCOL_ERROR = 1008;
  */
 export function attachMediaStreamServer(server: Server, o: MediaStreamServerOptions): { wss: WebSocketServer; close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayload ?? 1024 * 1024 });
-  const limits: ConnectionOptions = {
-    idleTimeoutMs: o.idleTimeoutMs ?? 15_000,
-    maxAheadMs: o.maxAheadMs ?? 3_000,
-    maxEarlyMs: o.maxEarlyMs ?? 10_000,
-    maxEarlyFrames: o.maxEarlyFrames ?? 1_000,
-    outboundHighWaterBytes: o.outboundHighWaterBytes ?? 256 * 1024,
-    outboundMaxHeldBytes: o.outboundMaxHeldBytes ?? 4 * 1024 * 1024,
-    now: o.now ?? (() => performance.now()),
-    onClosed: o.metrics ? (kind) => o.metrics!.streamsClosed.inc({ reason: kind }) : undefined,
-  };
+  const limits = connectionOptions(o);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '/';
     const pathname = url.split('?')[0];
@@ -113,6 +110,20 @@ export function attachMediaStreamServer(server: Server, o: MediaStreamServerOpti
         for (const c of wss.clients) c.close(1001, 'server shutting down');
         wss.close(() => resolve());
       }),
+  };
+}
+
+/** {@link ConnectionOptions} from the server options: each limit given, else its default (see the options' docs). */
+export function connectionOptions(o: ConnectionLimitOptions): ConnectionOptions {
+  return {
+    idleTimeoutMs: o.idleTimeoutMs ?? 15_000,
+    maxAheadMs: o.maxAheadMs ?? 3_000,
+    maxEarlyMs: o.maxEarlyMs ?? 10_000,
+    maxEarlyFrames: o.maxEarlyFrames ?? 1_000,
+    outboundHighWaterBytes: o.outboundHighWaterBytes ?? 256 * 1024,
+    outboundMaxHeldBytes: o.outboundMaxHeldBytes ?? 4 * 1024 * 1024,
+    now: o.now ?? (() => performance.now()),
+    onClosed: o.metrics ? (kind) => o.metrics!.streamsClosed.inc({ reason: kind }) : undefined,
   };
 }
 

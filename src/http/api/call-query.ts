@@ -14,13 +14,14 @@ export const CALL_STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', '
 
 /**
  * The `direction` filter → stored Twilio `Direction` values. `outbound` is any outbound call (`outbound-api`: placed
- * through the REST API, e.g. by the dialer; `outbound-dial`: a `<Dial>` leg). There are no browser (`web`) calls.
+ * through the REST API, e.g. by the dialer; `outbound-dial`: a `<Dial>` leg). `web`: browser test calls (`/api/web-call`).
  */
 export const DIRECTION_FILTERS: Record<string, readonly string[]> = {
   inbound: ['inbound'],
   outbound: ['outbound-api', 'outbound-dial'],
   'outbound-api': ['outbound-api'],
   'outbound-dial': ['outbound-dial'],
+  web: ['web'],
 };
 
 /** An instant in a query: ISO 8601 date-time with an offset, or a date (00:00 UTC). */
@@ -32,7 +33,7 @@ export const instant = z
 const filterShape = {
   agentId: agentSchema.shape.id.optional().meta({ description: 'Only calls answered by this agent.' }),
   campaignId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'campaignId must be 1-64 letters, digits, _ . or -').optional().meta({ description: 'Only calls placed by this outbound campaign.' }),
-  direction: z.enum(Object.keys(DIRECTION_FILTERS) as [string, ...string[]]).optional().meta({ description: '`inbound`, `outbound` (both outbound kinds), `outbound-api` or `outbound-dial`.' }),
+  direction: z.enum(Object.keys(DIRECTION_FILTERS) as [string, ...string[]]).optional().meta({ description: '`inbound`, `outbound` (both outbound kinds), `outbound-api`, `outbound-dial` or `web` (browser test calls).' }),
   status: z.enum(CALL_STATUSES).optional().meta({ description: 'Twilio CallStatus.' }),
   language: z
     .string()

@@ -44,15 +44,23 @@ export function allowedOrigins(req: Request, publicBaseUrl: string): string[] {
 export function csrfGuard(o: { publicBaseUrl: string; applies(req: Request): boolean }): RequestHandler {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method) || !o.applies(req)) return next();
-    const source = requestSourceOrigin(req);
-    if (source === null) {
-      res.status(403).json({ error: 'cross-site request check failed: a browser request that changes data must send an Origin header' });
-      return;
-    }
-    if (!allowedOrigins(req, o.publicBaseUrl).includes(source)) {
-      res.status(403).json({ error: `cross-site request check failed: origin ${source} is not allowed` });
+    const error = originCheckError(req, o.publicBaseUrl);
+    if (error !== null) {
+      res.status(403).json({ error });
       return;
     }
     next();
   };
+}
+
+/**
+ * The Origin rule of {@link csrfGuard} on its own (also used by WebSocket upgrades, which are GETs that browsers
+ * open cross-site without asking): null when the request's {@link requestSourceOrigin} is one of
+ * {@link allowedOrigins}, else the reason to refuse it (a 403 message).
+ */
+export function originCheckError(req: Request, publicBaseUrl: string): string | null {
+  const source = requestSourceOrigin(req);
+  if (source === null) return 'cross-site request check failed: a browser request that changes data must send an Origin header';
+  if (!allowedOrigins(req, publicBaseUrl).includes(source)) return `cross-site request check failed: origin ${source} is not allowed`;
+  return null;
 }
