@@ -8,6 +8,7 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { PageLoader } from './app/PageLoader';
 import { routes } from './app/routes';
+import { cssVariablesResolver, theme } from './app/theme';
 import { ApiFailure } from './api/client';
 
 const queryClient = new QueryClient({
@@ -21,7 +22,7 @@ const router = createBrowserRouter(routes);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <MantineProvider>
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
       <Notifications />
       <QueryClientProvider client={queryClient}>
         <Suspense fallback={<PageLoader />}>
