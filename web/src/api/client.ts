@@ -27,10 +27,9 @@ export class ApiFailure extends Error {
     super(message);
   }
 
-  /** The messages of the body issues at a field or under it, e.g. `bodyIssues('llm.model')` (path `body.llm.model…`). */
-  bodyIssues(field: string): string[] {
-    const at = `body.${field}`;
-    return this.issues.filter((i) => i.path === at || i.path.startsWith(`${at}.`)).map((i) => i.message);
+  /** The messages of the issues at a path or under it, e.g. `issuesFor('body.llm')`, `issuesFor('query.csatMax')`. */
+  issuesFor(path: string): string[] {
+    return this.issues.filter((i) => i.path === path || i.path.startsWith(`${path}.`)).map((i) => i.message);
   }
 }
 
@@ -44,4 +43,10 @@ export async function unwrap<T>(p: Promise<{ data?: T; error?: unknown; response
   const body = (error ?? {}) as { error?: unknown; issues?: unknown };
   const issues = Array.isArray(body.issues) ? (body.issues as FieldIssue[]) : [];
   throw new ApiFailure(response.status, typeof body.error === 'string' ? body.error : response.statusText || `HTTP ${response.status}`, issues);
+}
+
+/** The issue messages at `path` of an error if it is an {@link ApiFailure} (joined for a field's `error` prop), else undefined. */
+export function fieldError(err: unknown, path: string): string | undefined {
+  const m = err instanceof ApiFailure ? err.issuesFor(path) : [];
+  return m.length ? m.join('; ') : undefined;
 }

@@ -2807,31 +2807,61 @@ export interface paths {
                          *           "text": "Hello, how can I help?",
                          *           "language": "en",
                          *           "startMs": 0,
-                         *           "endMs": 1800
+                         *           "endMs": 1800,
+                         *           "interrupted": false,
+                         *           "timings": null
                          *         },
                          *         {
                          *           "role": "caller",
                          *           "text": "When are you open?",
                          *           "language": "en",
                          *           "startMs": 2500,
-                         *           "endMs": 3900
+                         *           "endMs": 3900,
+                         *           "interrupted": false,
+                         *           "timings": null
                          *         },
                          *         {
                          *           "role": "agent",
                          *           "text": "We are open Monday to Friday, nine to five.",
                          *           "language": "en",
                          *           "startMs": 4300,
-                         *           "endMs": 6900
+                         *           "endMs": 6900,
+                         *           "interrupted": false,
+                         *           "timings": {
+                         *             "endpointingMs": 180,
+                         *             "sttMs": 120,
+                         *             "llmFirstTokenMs": 310,
+                         *             "ttsFirstByteMs": 140,
+                         *             "replyLatencyMs": 400
+                         *           }
                          *         }
                          *       ],
                          *       "csat": {
                          *         "score": 5,
-                         *         "method": "heuristic"
+                         *         "method": "heuristic-v1",
+                         *         "components": {
+                         *           "base": 3,
+                         *           "sentiment": 0.8,
+                         *           "resolution": 1,
+                         *           "repeatedFallbacks": 0,
+                         *           "handoff": 0,
+                         *           "closingCourtesy": 0.3,
+                         *           "callLength": 0
+                         *         }
                          *       },
                          *       "crmSync": {
                          *         "status": "delivered",
                          *         "attempts": 1
-                         *       }
+                         *       },
+                         *       "events": [
+                         *         {
+                         *           "type": "twilio.status",
+                         *           "at": "2026-12-01T15:04:20.100Z",
+                         *           "payload": {
+                         *             "CallStatus": "completed"
+                         *           }
+                         *         }
+                         *       ]
                          *     }
                          */
                         "application/json": components["schemas"]["CallDetail"];
@@ -6201,31 +6231,61 @@ export interface components {
          *           "text": "Hello, how can I help?",
          *           "language": "en",
          *           "startMs": 0,
-         *           "endMs": 1800
+         *           "endMs": 1800,
+         *           "interrupted": false,
+         *           "timings": null
          *         },
          *         {
          *           "role": "caller",
          *           "text": "When are you open?",
          *           "language": "en",
          *           "startMs": 2500,
-         *           "endMs": 3900
+         *           "endMs": 3900,
+         *           "interrupted": false,
+         *           "timings": null
          *         },
          *         {
          *           "role": "agent",
          *           "text": "We are open Monday to Friday, nine to five.",
          *           "language": "en",
          *           "startMs": 4300,
-         *           "endMs": 6900
+         *           "endMs": 6900,
+         *           "interrupted": false,
+         *           "timings": {
+         *             "endpointingMs": 180,
+         *             "sttMs": 120,
+         *             "llmFirstTokenMs": 310,
+         *             "ttsFirstByteMs": 140,
+         *             "replyLatencyMs": 400
+         *           }
          *         }
          *       ],
          *       "csat": {
          *         "score": 5,
-         *         "method": "heuristic"
+         *         "method": "heuristic-v1",
+         *         "components": {
+         *           "base": 3,
+         *           "sentiment": 0.8,
+         *           "resolution": 1,
+         *           "repeatedFallbacks": 0,
+         *           "handoff": 0,
+         *           "closingCourtesy": 0.3,
+         *           "callLength": 0
+         *         }
          *       },
          *       "crmSync": {
          *         "status": "delivered",
          *         "attempts": 1
-         *       }
+         *       },
+         *       "events": [
+         *         {
+         *           "type": "twilio.status",
+         *           "at": "2026-12-01T15:04:20.100Z",
+         *           "payload": {
+         *             "CallStatus": "completed"
+         *           }
+         *         }
+         *       ]
          *     }
          */
         CallDetail: {
@@ -6247,15 +6307,48 @@ export interface components {
                 /** @description ms since the media stream started */
                 startMs: number;
                 endMs: number;
+                /** @description An agent turn the caller cut (barge-in, DTMF, a newer utterance): `text` is what they heard. */
+                interrupted: boolean;
+                /** @description The reply's stage timings (ms), null when not measured (greetings, caller turns). */
+                timings: components["schemas"]["TurnTimings"] | null;
             }[];
             csat: {
                 score: number;
                 method: string;
+                /** @description The formula's terms (`heuristic-v1`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none. */
+                components: {
+                    [key: string]: number;
+                } | null;
             } | null;
             crmSync: {
                 status: string;
                 attempts: number;
             };
+            /** @description What happened on the call, oldest first: `twilio.status`, `barge_in`, `backchannel`, `dtmf`, `transfer`, `hangup`, `provider.error`, `stream.ended`, `voicemail`, `opt_out`, `callback` … */
+            events: {
+                type: string;
+                /** Format: date-time */
+                at: string;
+                payload: {
+                    [key: string]: unknown;
+                };
+            }[];
+        };
+        TurnTimings: {
+            /** @description End of caller speech → end-of-turn decision. */
+            endpointingMs?: number;
+            /** @description End-of-turn → final transcript. */
+            sttMs?: number;
+            /** @description Prompt sent → first LLM token. */
+            llmFirstTokenMs?: number;
+            /** @description First sentence sent to TTS → first audio byte. */
+            ttsFirstByteMs?: number;
+            /** @description End of caller speech → first agent audio sent. */
+            replyLatencyMs?: number;
+            /** @description End-of-turn decision → first agent audio frame sent. */
+            turnOverheadMs?: number;
+            fillerPlayed?: boolean;
+            vocabularyCorrections?: number;
         };
         /**
          * @example {
