@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core';
-import { launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
+import { BROWSER_TEST_MS, launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
 import { startDashboardServer, type DashboardServer } from '../helpers/dashboard';
+
+jest.setTimeout(BROWSER_TEST_MS);
 
 /**
  * The dashboard in Chromium against the real server: an anonymous visit lands on the login form; an admin logs in

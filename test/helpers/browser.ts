@@ -14,9 +14,16 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', ...extraArgs] });
 }
 
+/** How long a Playwright action or wait may take (ms): generous, the suite shares 2 cores with builds and other suites. */
+export const BROWSER_WAIT_MS = 90_000;
+
+/** Jest timeout of one browser test (ms): several page loads, each with an axe scan. */
+export const BROWSER_TEST_MS = 300_000;
+
 /** A page in a fresh browser context (own cookies; axe needs a context-created page). Close with `page.context().close()`. */
 export async function openPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(BROWSER_WAIT_MS);
   return context.newPage();
 }
 

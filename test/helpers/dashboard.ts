@@ -61,18 +61,19 @@ export interface DashboardServer {
 /**
  * The real server in-process (`buildAppContext` with fake STT/LLM/TTS + `startServer` on an ephemeral port) on this
  * Jest worker's test database (migrated and seeded), serving the dashboard freshly built by {@link buildDashboard},
- * with one admin, one supervisor and one viewer. `close()` stops it and removes the build.
+ * with one admin, one supervisor and one viewer. `close()` stops it, deletes its Redis keys and removes the build.
  */
 export async function startDashboardServer(tag: string): Promise<DashboardServer> {
   const [db, webUiDir] = await Promise.all([setupTestDb(), buildDashboard()]);
+  const prefix = `dash-${tag}-${process.pid}`;
   let ctx: AppContext | null = null;
   let server: RunningServer | null = null;
   try {
     await migrateAndSeed(db);
     const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://localhost' });
     const providers = { stt: new FakeStt({ respond: () => 'hello' }), llm: new FakeLlm({ respond: () => 'Okay.' }), tts: new FakeTts({ firstByteMs: 1 }) };
-    ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: `dash-${tag}-${process.pid}`, providers });
-    server = await startServer(config, ctx, { webUiDir, redisPrefix: `dash-${tag}-${process.pid}` });
+    ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: prefix, providers });
+    server = await startServer(config, ctx, { webUiDir, redisPrefix: prefix });
     const accounts = new Accounts(db);
     const [admin, supervisor, viewer] = [await createTestUser(accounts, 'admin', `${tag}-admin`), await createTestUser(accounts, 'supervisor', `${tag}-sup`), await createTestUser(accounts, 'viewer', `${tag}-viewer`)];
     const s = server;
@@ -87,7 +88,11 @@ export async function startDashboardServer(tag: string): Promise<DashboardServer
       supervisor,
       viewer,
       close: async () => {
-        await closeInProcessServer({ server: s, ctx: c, db });
+        // Sessions, rate-limit and login counters of this server (the queue is obliterated by closeInProcessServer).
+        await s.close();
+        const keys = await c.authRedis.keys(`${prefix}:*`);
+        if (keys.length) await c.authRedis.del(keys);
+        await closeInProcessServer({ ctx: c, db });
         rmSync(webUiDir, { recursive: true, force: true });
       },
     };

@@ -1,10 +1,11 @@
-import { Alert, Anchor, Button, Card, Fieldset, Group, JsonInput, NumberInput, Select, SimpleGrid, Stack, Switch, TagsInput, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Fieldset, Group, JsonInput, NumberInput, Select, SimpleGrid, Stack, Switch, TagsInput, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiFailure, fieldError, unwrap } from '../../api/client';
 import { PageLoader } from '../../app/PageLoader';
+import { Section } from '../../app/Section';
 import { useCan } from '../../auth/session';
 import { bodyOf, changedFields, emptyForm, formOf, JSON_FIELDS, type Agent, type AgentCreate, type AgentForm, type JsonField } from './agent-form';
 import { KnowledgeBase } from './KnowledgeBase';
@@ -192,12 +193,9 @@ export default function AgentPage() {
       </form>
       {!isNew && agent && (
         <>
-          <Card withBorder>
-            <Title order={2} size="h4" mb="sm">
-              Knowledge base
-            </Title>
+          <Section title="Knowledge base">
             <KnowledgeBase agentId={agent.id} />
-          </Card>
+          </Section>
           {canEdit && (
             <Group>
               <Button variant="outline" color={agent.archivedAt ? 'blue' : 'red'} loading={archive.isPending} onClick={() => archive.mutate(!agent.archivedAt)}>

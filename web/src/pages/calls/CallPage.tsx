@@ -1,9 +1,10 @@
-import { Alert, Anchor, Badge, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, unwrap, type Schema } from '../../api/client';
 import { PageLoader } from '../../app/PageLoader';
+import { Section } from '../../app/Section';
 import { formatDuration, formatTime } from '../../lib/format';
 import { LatencyWaterfall } from './LatencyWaterfall';
 import { Transcript } from './Transcript';
@@ -74,10 +75,7 @@ export default function CallPage() {
         </Anchor>
       </Group>
       <SimpleGrid cols={{ base: 1, md: 3 }}>
-        <Card withBorder>
-          <Title order={2} size="h4" mb="sm">
-            Call
-          </Title>
+        <Section title="Call">
           <SimpleGrid cols={2} spacing="xs">
             <Fact label="Direction">{c.direction}</Fact>
             <Fact label="Status">{c.status}</Fact>
@@ -88,41 +86,26 @@ export default function CallPage() {
             <Fact label="Language">{c.language ?? '—'}</Fact>
             <Fact label="Intent">{c.intent ?? '—'}</Fact>
           </SimpleGrid>
-        </Card>
-        <Card withBorder>
-          <Title order={2} size="h4" mb="sm">
-            CSAT
-          </Title>
+        </Section>
+        <Section title="CSAT">
           <Csat csat={c.csat} />
-        </Card>
-        <Card withBorder>
-          <Title order={2} size="h4" mb="sm">
-            CRM delivery
-          </Title>
+        </Section>
+        <Section title="CRM delivery">
           <Badge color={c.crmSync.status === 'delivered' ? 'green' : c.crmSync.status === 'failed' ? 'red' : 'gray'} variant="light">
             {c.crmSync.status}
           </Badge>
           <Text size="sm" mt="xs">
             {c.crmSync.attempts} attempt{c.crmSync.attempts === 1 ? '' : 's'}
           </Text>
-        </Card>
+        </Section>
       </SimpleGrid>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="sm">
-          Transcript
-        </Title>
+      <Section title="Transcript">
         <Transcript turns={c.turns} />
-      </Card>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="sm">
-          Latency per turn
-        </Title>
+      </Section>
+      <Section title="Latency per turn">
         <LatencyWaterfall turns={c.turns} />
-      </Card>
-      <Card withBorder>
-        <Title order={2} size="h4" mb="sm">
-          Events
-        </Title>
+      </Section>
+      <Section title="Events">
         {c.events.length ? (
           <Table.ScrollContainer minWidth={600}>
             <Table aria-label="Events">
@@ -149,7 +132,7 @@ export default function CallPage() {
         ) : (
           <Text c="dimmed">No events.</Text>
         )}
-      </Card>
+      </Section>
     </Stack>
   );
 }

@@ -1,6 +1,7 @@
 import { ActionIcon, Alert, Button, Group, Select, Table, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { FormError } from '../../app/FormError';
 import { api, fieldError, unwrap } from '../../api/client';
 import { PageLoader } from '../../app/PageLoader';
 import { Can } from '../../auth/Can';
@@ -53,11 +54,7 @@ export default function PhoneNumbersPage() {
               Add number
             </Button>
           </Group>
-          {add.isError && !fieldError(add.error, 'body') && (
-            <Alert color="red" mb="md">
-              {add.error.message}
-            </Alert>
-          )}
+          <FormError error={add.error} />
         </form>
       </Can>
       {failure && (

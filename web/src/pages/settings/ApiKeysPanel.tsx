@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { FormError } from '../../app/FormError';
 import { api, fieldError, unwrap, type Schema } from '../../api/client';
 import { formatTime } from '../../lib/format';
 
@@ -42,11 +43,7 @@ export function ApiKeysPanel() {
             Create key
           </Button>
         </Group>
-        {create.isError && !fieldError(create.error, 'body') && (
-          <Alert color="red" mb="md">
-            {create.error.message}
-          </Alert>
-        )}
+        <FormError error={create.error} />
       </form>
       {created && (
         <Alert color="green" title={`Key ${created.name} created`} mb="md" withCloseButton onClose={() => setCreated(null)} closeButtonLabel="Dismiss">

@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Group, PasswordInput, Select, Switch, Table, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
+import { FormError } from '../../app/FormError';
 import { api, fieldError, unwrap, type Schema } from '../../api/client';
 import { useMe } from '../../auth/session';
 import { formatTime } from '../../lib/format';
@@ -41,11 +42,7 @@ export function UsersPanel() {
             Create user
           </Button>
         </Group>
-        {create.isError && !fieldError(create.error, 'body') && (
-          <Alert color="red" mb="md">
-            {create.error.message}
-          </Alert>
-        )}
+        <FormError error={create.error} />
       </form>
       {update.isError && (
         <Alert color="red" mb="md">
