@@ -15,6 +15,8 @@ describe('dashboard pages (browser)', () => {
   let srv: DashboardServer;
   let browser: Browser;
   let callSid: string;
+  // The test database outlives a run: names this run creates are unique.
+  const run = Date.now().toString(36);
 
   beforeAll(async () => {
     [srv, browser] = await Promise.all([startDashboardServer('pages'), launchChromium()]);
@@ -41,13 +43,13 @@ describe('dashboard pages (browser)', () => {
     await page.getByLabel('Transcript contains').fill('refund');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/[?&]q=refund/);
-    const row = page.getByRole('row').filter({ hasText: '+14155550177' });
-    await row.waitFor();
+    const link = page.locator(`a[href="/calls/${callSid}"]`);
+    await link.waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'calls');
     // The export link carries the same filters.
     expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/api/calls.csv?q=refund');
-    await row.getByRole('link').click();
+    await link.click();
     await page.waitForURL(new RegExp(`/calls/${callSid}$`));
     await page.getByRole('heading', { level: 1, name: /Call/ }).waitFor();
     const turns = page.getByTestId('turn');
@@ -68,7 +70,7 @@ describe('dashboard pages (browser)', () => {
     const page = await openPage(browser);
     await loginThroughUi(page, srv.base, srv.supervisor, '/agents/new');
     await page.getByRole('heading', { level: 1, name: 'New agent' }).waitFor();
-    await page.getByRole('textbox', { name: 'Name' }).fill('Browser test agent');
+    await page.getByRole('textbox', { name: 'Name' }).fill(`Browser agent ${run}`);
     await page.getByRole('textbox', { name: 'System prompt' }).fill('You answer briefly.');
     await page.getByRole('textbox', { name: 'First message' }).fill('Hello from the browser test.');
     await page.getByRole('textbox', { name: 'Handoff number' }).fill('not a number');
@@ -81,8 +83,8 @@ describe('dashboard pages (browser)', () => {
     await saveScreenshot(page, 'agent-editor');
     await handoff.fill('+1 415 555 0100');
     await page.getByRole('button', { name: 'Create agent' }).click();
-    await page.waitForURL(/\/agents\/browser-test-agent$/);
-    await page.getByRole('heading', { level: 1, name: 'Agent Browser test agent' }).waitFor();
+    await page.waitForURL(new RegExp(`/agents/browser-agent-${run}`));
+    await page.getByRole('heading', { level: 1, name: `Agent Browser agent ${run}` }).waitFor();
     expect(await page.getByRole('textbox', { name: 'Handoff number' }).inputValue()).toBe('+14155550100');
     await page.context().close();
   });
@@ -111,16 +113,16 @@ describe('dashboard pages (browser)', () => {
     await visit(page, '/settings', 'Settings', 'settings-users');
     await page.getByRole('row').filter({ hasText: srv.viewer.email }).waitFor();
     await page.getByRole('tab', { name: 'API keys' }).click();
-    await page.getByRole('textbox', { name: 'Name' }).fill('browser-test key');
+    await page.getByRole('textbox', { name: 'Name' }).fill(`browser key ${run}`);
     await page.getByRole('button', { name: 'Create key' }).click();
     const key = await page.getByTestId('new-api-key').textContent();
     expect(key).toMatch(/^cc_/);
-    await page.getByRole('row').filter({ hasText: 'browser-test key' }).waitFor();
+    await page.getByRole('row').filter({ hasText: `browser key ${run}` }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'settings-api-keys');
     // Shown once: after a reload only the prefix is listed.
     await page.reload();
-    await page.getByRole('row').filter({ hasText: 'browser-test key' }).waitFor();
+    await page.getByRole('row').filter({ hasText: `browser key ${run}` }).waitFor();
     expect(await page.content()).not.toContain(key!);
     await page.context().close();
   });
