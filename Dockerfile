@@ -3,7 +3,8 @@
 # the environment (README: "Production build and deployment"). Worker: `node dist/workers/main.js`; migrations:
 # `node dist/src/cli/migrate.js`.
 
-# Build stage: all dependencies (TypeScript), the compiled dist/ and the offline STT's weights.
+# Build stage: all dependencies (TypeScript, Vite), the compiled dist/ with the dashboard in dist/web/, and the offline
+# STT's weights.
 FROM node:20-bookworm-slim AS build
 ENV SCARF_ANALYTICS=false
 WORKDIR /app
@@ -19,6 +20,8 @@ COPY src src
 COPY workers workers
 COPY migrations migrations
 COPY twiml twiml
+# The dashboard (Vite → dist/web/, served at `/`).
+COPY web web
 RUN npm run build
 
 # Runtime stage: production dependencies only (no compiler, no tsx), the build output, the weights, espeak-ng.

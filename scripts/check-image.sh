@@ -47,7 +47,7 @@ log "build stage: fetch-models"
 (cd "$B" && node scripts/fetch-models.mjs)
 cp tsconfig.json tsconfig.build.json "$B/"
 cp scripts/build.mjs "$B/scripts/"
-cp -r src workers migrations twiml "$B/"
+cp -r src workers migrations twiml web "$B/"
 log "build stage: npm run build"
 t0=$SECONDS
 (cd "$B" && npm run --silent build)

@@ -11,6 +11,7 @@ import { createApiRouter } from './http/routes/api';
 import { managementRoutes } from './http/api';
 import { createKnowledgeRouter } from './http/routes/knowledge';
 import { createMetricsRouter } from './http/routes/metrics';
+import { createWebUiRouter } from './http/routes/web-ui';
 import type { ApiRoute } from './http/api/route';
 import type { DialerPort } from './campaigns/dialer-port';
 import { attachMediaStreamServer, connectionOptions } from './telephony/media-stream-server';
@@ -74,6 +75,8 @@ export interface StartServerOptions {
   dialer?: DialerPort;
   /** Where recordings are stored and served from; default from `config.recordings` (RECORDINGS_DIR or S3). */
   recordingStorage?: RecordingStorage;
+  /** The built dashboard served at `/` (see `createWebUiRouter`); default `<package root>/dist/web`. */
+  webUiDir?: string;
 }
 
 /**
@@ -107,7 +110,7 @@ class LiveCalls extends Map<string, CallSession> {
 
 /**
  * Starts the HTTP server (Twilio webhooks, REST API, `GET /healthz`, `GET /readyz`, `GET /metrics` when
- * `config.metricsEnabled` and a metrics token is configured) and the Media Streams WebSocket server on
+ * `config.metricsEnabled` and a metrics token is configured, the dashboard at `/`) and the Media Streams WebSocket server on
  * `config.port` (0 = ephemeral). Resolves once listening.
  */
 export async function startServer(config: Readonly<Config>, ctx: AppContext, o: StartServerOptions = {}): Promise<RunningServer> {
@@ -234,6 +237,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       }),
       api,
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
+      // Last: the dashboard's index.html answers client-side routes, never a server path.
+      createWebUiRouter({ dir: o.webUiDir }),
     ],
   });
   const server = http.createServer(app);

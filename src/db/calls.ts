@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow } from '../domain/calls';
+import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow, type TurnTimings } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
 import { billedMinutes, type UsageRecord } from '../domain/usage';
 import { UsageRepo, type UsageLine } from './usage';
@@ -56,15 +56,20 @@ export function callFields(c: CallRow): CallFields {
   };
 }
 
-/** The shape `GET /api/calls/:callSid` returns and `call.completed` carries: the call, its turns, CSAT and CRM sync state. */
+/**
+ * The shape `GET /api/calls/:callSid` returns and `call.completed` carries: the call, its turns (with `interrupted`
+ * — an agent turn the caller cut, `text` being what they heard — and the reply's stage timings in ms), CSAT with its
+ * formula components, CRM sync state, and the call's events (status callbacks, barge-ins, transfers…), oldest first.
+ */
 export interface CallDetail extends CallFields {
-  turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
-  csat: { score: number; method: string } | null;
+  turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number; interrupted: boolean; timings: TurnTimings | null }>;
+  csat: { score: number; method: string; components: Record<string, number> | null } | null;
   crmSync: { status: string; attempts: number };
   /** What the call consumed per provider and its estimated cost (USD). */
   usage: { lines: UsageLine[]; costUsd: number };
   /** `GET /api/calls/{callSid}/recording` when the call has a stored recording, else null (not ready yet, or none). */
   recordingUrl: string | null;
+  events: Array<{ type: string; at: string; payload: Record<string, unknown> }>;
 }
 
 const toCall = (r: Record<string, any>): CallRow => ({
@@ -350,20 +355,23 @@ export class CallsRepo implements CallStore {
   async detail(callSid: string): Promise<CallDetail | null> {
     const call = await this.get(callSid);
     if (!call) return null;
-    const [turns, csat, crm, usage, recording] = await Promise.all([
+    const [turns, csat, crm, usage, recording, events] = await Promise.all([
       this.turns(callSid),
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
       this.usage.forCall(callSid),
       this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
+      this.events(callSid),
     ]);
+    const components = csat?.details?.components;
     return {
       ...callFields(call),
-      turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
-      csat: csat ? { score: csat.score, method: csat.method } : null,
+      turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs, interrupted: !!t.interrupted, timings: t.timings ?? null })),
+      csat: csat ? { score: csat.score, method: csat.method, components: components && typeof components === 'object' ? components : null } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
       usage,
       recordingUrl: recording ? `/api/calls/${encodeURIComponent(callSid)}/recording` : null,
+      events: events.map((e) => ({ type: e.type, at: new Date(e.at).toISOString(), payload: e.payload })),
     };
   }
 }

@@ -100,7 +100,21 @@ export const usageLineSchema = z
 /** A call's usage lines and total estimated cost. */
 export const callUsageSchema = z.object({ lines: z.array(usageLineSchema), costUsd: z.number().nonnegative() }).meta({ id: 'CallUsage' });
 
-/** `GET /api/calls/:callSid` (exactly `CallsRepo.detail()`, also the `call.completed` webhook's `data`). */
+/** Stage timings of one reply (ms; `TurnTimings` in src/domain/calls.ts). */
+const turnTimingsSchema = z
+  .object({
+    endpointingMs: z.number().optional().meta({ description: 'End of caller speech → end-of-turn decision.' }),
+    sttMs: z.number().optional().meta({ description: 'End-of-turn → final transcript.' }),
+    llmFirstTokenMs: z.number().optional().meta({ description: 'Prompt sent → first LLM token.' }),
+    ttsFirstByteMs: z.number().optional().meta({ description: 'First sentence sent to TTS → first audio byte.' }),
+    replyLatencyMs: z.number().optional().meta({ description: 'End of caller speech → first agent audio sent.' }),
+    turnOverheadMs: z.number().optional().meta({ description: 'End-of-turn decision → first agent audio frame sent.' }),
+    fillerPlayed: z.boolean().optional(),
+    vocabularyCorrections: z.number().optional(),
+  })
+  .meta({ id: 'TurnTimings' });
+
+/** `GET /api/calls/:callSid` (exactly `CallsRepo.detail()`; the `call.completed` webhook's `data` is a subset of it, see src/crm/webhook.ts). */
 export const callDetailSchema = z
   .object({
     callSid: z.string(),
@@ -119,12 +133,23 @@ export const callDetailSchema = z
         language: z.string().nullable(),
         startMs: z.number().meta({ description: 'ms since the media stream started' }),
         endMs: z.number(),
+        interrupted: z.boolean().meta({ description: 'An agent turn the caller cut (barge-in, DTMF, a newer utterance): `text` is what they heard.' }),
+        timings: turnTimingsSchema.nullable().meta({ description: "The reply's stage timings (ms), null when not measured (greetings, caller turns)." }),
       }),
     ),
-    csat: z.object({ score: z.number().int().min(1).max(5), method: z.string() }).nullable(),
+    csat: z
+      .object({
+        score: z.number().int().min(1).max(5),
+        method: z.string(),
+        components: z.record(z.string(), z.number()).nullable().meta({ description: "The formula's terms (`heuristic-v1`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none." }),
+      })
+      .nullable(),
     crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),
     usage: callUsageSchema,
     recordingUrl: z.string().nullable().meta({ description: 'Path of the call\'s recording (GET, HTTP Range supported), or null when it has none (yet).' }),
+    events: z
+      .array(z.object({ type: z.string(), at: isoTime, payload: z.record(z.string(), z.unknown()) }))
+      .meta({ description: 'What happened on the call, oldest first: `twilio.status`, `barge_in`, `backchannel`, `dtmf`, `transfer`, `hangup`, `provider.error`, `stream.ended`, `voicemail`, `opt_out`, `callback` …' }),
   })
   .meta({
     id: 'CallDetail',
@@ -139,11 +164,19 @@ export const callDetailSchema = z
       startedAt: '2026-12-01T15:04:05.123Z',
       endedAt: '2026-12-01T15:04:20.000Z',
       turns: [
-        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 },
-        { role: 'caller', text: 'When are you open?', language: 'en', startMs: 2500, endMs: 3900 },
-        { role: 'agent', text: 'We are open Monday to Friday, nine to five.', language: 'en', startMs: 4300, endMs: 6900 },
+        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, timings: null },
+        { role: 'caller', text: 'When are you open?', language: 'en', startMs: 2500, endMs: 3900, interrupted: false, timings: null },
+        {
+          role: 'agent',
+          text: 'We are open Monday to Friday, nine to five.',
+          language: 'en',
+          startMs: 4300,
+          endMs: 6900,
+          interrupted: false,
+          timings: { endpointingMs: 180, sttMs: 120, llmFirstTokenMs: 310, ttsFirstByteMs: 140, replyLatencyMs: 400 },
+        },
       ],
-      csat: { score: 5, method: 'heuristic' },
+      csat: { score: 5, method: 'heuristic-v1', components: { base: 3, sentiment: 0.8, resolution: 1, repeatedFallbacks: 0, handoff: 0, closingCourtesy: 0.3, callLength: 0 } },
       crmSync: { status: 'delivered', attempts: 1 },
       usage: {
         lines: [
@@ -156,6 +189,7 @@ export const callDetailSchema = z
         costUsd: 0.012156,
       },
       recordingUrl: `/api/calls/${EXAMPLE_SID}/recording`,
+      events: [{ type: 'twilio.status', at: '2026-12-01T15:04:20.100Z', payload: { CallStatus: 'completed' } }],
     },
   });
 

@@ -17,24 +17,29 @@ const DETAIL: CallDetail = {
   startedAt: '2026-01-02T10:00:00.000Z',
   endedAt: '2026-01-02T10:01:30.000Z',
   turns: [
-    { role: 'agent', text: 'Hello', language: 'en', startMs: 0, endMs: 900 },
-    { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100 },
+    { role: 'agent', text: 'Hello', language: 'en', startMs: 0, endMs: 900, interrupted: false, timings: null },
+    { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100, interrupted: false, timings: { sttMs: 120 } },
   ],
   intent: 'greeting',
-  csat: { score: 4, method: CSAT_METHOD },
+  csat: { score: 4, method: CSAT_METHOD, components: { base: 3 } },
   crmSync: { status: 'pending', attempts: 0 },
   usage: { lines: [{ provider: 'openai.chat', kind: 'llm_prompt', quantity: 400, unit: 'tokens', costUsd: 0.00006 }], costUsd: 0.00006 },
   recordingUrl: null,
+  events: [{ type: 'barge_in', at: '2026-01-02T10:00:01.000Z', payload: { atMs: 1000 } }],
 };
 
 describe('buildCallCompletedEvent', () => {
-  it('maps the call detail to the call.completed event (no crmSync/direction leak)', () => {
+  it('maps the call detail to the call.completed event (no crmSync/direction/events/timings/CSAT components leak)', () => {
     const e = buildCallCompletedEvent(DETAIL);
     expect(e.type).toBe('call.completed');
     expect(e.timestamp).toBe(DETAIL.endedAt);
     expect(e.data).toEqual({
-      callSid: 'CAunit0001', from: '+14155550100', to: '+14155550199', language: 'en', turns: DETAIL.turns,
-      intent: 'greeting', csat: DETAIL.csat, status: 'completed', startedAt: DETAIL.startedAt, endedAt: DETAIL.endedAt,
+      callSid: 'CAunit0001', from: '+14155550100', to: '+14155550199', language: 'en',
+      turns: [
+        { role: 'agent', text: 'Hello', language: 'en', startMs: 0, endMs: 900 },
+        { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100 },
+      ],
+      intent: 'greeting', csat: { score: 4, method: CSAT_METHOD }, status: 'completed', startedAt: DETAIL.startedAt, endedAt: DETAIL.endedAt,
     });
   });
   it('uses the build time when the call has no end', () => {

@@ -1,0 +1,155 @@
+import type { Schema } from '../../api/client';
+
+/** An agent as the API returns it. */
+export type Agent = Schema<'Agent'>;
+/** `POST /api/agents` body. */
+export type AgentCreate = Schema<'AgentCreate'>;
+
+/**
+ * The editor's state: plain fields as typed, list fields as arrays, and the nested maps and tools as JSON text
+ * (firstMessages, voices, ttsVoices, dtmfMenu, tools). Empty strings mean "not set".
+ */
+export interface AgentForm {
+  id: string;
+  name: string;
+  systemPrompt: string;
+  firstMessage: string;
+  languages: string[];
+  defaultLanguage: string;
+  intents: string[];
+  handoffNumber: string;
+  maxCallDurationMs: number | '';
+  voicemailMessage: string;
+  optOutPhrases: string[];
+  vocabulary: string[];
+  isDefault: boolean;
+  providers: { stt: string; llm: string; tts: string };
+  llmModel: string;
+  llmTemperature: number | '';
+  endpointing: { silenceMs: number | ''; completeMs: number | ''; continuingMs: number | ''; minSpeechMs: number | ''; bargeInMinSpeechMs: number | ''; bargeIn: 'default' | 'on' | 'off' };
+  json: { firstMessages: string; voices: string; ttsVoices: string; dtmfMenu: string; tools: string };
+}
+
+/** The JSON-edited fields, in display order. */
+export const JSON_FIELDS = ['firstMessages', 'voices', 'ttsVoices', 'dtmfMenu', 'tools'] as const;
+export type JsonField = (typeof JSON_FIELDS)[number];
+
+const pretty = (v: unknown) => JSON.stringify(v, null, 2);
+
+/** A new agent's form (the API fills in the rest of the defaults). */
+export function emptyForm(): AgentForm {
+  return {
+    id: '',
+    name: '',
+    systemPrompt: '',
+    firstMessage: '',
+    languages: ['en'],
+    defaultLanguage: 'en',
+    intents: [],
+    handoffNumber: '',
+    maxCallDurationMs: '',
+    voicemailMessage: '',
+    optOutPhrases: [],
+    vocabulary: [],
+    isDefault: false,
+    providers: { stt: '', llm: '', tts: '' },
+    llmModel: '',
+    llmTemperature: '',
+    endpointing: { silenceMs: '', completeMs: '', continuingMs: '', minSpeechMs: '', bargeInMinSpeechMs: '', bargeIn: 'default' },
+    json: { firstMessages: '{}', voices: '{}', ttsVoices: '{}', dtmfMenu: '{}', tools: '[]' },
+  };
+}
+
+/** The form of a stored agent (tools without `hasSecret`: an absent `secret` keeps the stored one). */
+export function formOf(a: Agent): AgentForm {
+  const e = a.endpointing ?? {};
+  return {
+    id: a.id,
+    name: a.name,
+    systemPrompt: a.systemPrompt,
+    firstMessage: a.firstMessage,
+    languages: a.languages,
+    defaultLanguage: a.defaultLanguage,
+    intents: a.intents,
+    handoffNumber: a.handoffNumber ?? '',
+    maxCallDurationMs: a.maxCallDurationMs ?? '',
+    voicemailMessage: a.voicemailMessage ?? '',
+    optOutPhrases: a.optOutPhrases,
+    vocabulary: a.vocabulary ?? [],
+    isDefault: a.isDefault,
+    providers: { stt: a.providers?.stt ?? '', llm: a.providers?.llm ?? '', tts: a.providers?.tts ?? '' },
+    llmModel: a.llm?.model ?? '',
+    llmTemperature: a.llm?.temperature ?? '',
+    endpointing: {
+      silenceMs: e.silenceMs ?? '',
+      completeMs: e.completeMs ?? '',
+      continuingMs: e.continuingMs ?? '',
+      minSpeechMs: e.minSpeechMs ?? '',
+      bargeInMinSpeechMs: e.bargeInMinSpeechMs ?? '',
+      bargeIn: e.bargeIn === undefined ? 'default' : e.bargeIn ? 'on' : 'off',
+    },
+    json: {
+      firstMessages: pretty(a.firstMessages ?? {}),
+      voices: pretty(a.voices ?? {}),
+      ttsVoices: pretty(a.ttsVoices ?? {}),
+      dtmfMenu: pretty(a.dtmfMenu ?? {}),
+      tools: pretty(a.tools.map(({ hasSecret: _hasSecret, ...t }) => t)),
+    },
+  };
+}
+
+const num = (v: number | '') => (v === '' ? undefined : v);
+const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as T;
+
+/**
+ * The request body of a form: every field, nested maps parsed from their JSON. Returns the JSON fields that do
+ * not parse instead (shown under them; nothing is sent).
+ */
+export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { jsonErrors: Partial<Record<JsonField, string>> } {
+  const parsed: Record<string, unknown> = {};
+  const jsonErrors: Partial<Record<JsonField, string>> = {};
+  for (const k of JSON_FIELDS) {
+    try {
+      parsed[k] = JSON.parse(f.json[k] || (k === 'tools' ? '[]' : '{}'));
+    } catch (err) {
+      jsonErrors[k] = `not valid JSON: ${(err as Error).message}`;
+    }
+  }
+  if (Object.keys(jsonErrors).length) return { jsonErrors };
+  const e = f.endpointing;
+  return {
+    body: {
+      ...(f.id ? { id: f.id } : {}),
+      name: f.name,
+      systemPrompt: f.systemPrompt,
+      firstMessage: f.firstMessage,
+      languages: f.languages,
+      defaultLanguage: f.defaultLanguage,
+      intents: f.intents,
+      handoffNumber: f.handoffNumber.trim() || null,
+      maxCallDurationMs: num(f.maxCallDurationMs) ?? null,
+      voicemailMessage: f.voicemailMessage.trim() || null,
+      optOutPhrases: f.optOutPhrases,
+      vocabulary: f.vocabulary,
+      isDefault: f.isDefault,
+      providers: defined(f.providers),
+      llm: defined({ model: f.llmModel.trim() || undefined, temperature: num(f.llmTemperature) }),
+      endpointing: defined({
+        silenceMs: num(e.silenceMs),
+        completeMs: num(e.completeMs),
+        continuingMs: num(e.continuingMs),
+        minSpeechMs: num(e.minSpeechMs),
+        bargeInMinSpeechMs: num(e.bargeInMinSpeechMs),
+        bargeIn: e.bargeIn === 'default' ? undefined : e.bargeIn === 'on',
+      }),
+      ...parsed,
+    },
+  };
+}
+
+/** A PATCH body: the fields of `next` that differ from `prev` (each given field replaces the stored one wholesale). */
+export function changedFields(prev: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) if (k !== 'id' && JSON.stringify(prev[k]) !== JSON.stringify(v)) out[k] = v;
+  return out;
+}

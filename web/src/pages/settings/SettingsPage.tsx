@@ -1,0 +1,36 @@
+import { Tabs, Title } from '@mantine/core';
+import { useNavigate, useParams } from 'react-router';
+import { ApiKeysPanel } from './ApiKeysPanel';
+import { UsersPanel } from './UsersPanel';
+
+const TABS = { users: 'Users and roles', 'api-keys': 'API keys' } as const;
+type Tab = keyof typeof TABS;
+
+/** Settings (admin only; the route is guarded): users and roles, API keys — one tab each, the tab in the URL. */
+export default function SettingsPage() {
+  const { '*': rest } = useParams();
+  const navigate = useNavigate();
+  const tab: Tab = rest === 'api-keys' ? 'api-keys' : 'users';
+  return (
+    <>
+      <Title order={1} size="h2" mb="md">
+        Settings
+      </Title>
+      <Tabs value={tab} onChange={(v) => v && navigate(`/settings/${v}`)} keepMounted={false}>
+        <Tabs.List mb="md">
+          {(Object.keys(TABS) as Tab[]).map((t) => (
+            <Tabs.Tab key={t} value={t}>
+              {TABS[t]}
+            </Tabs.Tab>
+          ))}
+        </Tabs.List>
+        <Tabs.Panel value="users">
+          <UsersPanel />
+        </Tabs.Panel>
+        <Tabs.Panel value="api-keys">
+          <ApiKeysPanel />
+        </Tabs.Panel>
+      </Tabs>
+    </>
+  );
+}
