@@ -1116,6 +1116,14 @@ export interface paths {
                          *           "optOutPhrases": [
                          *             "stop calling me"
                          *           ],
+                         *           "recordCalls": true,
+                         *           "recordingNotice": {
+                         *             "enabled": true,
+                         *             "text": {
+                         *               "en": "This call may be recorded for quality.",
+                         *               "es": "Esta llamada puede ser grabada."
+                         *             }
+                         *           },
                          *           "vocabulary": [
                          *             "Acme"
                          *           ],
@@ -1283,6 +1291,14 @@ export interface paths {
                          *         "optOutPhrases": [
                          *           "stop calling me"
                          *         ],
+                         *         "recordCalls": true,
+                         *         "recordingNotice": {
+                         *           "enabled": true,
+                         *           "text": {
+                         *             "en": "This call may be recorded for quality.",
+                         *             "es": "Esta llamada puede ser grabada."
+                         *           }
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -1442,6 +1458,14 @@ export interface paths {
                          *         "optOutPhrases": [
                          *           "stop calling me"
                          *         ],
+                         *         "recordCalls": true,
+                         *         "recordingNotice": {
+                         *           "enabled": true,
+                         *           "text": {
+                         *             "en": "This call may be recorded for quality.",
+                         *             "es": "Esta llamada puede ser grabada."
+                         *           }
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -1602,6 +1626,14 @@ export interface paths {
                          *         "optOutPhrases": [
                          *           "stop calling me"
                          *         ],
+                         *         "recordCalls": true,
+                         *         "recordingNotice": {
+                         *           "enabled": true,
+                         *           "text": {
+                         *             "en": "This call may be recorded for quality.",
+                         *             "es": "Esta llamada puede ser grabada."
+                         *           }
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -1771,6 +1803,14 @@ export interface paths {
                          *         "optOutPhrases": [
                          *           "stop calling me"
                          *         ],
+                         *         "recordCalls": true,
+                         *         "recordingNotice": {
+                         *           "enabled": true,
+                         *           "text": {
+                         *             "en": "This call may be recorded for quality.",
+                         *             "es": "Esta llamada puede ser grabada."
+                         *           }
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -1944,6 +1984,14 @@ export interface paths {
                          *         "optOutPhrases": [
                          *           "stop calling me"
                          *         ],
+                         *         "recordCalls": true,
+                         *         "recordingNotice": {
+                         *           "enabled": true,
+                         *           "text": {
+                         *             "en": "This call may be recorded for quality.",
+                         *             "es": "Esta llamada puede ser grabada."
+                         *           }
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -2445,8 +2493,8 @@ export interface paths {
                     agentId?: string;
                     /** @description Only calls placed by this outbound campaign. */
                     campaignId?: string;
-                    /** @description `inbound`, `outbound` (both outbound kinds), `outbound-api` or `outbound-dial`. */
-                    direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial";
+                    /** @description `inbound`, `outbound` (both outbound kinds), `outbound-api`, `outbound-dial` or `web` (browser test calls). */
+                    direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
                     /** @description The call's dominant language (`en`, `es` …). */
@@ -2692,8 +2740,8 @@ export interface paths {
                     agentId?: string;
                     /** @description Only calls placed by this outbound campaign. */
                     campaignId?: string;
-                    /** @description `inbound`, `outbound` (both outbound kinds), `outbound-api` or `outbound-dial`. */
-                    direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial";
+                    /** @description `inbound`, `outbound` (both outbound kinds), `outbound-api`, `outbound-dial` or `web` (browser test calls). */
+                    direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
                     /** @description The call's dominant language (`en`, `es` …). */
@@ -2853,6 +2901,47 @@ export interface paths {
                          *         "status": "delivered",
                          *         "attempts": 1
                          *       },
+                         *       "usage": {
+                         *         "lines": [
+                         *           {
+                         *             "provider": "elevenlabs.tts",
+                         *             "kind": "tts_characters",
+                         *             "quantity": 86,
+                         *             "unit": "characters",
+                         *             "costUsd": 0.00344
+                         *           },
+                         *           {
+                         *             "provider": "openai.chat",
+                         *             "kind": "llm_completion",
+                         *             "quantity": 24,
+                         *             "unit": "tokens",
+                         *             "costUsd": 0.000014
+                         *           },
+                         *           {
+                         *             "provider": "openai.chat",
+                         *             "kind": "llm_prompt",
+                         *             "quantity": 412,
+                         *             "unit": "tokens",
+                         *             "costUsd": 0.000062
+                         *           },
+                         *           {
+                         *             "provider": "openai.stt",
+                         *             "kind": "stt_audio",
+                         *             "quantity": 1.4,
+                         *             "unit": "seconds",
+                         *             "costUsd": 0.00014
+                         *           },
+                         *           {
+                         *             "provider": "twilio",
+                         *             "kind": "telephony_inbound",
+                         *             "quantity": 1,
+                         *             "unit": "minutes",
+                         *             "costUsd": 0.0085
+                         *           }
+                         *         ],
+                         *         "costUsd": 0.012156
+                         *       },
+                         *       "recordingUrl": "/api/calls/CA0123456789abcdef0123456789abcdef/recording",
                          *       "events": [
                          *         {
                          *           "type": "twilio.status",
@@ -2887,6 +2976,101 @@ export interface paths {
                 };
                 /** @description No such call. */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calls/{callSid}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call's recording (two-channel WAV, HTTP Range supported)
+         * @description Caller on the left channel, agent on the right, 8 kHz 16-bit PCM, time-aligned as the caller heard it. Send `Range: bytes=start-end` for part of it (206 with `Content-Range`).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callSid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The whole WAV file. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                    };
+                };
+                /** @description The requested byte range of the WAV file (`Content-Range: bytes start-end/size`). */
+                206: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The call has no recording. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The range is malformed or past the end (`Content-Range: bytes *\/size`). */
+                416: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5441,6 +5625,334 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Usage and estimated cost, summed per day, agent, campaign or provider */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Calls that started at or after this instant (default: `to` − 7 days). */
+                    from?: string;
+                    /** @description Calls that started before this instant (exclusive; default: now). */
+                    to?: string;
+                    /** @description Group by the call's start day (UTC), its agent, its campaign (null: not a campaign call) or the provider. */
+                    groupBy?: "day" | "agent" | "campaign" | "provider";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Usage of the calls that started in the range. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "from": "2026-11-25T00:00:00.000Z",
+                         *       "to": "2026-12-02T00:00:00.000Z",
+                         *       "groupBy": "provider",
+                         *       "costUsd": 4.2185,
+                         *       "groups": [
+                         *         {
+                         *           "key": "openai.chat",
+                         *           "costUsd": 0.4185,
+                         *           "quantities": {
+                         *             "llm_prompt": 2100000,
+                         *             "llm_completion": 172500
+                         *           }
+                         *         },
+                         *         {
+                         *           "key": "twilio",
+                         *           "costUsd": 3.8,
+                         *           "quantities": {
+                         *             "telephony_inbound": 400,
+                         *             "telephony_outbound": 30
+                         *           }
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": components["schemas"]["UsageSummary"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/budgets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This month's spend against each provider's monthly budget */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Budgets of the current month (UTC). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "month": "2026-12",
+                         *       "outboundBlocked": false,
+                         *       "providers": [
+                         *         {
+                         *           "provider": "openai.chat",
+                         *           "budgetUsd": 200,
+                         *           "spentUsd": 171.2,
+                         *           "ratio": 0.856,
+                         *           "level": "warning"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": components["schemas"]["BudgetReport"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/analytics/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Overview: calls per day, cost, answered/abandoned, containment, transfers, CSAT, latency, languages, intents, live calls */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Calls that started at or after this instant (default: `to` − 7 days). */
+                    from?: string;
+                    /** @description Calls that started before this instant (exclusive; default: now). */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The overview of the calls that started in the range. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "from": "2026-11-25T00:00:00.000Z",
+                         *       "to": "2026-12-02T00:00:00.000Z",
+                         *       "totals": {
+                         *         "calls": 120,
+                         *         "answered": 112,
+                         *         "abandoned": 8,
+                         *         "transfers": 14,
+                         *         "contained": 98,
+                         *         "containmentRate": 0.875,
+                         *         "costUsd": 6.42
+                         *       },
+                         *       "days": [
+                         *         {
+                         *           "day": "2026-11-25",
+                         *           "calls": 120,
+                         *           "answered": 112,
+                         *           "abandoned": 8,
+                         *           "transfers": 14,
+                         *           "contained": 98,
+                         *           "costUsd": 6.42
+                         *         }
+                         *       ],
+                         *       "csat": {
+                         *         "average": 4.1,
+                         *         "count": 90,
+                         *         "distribution": {
+                         *           "1": 3,
+                         *           "2": 5,
+                         *           "3": 10,
+                         *           "4": 30,
+                         *           "5": 42
+                         *         }
+                         *       },
+                         *       "latency": [
+                         *         {
+                         *           "day": "2026-11-25",
+                         *           "turns": 560,
+                         *           "stages": {
+                         *             "endpointingMs": {
+                         *               "p50": 620,
+                         *               "p95": 900
+                         *             },
+                         *             "sttMs": {
+                         *               "p50": 180,
+                         *               "p95": 420
+                         *             },
+                         *             "llmFirstTokenMs": {
+                         *               "p50": 350,
+                         *               "p95": 800
+                         *             },
+                         *             "ttsFirstByteMs": {
+                         *               "p50": 120,
+                         *               "p95": 260
+                         *             },
+                         *             "replyLatencyMs": {
+                         *               "p50": 1250,
+                         *               "p95": 2100
+                         *             }
+                         *           }
+                         *         }
+                         *       ],
+                         *       "languages": [
+                         *         {
+                         *           "language": "en",
+                         *           "calls": 100
+                         *         },
+                         *         {
+                         *           "language": "es",
+                         *           "calls": 20
+                         *         }
+                         *       ],
+                         *       "topIntents": [
+                         *         {
+                         *           "intent": "hours",
+                         *           "calls": 40
+                         *         },
+                         *         {
+                         *           "intent": "refund",
+                         *           "calls": 25
+                         *         }
+                         *       ],
+                         *       "liveNow": 3
+                         *     }
+                         */
+                        "application/json": components["schemas"]["Overview"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -5591,6 +6103,16 @@ export interface components {
             voicemailMessage?: string | null;
             /** @description Outbound: caller phrases that opt the number out. */
             optOutPhrases?: string[];
+            /** @description Whether calls are recorded (two-channel WAV, caller left / agent right; default true). RECORDINGS_ENABLED=false turns recording off for every agent. */
+            recordCalls?: boolean;
+            /** @description "This call may be recorded", spoken before the greeting when `enabled` (default off); `text` per language, else the built-in line. */
+            recordingNotice?: {
+                enabled: boolean;
+                /** @default {} */
+                text: {
+                    [key: string]: string;
+                };
+            };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
@@ -5680,6 +6202,16 @@ export interface components {
             voicemailMessage?: string | null;
             /** @description Outbound: caller phrases that opt the number out. */
             optOutPhrases?: string[];
+            /** @description Whether calls are recorded (two-channel WAV, caller left / agent right; default true). RECORDINGS_ENABLED=false turns recording off for every agent. */
+            recordCalls?: boolean;
+            /** @description "This call may be recorded", spoken before the greeting when `enabled` (default off); `text` per language, else the built-in line. */
+            recordingNotice?: {
+                enabled: boolean;
+                /** @default {} */
+                text: {
+                    [key: string]: string;
+                };
+            };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
@@ -6039,6 +6571,14 @@ export interface components {
          *       "optOutPhrases": [
          *         "stop calling me"
          *       ],
+         *       "recordCalls": true,
+         *       "recordingNotice": {
+         *         "enabled": true,
+         *         "text": {
+         *           "en": "This call may be recorded for quality.",
+         *           "es": "Esta llamada puede ser grabada."
+         *         }
+         *       },
          *       "vocabulary": [
          *         "Acme"
          *       ],
@@ -6109,6 +6649,21 @@ export interface components {
             voicemailMessage: string | null;
             /** @default [] */
             optOutPhrases: string[];
+            /** @default true */
+            recordCalls: boolean;
+            /**
+             * @default {
+             *       "enabled": false,
+             *       "text": {}
+             *     }
+             */
+            recordingNotice: {
+                enabled: boolean;
+                /** @default {} */
+                text: {
+                    [key: string]: string;
+                };
+            };
             /** @description When the agent was archived (it takes no new calls), or null. */
             archivedAt: string | null;
         };
@@ -6177,7 +6732,7 @@ export interface components {
         CallSummary: {
             callSid: string;
             agentId: string;
-            /** @description Twilio `Direction`: `inbound`, `outbound-api` or `outbound-dial`. */
+            /** @description Twilio `Direction`: `inbound`, `outbound-api` or `outbound-dial`; `web` for a browser test call. */
             direction: string;
             /** @description Caller number (E.164 for PSTN calls). */
             from: string;
@@ -6277,6 +6832,47 @@ export interface components {
          *         "status": "delivered",
          *         "attempts": 1
          *       },
+         *       "usage": {
+         *         "lines": [
+         *           {
+         *             "provider": "elevenlabs.tts",
+         *             "kind": "tts_characters",
+         *             "quantity": 86,
+         *             "unit": "characters",
+         *             "costUsd": 0.00344
+         *           },
+         *           {
+         *             "provider": "openai.chat",
+         *             "kind": "llm_completion",
+         *             "quantity": 24,
+         *             "unit": "tokens",
+         *             "costUsd": 0.000014
+         *           },
+         *           {
+         *             "provider": "openai.chat",
+         *             "kind": "llm_prompt",
+         *             "quantity": 412,
+         *             "unit": "tokens",
+         *             "costUsd": 0.000062
+         *           },
+         *           {
+         *             "provider": "openai.stt",
+         *             "kind": "stt_audio",
+         *             "quantity": 1.4,
+         *             "unit": "seconds",
+         *             "costUsd": 0.00014
+         *           },
+         *           {
+         *             "provider": "twilio",
+         *             "kind": "telephony_inbound",
+         *             "quantity": 1,
+         *             "unit": "minutes",
+         *             "costUsd": 0.0085
+         *           }
+         *         ],
+         *         "costUsd": 0.012156
+         *       },
+         *       "recordingUrl": "/api/calls/CA0123456789abcdef0123456789abcdef/recording",
          *       "events": [
          *         {
          *           "type": "twilio.status",
@@ -6324,6 +6920,9 @@ export interface components {
                 status: string;
                 attempts: number;
             };
+            usage: components["schemas"]["CallUsage"];
+            /** @description Path of the call's recording (GET, HTTP Range supported), or null when it has none (yet). */
+            recordingUrl: string | null;
             /** @description What happened on the call, oldest first: `twilio.status`, `barge_in`, `backchannel`, `dtmf`, `transfer`, `hangup`, `provider.error`, `stream.ended`, `voicemail`, `opt_out`, `callback` … */
             events: {
                 type: string;
@@ -6349,6 +6948,20 @@ export interface components {
             turnOverheadMs?: number;
             fillerPlayed?: boolean;
             vocabularyCorrections?: number;
+        };
+        CallUsage: {
+            lines: components["schemas"]["UsageLine"][];
+            costUsd: number;
+        };
+        UsageLine: {
+            /** @description The provider that served (after fallback), e.g. `openai.chat`, `twilio`. */
+            provider: string;
+            /** @enum {string} */
+            kind: "stt_audio" | "llm_prompt" | "llm_completion" | "tts_characters" | "telephony_inbound" | "telephony_outbound";
+            quantity: number;
+            /** @description `seconds` (STT audio), `tokens` (LLM), `characters` (TTS), `minutes` (telephony, per started minute). */
+            unit: string;
+            costUsd: number;
         };
         /**
          * @example {
@@ -6667,6 +7280,243 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "from": "2026-11-25T00:00:00.000Z",
+         *       "to": "2026-12-02T00:00:00.000Z",
+         *       "groupBy": "provider",
+         *       "costUsd": 4.2185,
+         *       "groups": [
+         *         {
+         *           "key": "openai.chat",
+         *           "costUsd": 0.4185,
+         *           "quantities": {
+         *             "llm_prompt": 2100000,
+         *             "llm_completion": 172500
+         *           }
+         *         },
+         *         {
+         *           "key": "twilio",
+         *           "costUsd": 3.8,
+         *           "quantities": {
+         *             "telephony_inbound": 400,
+         *             "telephony_outbound": 30
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        UsageSummary: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            groupBy: "day" | "agent" | "campaign" | "provider";
+            /** @description Total estimated cost (USD) of the calls in range. */
+            costUsd: number;
+            groups: {
+                key: string | null;
+                costUsd: number;
+                /** @description Per kind, in its unit: stt_audio seconds, llm_* tokens, tts_characters characters, telephony_* minutes. */
+                quantities: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        /**
+         * @example {
+         *       "month": "2026-12",
+         *       "outboundBlocked": false,
+         *       "providers": [
+         *         {
+         *           "provider": "openai.chat",
+         *           "budgetUsd": 200,
+         *           "spentUsd": 171.2,
+         *           "ratio": 0.856,
+         *           "level": "warning"
+         *         }
+         *       ]
+         *     }
+         */
+        BudgetReport: {
+            /** @description Calendar month (UTC), `YYYY-MM`. */
+            month: string;
+            /** @description True while a provider has used its whole budget: new outbound dials are refused (inbound calls go on). */
+            outboundBlocked: boolean;
+            providers: {
+                provider: string;
+                budgetUsd: number;
+                spentUsd: number;
+                /** @description spent / budget (1 = all of it). */
+                ratio: number;
+                /**
+                 * @description `warning` from 80 %, `exceeded` from 100 %.
+                 * @enum {string}
+                 */
+                level: "ok" | "warning" | "exceeded";
+            }[];
+        };
+        /**
+         * @example {
+         *       "from": "2026-11-25T00:00:00.000Z",
+         *       "to": "2026-12-02T00:00:00.000Z",
+         *       "totals": {
+         *         "calls": 120,
+         *         "answered": 112,
+         *         "abandoned": 8,
+         *         "transfers": 14,
+         *         "contained": 98,
+         *         "containmentRate": 0.875,
+         *         "costUsd": 6.42
+         *       },
+         *       "days": [
+         *         {
+         *           "day": "2026-11-25",
+         *           "calls": 120,
+         *           "answered": 112,
+         *           "abandoned": 8,
+         *           "transfers": 14,
+         *           "contained": 98,
+         *           "costUsd": 6.42
+         *         }
+         *       ],
+         *       "csat": {
+         *         "average": 4.1,
+         *         "count": 90,
+         *         "distribution": {
+         *           "1": 3,
+         *           "2": 5,
+         *           "3": 10,
+         *           "4": 30,
+         *           "5": 42
+         *         }
+         *       },
+         *       "latency": [
+         *         {
+         *           "day": "2026-11-25",
+         *           "turns": 560,
+         *           "stages": {
+         *             "endpointingMs": {
+         *               "p50": 620,
+         *               "p95": 900
+         *             },
+         *             "sttMs": {
+         *               "p50": 180,
+         *               "p95": 420
+         *             },
+         *             "llmFirstTokenMs": {
+         *               "p50": 350,
+         *               "p95": 800
+         *             },
+         *             "ttsFirstByteMs": {
+         *               "p50": 120,
+         *               "p95": 260
+         *             },
+         *             "replyLatencyMs": {
+         *               "p50": 1250,
+         *               "p95": 2100
+         *             }
+         *           }
+         *         }
+         *       ],
+         *       "languages": [
+         *         {
+         *           "language": "en",
+         *           "calls": 100
+         *         },
+         *         {
+         *           "language": "es",
+         *           "calls": 20
+         *         }
+         *       ],
+         *       "topIntents": [
+         *         {
+         *           "intent": "hours",
+         *           "calls": 40
+         *         },
+         *         {
+         *           "intent": "refund",
+         *           "calls": 25
+         *         }
+         *       ],
+         *       "liveNow": 3
+         *     }
+         */
+        Overview: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            totals: {
+                calls: number;
+                /** @description Calls whose media stream started (the agent answered). */
+                answered: number;
+                /** @description Calls that ended before the agent answered (hang-up while ringing, busy, no-answer, failed, canceled). */
+                abandoned: number;
+                transfers: number;
+                /** @description Answered calls that ended without a transfer to a person. */
+                contained: number;
+                containmentRate: number | null;
+                costUsd: number;
+            };
+            days: {
+                day: string;
+                calls: number;
+                answered: number;
+                abandoned: number;
+                transfers: number;
+                contained: number;
+                costUsd: number;
+            }[];
+            csat: {
+                average: number | null;
+                count: number;
+                distribution: {
+                    1: number;
+                    2: number;
+                    3: number;
+                    4: number;
+                    5: number;
+                };
+            };
+            latency: {
+                day: string;
+                turns: number;
+                stages: {
+                    endpointingMs: {
+                        p50: number | null;
+                        p95: number | null;
+                    };
+                    sttMs: {
+                        p50: number | null;
+                        p95: number | null;
+                    };
+                    llmFirstTokenMs: {
+                        p50: number | null;
+                        p95: number | null;
+                    };
+                    ttsFirstByteMs: {
+                        p50: number | null;
+                        p95: number | null;
+                    };
+                    replyLatencyMs: {
+                        p50: number | null;
+                        p95: number | null;
+                    };
+                };
+            }[];
+            languages: {
+                language: string | null;
+                calls: number;
+            }[];
+            topIntents: {
+                intent: string;
+                calls: number;
+            }[];
+            /** @description Calls in progress now (no end, started in the last 4 hours). */
+            liveNow: number;
         };
         OpenApiDocument: {
             [key: string]: unknown;
