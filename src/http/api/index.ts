@@ -17,8 +17,9 @@ import { singleCallRoutes } from './single-call';
  * list, single outbound calls, and the knowledge routes documented here but served by the knowledge router).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
+ * `contactsUploadMaxBytes` caps a campaign's CSV contacts upload (CONTACTS_UPLOAD_MAX_BYTES).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; contactsUploadMaxBytes?: number }): ApiRoute<any, any, any>[] {
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
