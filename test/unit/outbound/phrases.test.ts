@@ -82,6 +82,11 @@ describe('callback times (chrono-node, in the contact zone)', () => {
     }
   });
 
+  it('reads the offline STT\'s audiobook spelling "to-morrow" as tomorrow', () => {
+    const now = new Date('2026-12-02T16:36:00Z'); // 10:36 in Chicago: "at three" today would still be ahead
+    expect(parseCallbackTime('Please call me back to-morrow at three in the afternoon.', { now, timeZone: 'America/Chicago' })?.toISOString()).toBe('2026-12-03T21:00:00.000Z');
+  });
+
   it('keeps an offset the callee says', () => {
     expect(parseCallbackTime('tomorrow at 3 pm UTC', { now: new Date('2026-10-31T17:00:00Z'), timeZone: 'America/New_York' })?.toISOString()).toBe('2026-11-01T15:00:00.000Z');
   });
