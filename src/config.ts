@@ -254,6 +254,8 @@ const envSchema = z.object({
   /** Dial-failure breaker: failures among the last DIAL_BREAKER_WINDOW dials of a campaign that pause it. */
   DIAL_BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1_000).default(5),
   DIAL_BREAKER_WINDOW: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Largest contacts upload (bytes) of POST /api/campaigns/:id/contacts, `text/csv` body or multipart file; larger → 413, nothing imported. */
+  CONTACTS_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(50 * 1024 * 1024),
   /** Twilio REST origin (a Twilio emulator or the repo's simulator stands in when set). */
   TWILIO_API_BASE_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://api.twilio.com')),
   /**
@@ -430,6 +432,7 @@ function toConfig(e: Env, missing: string[]) {
       ringTimeoutS: e.RING_TIMEOUT_S,
       breaker: { threshold: e.DIAL_BREAKER_THRESHOLD, window: e.DIAL_BREAKER_WINDOW },
       twilioApiBaseUrl: e.TWILIO_API_BASE_URL.replace(/\/+$/, ''),
+      contactsUploadMaxBytes: e.CONTACTS_UPLOAD_MAX_BYTES,
     },
     /** Usage and cost (issue 12): the price table (list prices + USAGE_PRICES_JSON) and monthly budgets (USD). */
     usage: { prices: mergePrices(DEFAULT_PRICES, e.USAGE_PRICES_JSON) as PriceTable, budgets: e.USAGE_BUDGETS_JSON as Readonly<Record<string, number>> },

@@ -199,7 +199,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
     config,
     routes: [
-      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage }),
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage, contactsUploadMaxBytes: config.outbound.contactsUploadMaxBytes }),
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],

@@ -18,8 +18,10 @@ const AFTERNOON_HOURS = 7;
  * The instant a callee means by a callback request ("call me back tomorrow at three", "mañana a las tres"), read
  * with chrono-node in `language` (en, es, fr, de; others as en) relative to `now` in the IANA zone `timeZone` (the
  * contact's: "three" is three o'clock there), always in the future (`forwardDate`). Hours said as words are turned into
- * digits first ("at three" → "at 3"); an hour from 1 to 7 said without am/pm is taken as the afternoon. The zone's
- * offset at `now` is used for the whole expression (a daylight-saving change in between shifts it by that hour).
+ * digits first ("at three" → "at 3"), and the audiobook spellings of the offline STT ("to-morrow") modernised; an hour from 1 to 7 said without am/pm is taken as the afternoon. A clock time
+ * said is a wall-clock time in the zone on the day it falls (luxon): "tomorrow at 3 pm" the day before a daylight-saving
+ * change is 15:00 local after it, not 14:00 or 16:00 (chrono reads the expression at the offset of `now`; the local
+ * date and time it found are re-anchored in the zone). An offset the callee says ("3 pm UTC") is kept as said.
  * @returns null when the text holds no date or time, or the zone is unknown.
  */
 export function parseCallbackTime(text: string, o: { now: Date; timeZone: string; language?: string }): Date | null {
@@ -27,17 +29,27 @@ export function parseCallbackTime(text: string, o: { now: Date; timeZone: string
   const zoneNow = DateTime.fromJSDate(o.now, { zone: o.timeZone });
   if (!zoneNow.isValid) return null;
   const words = NUMBER_WORDS[lang];
-  const spoken = text.replace(new RegExp(`\\b(${HOUR_LEAD[lang]})\\s+(\\p{L}+)`, 'giu'), (m, lead: string, w: string) =>
+  // Moonshine (trained on audiobooks) writes "to-morrow" / "to-day" / "to-night" as old books do.
+  const modern = lang === 'en' ? text.replace(/\bto[- ](morrow|day|night)\b/giu, 'to$1') : text;
+  const spoken = modern.replace(new RegExp(`\\b(${HOUR_LEAD[lang]})\\s+(\\p{L}+)`, 'giu'), (m, lead: string, w: string) =>
     words[w.toLowerCase()] !== undefined ? `${lead} ${words[w.toLowerCase()]}` : m,
   );
   const [r] = PARSERS[lang].parse(spoken, { instant: o.now, timezone: zoneNow.offset }, { forwardDate: true });
   if (!r) return null;
   const hour = r.start.get('hour');
-  let at = r.start.date();
-  if (r.start.isCertain('hour') && !r.start.isCertain('meridiem') && hour !== null && hour >= 1 && hour <= AFTERNOON_HOURS) {
-    at = new Date(at.getTime() + 12 * 3_600_000);
-  }
+  const afternoon = r.start.isCertain('hour') && !r.start.isCertain('meridiem') && hour !== null && hour >= 1 && hour <= AFTERNOON_HOURS;
+  const at = r.start.isCertain('timezoneOffset') ? new Date(r.start.date().getTime() + (afternoon ? 12 * 3_600_000 : 0)) : wallClockIn(r.start, o.timeZone, afternoon);
   return at.getTime() > o.now.getTime() ? at : null;
+}
+
+/** The local date and time chrono found (+12 h for an afternoon hour) as that wall-clock time in `zone` (luxon). */
+function wallClockIn(c: chrono.ParsedComponents, zone: string, afternoon: boolean): Date {
+  const n = (k: chrono.Component) => c.get(k) ?? 0;
+  const local = DateTime.fromObject(
+    { year: n('year'), month: n('month'), day: n('day'), hour: n('hour') + (afternoon ? 12 : 0), minute: n('minute'), second: n('second'), millisecond: n('millisecond') },
+    { zone },
+  );
+  return local.toJSDate();
 }
 
 /** `at` as the callee hears it confirmed, in `timeZone` and `language` (e.g. "Thursday, December 3 at 3:00 PM"). */

@@ -71,7 +71,9 @@ function makeStt(choice: SttChoice, c: Readonly<Config>, d: ProviderDeps): SttPr
     case 'openai':
       return new OpenAiWhisperStt({ apiKey: need(c.openai.apiKey, 'OPENAI_API_KEY'), baseURL: c.openai.sttBaseUrl, timeoutMs: sdkTimeout(c.resilience.sttTimeoutMs), model: c.openai.sttModel });
     case 'local':
-      return new MoonshineStt({ size: c.local.sttModel, concurrency: c.local.sttConcurrency, modelDir: c.local.sttModelDir, logger: d.logger });
+      // A decode may take the STT_TIMEOUT_MS the resilience wrapper allows (longer audio: 3 × its duration) rather than
+      // being abandoned sooner by the pool's own default on a busy host.
+      return new MoonshineStt({ size: c.local.sttModel, concurrency: c.local.sttConcurrency, modelDir: c.local.sttModelDir, logger: d.logger, requestTimeoutMs: (audioMs) => Math.max(sdkTimeout(c.resilience.sttTimeoutMs), 3 * audioMs) });
     case 'fake':
       return new FakeStt({ latencyMs: c.fake.sttMs, respond: () => c.fake.sttText, language: 'en' });
   }

@@ -6,8 +6,12 @@ import { TwilioRestDouble, type CallEnd, type CreatedCall, type SignedCallback }
 export type CalleeScript =
   /** The line never connects: only the status callbacks of `end` (busy, no-answer, failed). */
   | { kind: 'no-connect'; end: Exclude<CallEnd, 'completed'> }
-  /** A person answers and speaks `turns`; the call ends when they hang up or the agent hangs up over REST. */
-  | { kind: 'human'; turns: CallerTurn[] }
+  /**
+   * A person answers and speaks `turns`; the call ends when they hang up or the agent hangs up over REST. After the
+   * last turn they hang up once the agent has been quiet `patienceMs` after its reply started (default 300 ms; a patient
+   * callee waits through a "one moment, please" filler for the real answer).
+   */
+  | { kind: 'human'; turns: CallerTurn[]; patienceMs?: number }
   /** An answering machine: plays `greeting`; Twilio's async AMD then reports `answeredBy` (to another server). */
   | { kind: 'machine'; greeting: Uint8Array; answeredBy: string };
 
@@ -29,6 +33,8 @@ export interface TwilioCallDriverOptions {
   onLive?: (call: CreatedCall, delta: 1 | -1) => void;
   /** Errors of the synthesized side (a callback answered non-2xx, a stream failed). */
   onError?: (message: string) => void;
+  /** How long a callee waits for the agent's reply before the next turn or hanging up (ms). Default 8000. */
+  replyTimeoutMs?: number;
 }
 
 /**
@@ -70,7 +76,10 @@ export class TwilioCallDriver {
   }
 
   private async post(cbs: SignedCallback[], origin = this.next()): Promise<void> {
-    for (const status of await TwilioRestDouble.deliver(cbs, origin)) if (status >= 300) this.o.onError?.(`callback answered ${status}`);
+    const statuses = await TwilioRestDouble.deliver(cbs, origin);
+    statuses.forEach((status, i) => {
+      if (status >= 300) this.o.onError?.(`callback ${new URL(cbs[i].url).pathname} (${cbs[i].params.CallStatus ?? cbs[i].params.AnsweredBy}) answered ${status}`);
+    });
   }
 
   private async drive(call: CreatedCall): Promise<void> {
@@ -111,8 +120,9 @@ export class TwilioCallDriver {
       callerTurns: script.kind === 'machine' ? [{ audio: script.greeting }] : script.turns,
       greetingTimeoutMs: 400,
       afterLastTurn: 'await_reply',
-      settleMs: 300,
-      replyTimeoutMs: 8_000,
+      // An answering machine records until the agent hangs up (or the reply timeout), whatever pauses its message has.
+      settleMs: script.kind === 'machine' ? (this.o.replyTimeoutMs ?? 8_000) : (script.patienceMs ?? 300),
+      replyTimeoutMs: this.o.replyTimeoutMs ?? 8_000,
       endSignal: hangup.signal,
       hooks: {
         onCallerTurn: () => {

@@ -44,9 +44,11 @@ const REPORT_COLUMNS = ['phone', 'name', 'state', 'attempts', 'last_outcome', 'l
  * see `importContacts`), `GET /api/campaigns/:id/contacts?state=&limit=&cursor=` (keyset pages by contact id) and
  * `GET /api/campaigns/:id/report.csv` (streamed, one record per contact, cells guarded against formula injection
  * like the calls export). Import needs `supervisor` and a draft, running or paused campaign (409 otherwise; the state
- * is checked when the request starts) and records a `campaign.contacts_import` audit entry with its counts.
+ * is checked when the request starts) and records a `campaign.contacts_import` audit entry with its counts. A CSV
+ * upload above `contactsUploadMaxBytes` (CONTACTS_UPLOAD_MAX_BYTES; default MAX_UPLOAD_BYTES) is refused with 413 and
+ * imports nothing (the import's transaction rolls back at the first byte beyond it).
  */
-export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number }): ApiRoute<any, any, any>[] {
+export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number; contactsUploadMaxBytes?: number }): ApiRoute<any, any, any>[] {
   const campaigns = new CampaignsRepo(d.db);
   const contacts = new CampaignContactsRepo(d.db);
   const load = async (id: string): Promise<Campaign> => {
@@ -77,7 +79,7 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number })
         400: error('Unreadable CSV (no phone column, broken quoting) or invalid JSON.'),
         404: error('No such campaign.'),
         409: error('The campaign is completed or cancelled.'),
-        413: error('File too large.'),
+        413: error('The CSV is larger than CONTACTS_UPLOAD_MAX_BYTES (default 50 MB); nothing was imported.'),
         415: error('Another content type.'),
       },
       examples: {
@@ -102,7 +104,7 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number })
               for await (const r of csvRows(input, { required: ['phone'] })) yield 'error' in r ? r : contactFromCsv(r);
             }
             return { ...(await importContacts(d.db, target, inputs(), audited(fileName ?? 'text/csv'))) };
-          });
+          }, { maxBytes: d.contactsUploadMaxBytes });
         } catch (err) {
           if (err instanceof CsvFormatError) throw new ApiError(400, err.message);
           throw err;

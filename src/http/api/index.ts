@@ -27,8 +27,9 @@ import type { RecordingStorage } from '../../recordings/storage';
  * knowledge router). `budgets`: the monthly usage budgets (absent: none configured).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
+ * `contactsUploadMaxBytes` caps a campaign's CSV contacts upload (CONTACTS_UPLOAD_MAX_BYTES).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage; contactsUploadMaxBytes?: number }): ApiRoute<any, any, any>[] {
   const budgets = d.budgets ?? new UsageBudgets({ usage: d.calls.usage, audit: new AuditRepo(d.db), budgets: {} });
   return [
     ...agentRoutes(d),

@@ -135,6 +135,50 @@ describe('campaign contact import', () => {
     expect((await post(c.id, 'phone\n+14155550150\n', 'text/csv', 'viewer')).status).toBe(403);
   });
 
+  it('refuses an upload over contactsUploadMaxBytes with 413 (Content-Length, chunked text/csv, multipart) and imports nothing', async () => {
+    const cap = 4_096;
+    const small = await serveRoutes(campaignContactRoutes({ db, contactsUploadMaxBytes: cap }));
+    try {
+      const rowsOf = (n: number) => ['phone,name', ...Array.from({ length: n }, (_, i) => `+1415${String(5_550_000 + i)},Name ${i}`)].join('\n') + '\n';
+      const big = rowsOf(300); // ~7.5 kB: the first rows are valid and would be imported if the import kept what it read
+      expect(Buffer.byteLength(big)).toBeGreaterThan(cap);
+      const send = async (id: string, body: string | FormData | ReadableStream, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${small.base}/api/campaigns/${id}/contacts`, { method: 'POST', headers: { 'x-test-role': 'supervisor', ...headers }, body, duplex: 'half' } as RequestInit);
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const count = async (id: string) => Number((await db('campaign_contacts').where({ campaign_id: id }).count({ n: '*' }))[0].n);
+      const tooLarge = { error: expect.stringContaining(`larger than ${cap} bytes`) };
+
+      const declared = await createTestCampaign(db, agentId);
+      expect(await send(declared.id, big, { 'content-type': 'text/csv' })).toMatchObject({ status: 413, body: tooLarge });
+      // Chunked (no Content-Length): the limit is met mid-stream, after rows were read; the import rolls back.
+      const chunked = await createTestCampaign(db, agentId);
+      const stream = Readable.toWeb(Readable.from(big.match(/[\s\S]{1,512}/g)!.map((c) => Buffer.from(c)))) as ReadableStream;
+      expect(await send(chunked.id, stream, { 'content-type': 'text/csv' })).toMatchObject({ status: 413, body: tooLarge });
+      const multipart = await createTestCampaign(db, agentId);
+      const form = new FormData();
+      form.append('file', new Blob([big], { type: 'text/csv' }), 'big.csv');
+      expect(await send(multipart.id, form)).toMatchObject({ status: 413, body: tooLarge });
+      for (const c of [declared, chunked, multipart]) expect([c.id, await count(c.id)]).toEqual([c.id, 0]);
+
+      // At the cap exactly: imported (the limit is inclusive), as text/csv and as a multipart file.
+      const header = 'phone,name\n';
+      const fits = header + rowsOf(300).slice(header.length, cap - 1).replace(/[^\n]*$/, '').padEnd(cap - header.length, '\n');
+      expect(Buffer.byteLength(fits)).toBe(cap);
+      const ok = await createTestCampaign(db, agentId);
+      const r = await send(ok.id, fits, { 'content-type': 'text/csv' });
+      expect(r.status).toBe(200);
+      expect(r.body.accepted).toBeGreaterThan(100);
+      expect(await count(ok.id)).toBe(r.body.accepted);
+      const okForm = new FormData();
+      okForm.append('file', new Blob([fits], { type: 'text/csv' }), 'fits.csv');
+      const okMultipart = await createTestCampaign(db, agentId);
+      expect(await send(okMultipart.id, okForm)).toMatchObject({ status: 200, body: { accepted: r.body.accepted } });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('streams 5,000 rows in batches (several regions, invalid and duplicate rows) with exact counts', async () => {
     const c = await createTestCampaign(db, agentId);
     const lines = ['phone,name,timezone,order_id'];

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { machinePhraseIn } from '../../../src/engine/machine-detection';
 import { normalizePhrase, optOutPhraseIn } from '../../../src/domain/call-phrases';
 import { describeCallbackTime, parseCallbackTime } from '../../../src/domain/callback-time';
@@ -66,6 +67,28 @@ describe('callback times (chrono-node, in the contact zone)', () => {
 
   it('reads the same words in the contact zone, not the server zone', () => {
     expect(parseCallbackTime('tomorrow at 3 pm', { now, timeZone: 'Europe/Berlin' })?.toISOString()).toBe('2026-12-03T14:00:00.000Z');
+  });
+
+  // 2027-03-14 02:00 EST → 03:00 EDT (spring forward); 2026-11-01 02:00 EDT → 01:00 EST (fall back).
+  it.each([
+    ['spring forward', '2027-03-13T17:00:00Z', '2027-03-14T19:00:00.000Z'],
+    ['fall back', '2026-10-31T17:00:00Z', '2026-11-01T20:00:00.000Z'],
+  ])('a callback booked the day before a DST change (%s) lands at 15:00 local after it', (_change, before, iso) => {
+    const ny = 'America/New_York';
+    for (const said of ['tomorrow at 3 pm', 'call me back tomorrow at three']) {
+      const at = parseCallbackTime(said, { now: new Date(before), timeZone: ny })!;
+      expect([said, at.toISOString()]).toEqual([said, iso]);
+      expect(DateTime.fromJSDate(at, { zone: ny }).toFormat('HH:mm')).toBe('15:00');
+    }
+  });
+
+  it('reads the offline STT\'s audiobook spelling "to-morrow" as tomorrow', () => {
+    const now = new Date('2026-12-02T16:36:00Z'); // 10:36 in Chicago: "at three" today would still be ahead
+    expect(parseCallbackTime('Please call me back to-morrow at three in the afternoon.', { now, timeZone: 'America/Chicago' })?.toISOString()).toBe('2026-12-03T21:00:00.000Z');
+  });
+
+  it('keeps an offset the callee says', () => {
+    expect(parseCallbackTime('tomorrow at 3 pm UTC', { now: new Date('2026-10-31T17:00:00Z'), timeZone: 'America/New_York' })?.toISOString()).toBe('2026-11-01T15:00:00.000Z');
   });
 
   it('returns null without a time, or for an unknown zone', () => {
