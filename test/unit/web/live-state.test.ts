@@ -1,4 +1,4 @@
-import type { LiveCallSnapshot, LiveTurn } from '../../../web/src/api/live';
+import type { LiveCallSnapshot, LiveTurn } from '../../../web/src/api/live-types';
 import { applyLiveEvent, applySnapshot, MAX_TURNS, mergeTurns } from '../../../web/src/pages/live/live-state';
 
 const call = (callSid: string, turns: LiveTurn[] = []): LiveCallSnapshot => ({ callSid, agentId: 'support', direction: 'inbound', from: '+14155550123', to: '+14155550100', startedAt: '2026-12-02T10:00:00.000Z', instanceId: 'i1', turns });

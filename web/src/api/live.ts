@@ -1,4 +1,5 @@
 import { requestJson } from './json';
+import type { LiveCallSnapshot, LiveEvent } from './live-types';
 
 /**
  * The live-calls API (the live helper's src/http/api/live.ts and src/live/listen.ts), hand-written until the routes
@@ -10,52 +11,7 @@ import { requestJson } from './json';
  * - WS `/api/live/calls/:callSid/listen` (supervisor): binary frames, byte 0 the track ({@link LISTEN_TRACK}), then
  *   raw 8 kHz mu-law.
  */
-export interface TurnTimings {
-  endpointingMs?: number;
-  sttMs?: number;
-  llmFirstTokenMs?: number;
-  ttsFirstByteMs?: number;
-  replyLatencyMs?: number;
-  turnOverheadMs?: number;
-  fillerPlayed?: boolean;
-  vocabularyCorrections?: number;
-}
-
-export interface LiveTurn {
-  seq: number;
-  role: 'caller' | 'agent';
-  text: string;
-  language: string | null;
-  /** ms since the media stream started */
-  startMs: number;
-  endMs: number;
-  intent?: string | null;
-  sttConfidence?: number | null;
-  understood?: boolean;
-  interrupted?: boolean;
-  timings?: TurnTimings | null;
-}
-
-export interface LiveCall {
-  callSid: string;
-  agentId: string;
-  /** `inbound` | `outbound-api` | `outbound-dial` | `web` */
-  direction: string;
-  from: string;
-  to: string;
-  startedAt: string;
-  instanceId: string;
-}
-
-export interface LiveCallSnapshot extends LiveCall {
-  turns: LiveTurn[];
-}
-
-export type LiveEvent =
-  | { type: 'call.started'; call: LiveCall }
-  | { type: 'call.turn'; callSid: string; turn: LiveTurn }
-  | { type: 'call.event'; callSid: string; event: { type: string; payload: Record<string, unknown>; at: string } }
-  | { type: 'call.ended'; callSid: string; reason: string; endedAt: string };
+export type { LiveCall, LiveCallSnapshot, LiveEvent, LiveTurn, TurnTimings } from './live-types';
 
 /** SSE event names of {@link LiveEvent}. */
 export const LIVE_EVENT_TYPES: LiveEvent['type'][] = ['call.started', 'call.turn', 'call.event', 'call.ended'];

@@ -1,4 +1,4 @@
-import type { LiveCallSnapshot, LiveEvent, LiveTurn } from '../../api/live';
+import type { LiveCallSnapshot, LiveEvent, LiveTurn } from '../../api/live-types';
 
 /** Turns kept per call on the page (the server's snapshot holds the last 50 too). */
 export const MAX_TURNS = 50;
