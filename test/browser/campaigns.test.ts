@@ -5,6 +5,9 @@ import { startDashboardServer, type DashboardServer } from '../helpers/dashboard
 /** Contacts with a header the wizard must map (Mobile → phone, "Full Name" → name) and one bad row (line 3). */
 const CONTACTS_CSV = 'Mobile,Full Name,first_name,plan\n+14155550123,Ada Lovelace,Ada,gold\n12,Bad Number,Bob,silver\n(212) 555-0188,Grace Hopper,Grace,silver\n';
 
+/** This run's campaign name (the Jest worker's test database outlives a run). */
+const NAME = `December renewals ${process.pid}`;
+
 /** Waits until the locator's text contains `text` (Playwright's auto-wait; fails after its timeout). */
 async function expectText(locator: Locator, text: string): Promise<void> {
   await locator.filter({ hasText: text }).first().waitFor();
@@ -12,7 +15,7 @@ async function expectText(locator: Locator, text: string): Promise<void> {
 
 /** Picks `option` in the Mantine Select labelled `label`. */
 async function pick(page: Page, label: string, option: string): Promise<void> {
-  await page.getByLabel(new RegExp(`^${label}`)).click();
+  await page.getByRole('combobox', { name: new RegExp(`^${label}`) }).click();
   await page.getByRole('option', { name: option }).click();
 }
 
@@ -40,17 +43,17 @@ describe('dashboard: campaigns (browser)', () => {
   it('creates a draft campaign through the wizard and shows its rejected rows and detail page', async () => {
     const page = await openPage(browser);
     await loginThroughUi(page, srv.base, srv.supervisor, '/campaigns');
-    await page.getByText('No campaigns yet.').waitFor();
+    await page.getByRole('heading', { name: 'Campaigns', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'New campaign' }).click();
     await page.getByRole('heading', { name: 'New campaign', level: 1 }).waitFor();
 
     // Step 1: "Next" with nothing filled in shows the problems instead of moving on.
     await page.getByRole('button', { name: 'Next' }).click();
     await expectText(page.locator('body'), 'Give the campaign a name.');
-    await page.getByLabel('Name').fill('December renewals');
+    await page.getByLabel('Name').fill(NAME);
     await pick(page, 'Agent', 'Acme Support (support)');
-    await page.getByLabel(/^Caller IDs/).fill('+14155550100');
-    await page.getByLabel(/^Caller IDs/).press('Enter');
+    await page.getByLabel(/^Caller IDs/).first().fill('+14155550100');
+    await page.getByLabel(/^Caller IDs/).first().press('Enter');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'campaign-wizard');
     await page.getByRole('button', { name: 'Next' }).click();
@@ -92,8 +95,8 @@ describe('dashboard: campaigns (browser)', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
 
     // The server stored what the wizard showed.
-    const [row] = await srv.db('campaigns').select('id', 'name', 'state', 'max_concurrent', 'retry');
-    expect(row).toMatchObject({ name: 'December renewals', state: 'draft', max_concurrent: 2 });
+    const row = await srv.db('campaigns').where({ name: NAME }).first('id', 'name', 'state', 'max_concurrent', 'retry');
+    expect(row).toMatchObject({ state: 'draft', max_concurrent: 2 });
     expect(row.retry.delaysSeconds.busy).toEqual([1800, 7200]);
     const contacts = await srv.db('campaign_contacts').where({ campaign_id: row.id }).orderBy('phone').select('phone', 'name', 'variables');
     expect(contacts).toEqual([
@@ -102,7 +105,7 @@ describe('dashboard: campaigns (browser)', () => {
     ]);
 
     await page.getByRole('link', { name: 'Open the campaign' }).click();
-    await page.getByRole('heading', { name: 'December renewals', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: NAME, level: 1 }).waitFor();
     expect(await page.getByTestId('campaign-state').textContent()).toBe('draft');
     await expectText(page.getByTestId('count-pending'), '2');
     await expectText(page.getByTestId('funnel-contacts'), '2');
@@ -113,46 +116,46 @@ describe('dashboard: campaigns (browser)', () => {
     await saveScreenshot(page, 'campaign');
 
     await page.getByRole('link', { name: 'Campaigns' }).click();
-    await expectText(page.getByRole('table'), 'December renewals');
-    await page.getByRole('progressbar', { name: 'December renewals: 0% of contacts finished' }).waitFor();
+    await expectText(page.getByRole('table'), NAME);
+    await page.getByRole('progressbar', { name: `${NAME}: 0% of contacts finished` }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'campaigns');
     await page.context().close();
-  });
+  }, 300_000);
 
   it('shows the server\'s validation issues when it refuses the create body, and creates nothing', async () => {
     const page = await openPage(browser);
     await loginThroughUi(page, srv.base, srv.admin, '/campaigns/new');
-    await page.getByLabel('Name').fill('Bad region');
+    await page.getByLabel('Name').fill(`Bad region ${process.pid}`);
     await pick(page, 'Agent', 'Acme Support (support)');
-    await page.getByLabel(/^Caller IDs/).fill('+14155550100');
-    await page.getByLabel(/^Caller IDs/).press('Enter');
+    await page.getByLabel(/^Caller IDs/).first().fill('+14155550100');
+    await page.getByLabel(/^Caller IDs/).first().press('Enter');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.locator('input[type=file]').setInputFiles({ name: 'c.csv', mimeType: 'text/csv', buffer: Buffer.from('phone\n+14155550123\n') });
     await page.getByRole('table', { name: 'Column mapping preview' }).waitFor();
     await page.getByRole('button', { name: 'Next' }).click();
     // A date the browser's shape check (YYYY-MM-DD) lets through but the server's calendar check refuses.
-    await page.getByLabel('Blackout dates', { exact: true }).fill('2026-02-30');
-    await page.getByLabel('Blackout dates', { exact: true }).press('Enter');
+    await page.getByLabel('Blackout dates', { exact: true }).first().fill('2026-02-30');
+    await page.getByLabel('Blackout dates', { exact: true }).first().press('Enter');
     await page.getByRole('button', { name: 'Next' }).click();
     await page.getByRole('button', { name: 'Create draft' }).click();
     await expectText(page.getByRole('alert'), 'window.blackoutDates.0');
-    expect(await srv.db('campaigns').where({ name: 'Bad region' }).first()).toBeUndefined();
+    expect(await srv.db('campaigns').where({ name: `Bad region ${process.pid}` }).first()).toBeUndefined();
     await page.context().close();
-  });
+  }, 180_000);
 
   it('shows a viewer the campaigns without New campaign or state buttons', async () => {
     const page = await openPage(browser);
     await loginThroughUi(page, srv.base, srv.viewer, '/campaigns');
-    await expectText(page.getByRole('table'), 'December renewals');
+    await expectText(page.getByRole('table'), NAME);
     expect(await page.getByRole('link', { name: 'New campaign' }).count()).toBe(0);
-    await page.getByRole('link', { name: 'December renewals' }).click();
-    await page.getByRole('heading', { name: 'December renewals', level: 1 }).waitFor();
+    await page.getByRole('link', { name: NAME }).click();
+    await page.getByRole('heading', { name: NAME, level: 1 }).waitFor();
     await page.getByRole('link', { name: 'CSV report' }).waitFor();
     expect(await page.getByRole('button', { name: 'Start' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Cancel campaign' }).count()).toBe(0);
     await page.goto(`${srv.base}/campaigns/new`);
     await expectText(page.getByRole('alert'), 'needs the supervisor role');
     await page.context().close();
-  });
+  }, 180_000);
 });
