@@ -147,7 +147,7 @@ export default function CampaignPage() {
       </Group>
       <ApiErrorAlert error={act.error} />
       {c.pauseReason && (
-        <Alert color="yellow" title="Paused by the system">
+        <Alert color="red" title="Paused by the system">
           {c.pauseReason}
         </Alert>
       )}

@@ -7,7 +7,7 @@ export function ImportResult({ outcome }: { outcome: CreateOutcome }) {
   const { campaign, imported, started } = outcome;
   return (
     <Stack maw={720}>
-      <Alert color={imported.rejectedCount ? 'yellow' : 'green'} title={`Campaign "${campaign.name}" created${started ? ' and started' : ' as a draft'}`}>
+      <Alert color={imported.rejectedCount ? 'red' : 'blue'} title={`Campaign "${campaign.name}" created${started ? ' and started' : ' as a draft'}`}>
         <Text size="sm" data-testid="import-summary">
           {imported.accepted} contacts accepted, {imported.rejectedCount} rejected, {imported.duplicates} duplicates merged, {imported.suppressed} on the DNC list.
         </Text>
