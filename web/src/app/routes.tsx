@@ -2,7 +2,6 @@ import { lazy } from 'react';
 import { Navigate, type RouteObject } from 'react-router';
 import { RequireRole } from '../auth/Can';
 import { RequireAuth } from '../auth/RequireAuth';
-import { PlaceholderPage } from '../pages/PlaceholderPage';
 import { AppLayout } from './AppLayout';
 
 // Every page is its own chunk (React.lazy), the login form included: the entry holds the providers, the router and
@@ -15,11 +14,16 @@ const AgentPage = lazy(() => import('../pages/agents/AgentPage'));
 const PhoneNumbersPage = lazy(() => import('../pages/numbers/PhoneNumbersPage'));
 const DncPage = lazy(() => import('../pages/dnc/DncPage'));
 const SettingsPage = lazy(() => import('../pages/settings/SettingsPage'));
+const CampaignsPage = lazy(() => import('../pages/campaigns/CampaignsPage'));
+const CampaignWizardPage = lazy(() => import('../pages/campaigns/CampaignWizardPage'));
+const CampaignPage = lazy(() => import('../pages/campaigns/CampaignPage'));
+const OverviewPage = lazy(() => import('../pages/overview/OverviewPage'));
+const LiveCallsPage = lazy(() => import('../pages/live/LiveCallsPage'));
 const NotFoundPage = lazy(() => import('../pages/NotFoundPage'));
 
 /**
  * The dashboard's routes. `/login` is public; everything else sits behind RequireAuth (GET /api/me) in the
- * AppLayout; `/settings` needs admin. Overview, Live calls and Campaigns are placeholders other parts replace.
+ * AppLayout; `/settings` needs admin.
  */
 export const routes: RouteObject[] = [
   { path: '/login', element: <LoginPage /> },
@@ -30,14 +34,16 @@ export const routes: RouteObject[] = [
         element: <AppLayout />,
         children: [
           { index: true, element: <Navigate to="/calls" replace /> },
-          { path: 'overview', element: <PlaceholderPage title="Overview" /> },
-          { path: 'live', element: <PlaceholderPage title="Live calls" /> },
+          { path: 'overview', element: <OverviewPage /> },
+          { path: 'live', element: <LiveCallsPage /> },
           { path: 'calls', element: <CallsPage /> },
           { path: 'calls/:callSid', element: <CallPage /> },
           { path: 'agents', element: <AgentsPage /> },
           { path: 'agents/new', element: <AgentPage /> },
           { path: 'agents/:id', element: <AgentPage /> },
-          { path: 'campaigns/*', element: <PlaceholderPage title="Campaigns" /> },
+          { path: 'campaigns', element: <CampaignsPage /> },
+          { element: <RequireRole role="supervisor" />, children: [{ path: 'campaigns/new', element: <CampaignWizardPage /> }] },
+          { path: 'campaigns/:id', element: <CampaignPage /> },
           { path: 'phone-numbers', element: <PhoneNumbersPage /> },
           { path: 'dnc', element: <DncPage /> },
           { element: <RequireRole role="admin" />, children: [{ path: 'settings/*', element: <SettingsPage /> }] },

@@ -1,0 +1,48 @@
+import type { Browser } from 'playwright-core';
+import { launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
+import { startDashboardServer, type DashboardServer } from '../helpers/dashboard';
+
+/**
+ * Overview and Live calls in Chromium against the real server. Needs the usage helper's GET /api/analytics/overview
+ * and the live helper's /api/live/* routes (merged by the lead): the overview's call count is the database's, the
+ * live page connects its SSE feed and shows no call; a viewer sees no supervisor buttons. Axe on each page.
+ */
+describe('dashboard: overview and live calls (browser)', () => {
+  let srv: DashboardServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // One after the other: on a loaded machine the Vite build, the server's start and Chromium compete.
+    srv = await startDashboardServer('overview');
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  it('shows the overview KPIs and charts for the last 7 days', async () => {
+    const page = await openPage(browser);
+    await loginThroughUi(page, srv.base, srv.viewer, '/overview');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const since = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() - 6));
+    const { n } = (await srv.db('calls').where('started_at', '>=', since).count({ n: '*' }).first()) as { n: string };
+    await page.getByTestId('kpi-Calls').filter({ hasText: new RegExp(`^${Number(n)}$`) }).waitFor();
+    await page.getByRole('img', { name: 'Calls, answered and abandoned per day' }).waitFor();
+    await page.getByRole('img', { name: 'Reply latency p50 and p95 per stage per day, ms' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'overview');
+    await page.context().close();
+  });
+
+  it('connects the live feed and shows the calls in progress (none here)', async () => {
+    const page = await openPage(browser);
+    await loginThroughUi(page, srv.base, srv.supervisor, '/live');
+    await page.getByTestId('feed-status').filter({ hasText: 'live' }).waitFor();
+    await page.getByText('No calls in progress.').waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await saveScreenshot(page, 'live-calls');
+    await page.context().close();
+  });
+});
