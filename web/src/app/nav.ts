@@ -14,6 +14,7 @@ export const NAV: NavItem[] = [
   { to: '/calls', label: 'Calls' },
   { to: '/agents', label: 'Agents' },
   { to: '/campaigns', label: 'Campaigns' },
+  { to: '/test-call', label: 'Test call' },
   { to: '/phone-numbers', label: 'Phone numbers' },
   { to: '/dnc', label: 'DNC list' },
   { to: '/settings', label: 'Settings', role: 'admin' },

@@ -17,6 +17,7 @@ const SettingsPage = lazy(() => import('../pages/settings/SettingsPage'));
 const CampaignsPage = lazy(() => import('../pages/campaigns/CampaignsPage'));
 const CampaignWizardPage = lazy(() => import('../pages/campaigns/CampaignWizardPage'));
 const CampaignPage = lazy(() => import('../pages/campaigns/CampaignPage'));
+const TestCallPage = lazy(() => import('../pages/test-call/TestCallPage'));
 const OverviewPage = lazy(() => import('../pages/overview/OverviewPage'));
 const LiveCallsPage = lazy(() => import('../pages/live/LiveCallsPage'));
 const NotFoundPage = lazy(() => import('../pages/NotFoundPage'));
@@ -44,6 +45,7 @@ export const routes: RouteObject[] = [
           { path: 'campaigns', element: <CampaignsPage /> },
           { element: <RequireRole role="supervisor" />, children: [{ path: 'campaigns/new', element: <CampaignWizardPage /> }] },
           { path: 'campaigns/:id', element: <CampaignPage /> },
+          { path: 'test-call', element: <TestCallPage /> },
           { path: 'phone-numbers', element: <PhoneNumbersPage /> },
           { path: 'dnc', element: <DncPage /> },
           { element: <RequireRole role="admin" />, children: [{ path: 'settings/*', element: <SettingsPage /> }] },

@@ -93,9 +93,16 @@ export default function AgentPage() {
         <Title order={1} size="h2">
           {isNew ? 'New agent' : `Agent ${agent?.name}`}
         </Title>
-        <Anchor component={Link} to="/agents">
-          Back to agents
-        </Anchor>
+        <Group>
+          {!isNew && agent && !agent.archivedAt && (
+            <Button component={Link} to={`/test-call?agentId=${encodeURIComponent(agent.id)}`} variant="light">
+              Test call
+            </Button>
+          )}
+          <Anchor component={Link} to="/agents">
+            Back to agents
+          </Anchor>
+        </Group>
       </Group>
       {agent?.archivedAt && <Alert color="gray">This agent is archived: it takes no new calls.</Alert>}
       <form onSubmit={submit} aria-label="Agent">

@@ -5,6 +5,7 @@ import type { LiveTurn, TurnTimings } from '../../api/live';
 import { LiveTranscript } from '../../components/LiveTranscript';
 import { useAgents } from '../campaigns/campaign-api';
 import { startTestCall } from '../../test-call/client';
+import workletUrl from '../../test-call/audio-worklet.ts?worker&url';
 
 type Phase = 'idle' | 'starting' | 'in-call' | 'ended';
 
@@ -33,12 +34,13 @@ export default function TestCallPage() {
     try {
       call.current = await startTestCall({
         agentId,
-        onTranscript: (t) => setTurns((ts) => [...ts, { ...t, seq: ts.length + 1, language: t.language ?? null, startMs: t.startMs ?? 0, endMs: t.endMs ?? 0 }]),
-        onTurnLatency: (timings) => setLatencies((l) => [...l, timings]),
-        onEnd: (reason) => {
+        workletUrl,
+        onTranscript: (t) => setTurns((ts) => [...ts, t]),
+        onTurnLatency: (_seq, timings) => setLatencies((l) => [...l, timings]),
+        onEnd: (end) => {
           call.current = null;
           setPhase('ended');
-          if (reason && reason !== 'hangup') setError(`The call ended: ${reason}`);
+          if (!end.byUser && end.code !== 1000) setError(`The call ended: ${end.reason || `code ${end.code}`}`);
         },
       });
       setPhase((p) => (p === 'starting' ? 'in-call' : p));
