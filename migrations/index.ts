@@ -16,6 +16,7 @@ import * as m1202_0700 from './20261202000700_call_search';
 import * as m1202_0800 from './20261202000800_outbound_campaigns';
 import * as m1202_0900 from './20261202000900_campaign_api';
 import * as m1202_1000 from './20261202001000_dispatch_outcome';
+import * as m1202_1600 from './20261202001600_webhooks';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202000800_outbound_campaigns', m1202_0800],
   ['20261202000900_campaign_api', m1202_0900],
   ['20261202001000_dispatch_outcome', m1202_1000],
+  ['20261202001600_webhooks', m1202_1600],
 ];
 
 /**

@@ -21,6 +21,7 @@ import { executeHttpTool } from './tools/http-tool';
 import { createTwilioOutboundRouter } from './http/routes/twilio-outbound';
 import { OutboundOutcomesRepo } from './db/outbound-outcomes';
 import { AmdBus } from './jobs/amd-bus';
+import { webhookApiDeps } from './webhooks/config';
 
 export interface RunningServer {
   port: number;
@@ -143,7 +144,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         redis: ctx.authRedis,
         redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
         config,
-        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }) }), ...(o.apiRoutes ?? [])],
+        routes: [...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger }), webhooks: webhookApiDeps(config) }), ...(o.apiRoutes ?? [])],
         routers: [
           createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
         ],

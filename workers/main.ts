@@ -8,10 +8,11 @@ import { buildProviders } from '../src/providers/registry';
 import { startWorkers } from './index';
 import { closeOnSignal, runMain } from '../src/process-lifecycle';
 import { startDispatcher } from '../src/campaigns/start-dispatcher';
+import { startWebhookDelivery } from '../src/webhooks/start';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
- * and knowledge-ingestion Workers, the sweeper and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
+ * and knowledge-ingestion Workers, the sweeper the webhook outbox relay and delivery Worker, and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
  * Exits 1 on invalid configuration.
  */
 async function main(): Promise<void> {
@@ -39,11 +40,15 @@ async function main(): Promise<void> {
   // Outbound campaigns: several workers may each run a dispatcher (claims and ceilings are shared through Postgres, CPS
   // spacing through Redis on the fail-fast producer connection, so a Redis outage gives claims back instead of hanging).
   const dispatcher = config.outbound.dispatcherEnabled ? startDispatcher({ config, db, redis: producerRedis, logger }) : null;
+  // Signed event webhooks: the outbox relay (producer connection: a Redis outage leaves rows unrelayed, retried next
+  // tick) and the delivery Worker (blocking worker connection).
+  const webhooks = startWebhookDelivery({ config, db, workerConnection: workerRedis, producerConnection: producerRedis, logger });
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
   closeOnSignal(logger, 30_000, async () => {
     await dispatcher?.stop();
     await sweeper.stop();
+    await webhooks?.stop();
     await workers.close();
     await sweeperQueue.close();
     workerRedis.disconnect();

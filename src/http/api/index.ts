@@ -11,14 +11,18 @@ import { knowledgeDocRoutes } from './knowledge-docs';
 import { phoneNumberRoutes } from './phone-numbers';
 import type { ApiRoute } from './route';
 import { singleCallRoutes } from './single-call';
+import { webhookEndpointRoutes } from './webhook-endpoints';
+import type { SecretBox } from '../../webhooks/secret-box';
+import type { SsrfPolicy } from '../../webhooks/ssrf';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
  * list, single outbound calls, and the knowledge routes documented here but served by the knowledge router).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
+ * `webhooks`: the secret box and SSRF policy of webhook endpoints (without it creating one answers 503).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; webhooks?: { box: SecretBox | null; policy: SsrfPolicy } }): ApiRoute<any, any, any>[] {
   return [
     ...agentRoutes(d),
     ...phoneNumberRoutes(d),
@@ -28,6 +32,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...campaignRoutes(d),
     ...campaignContactRoutes(d),
     ...dncRoutes(d),
+    ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
     ...knowledgeDocRoutes(),
   ];
 }
