@@ -86,16 +86,18 @@ export class WebhookOutboxRepo {
   constructor(private readonly db: Knex) {}
 
   /**
-   * Relays one batch in one transaction: locks up to `limit` unrelayed rows (`FOR UPDATE SKIP LOCKED`, so two relays
-   * never take the same row), creates their deliveries for the enabled endpoints subscribed to each type (a replay row:
-   * its target endpoint only), calls `enqueue` with them, and only then marks the rows relayed. A crash or an
-   * `enqueue` failure rolls back: the rows are relayed again later with the same deterministic job ids.
+   * Relays one batch of up to `limit` unrelayed rows, oldest first: (1) one transaction creates their deliveries
+   * for the enabled endpoints subscribed to each type (a replay row: its target endpoint only) and commits, so a
+   * worker that picks a job up at once finds its delivery; (2) `enqueue` adds the jobs; (3) only then the rows are
+   * marked relayed. A crash or an `enqueue` failure before (3) leaves the rows unrelayed: the next pass finds the
+   * deliveries already there and re-adds the same deterministic job ids, which BullMQ ignores when they exist. Two
+   * relays running at once can only add the same job ids twice (ignored).
    * @returns how many outbox rows were relayed.
    */
   async relayBatch(limit: number, now: Date, enqueue: (d: Array<{ deliveryId: string; outboxId: string; endpointId: string }>) => Promise<void>): Promise<number> {
-    return this.db.transaction(async (trx) => {
-      const rows = await trx('webhook_outbox').whereNull('relayed_at').orderBy('id').limit(limit).forUpdate().skipLocked().select('id', 'type', 'target_endpoint_id');
-      if (!rows.length) return 0;
+    const { ids, jobs } = await this.db.transaction(async (trx) => {
+      const rows = await trx('webhook_outbox').whereNull('relayed_at').orderBy('id').limit(limit).select('id', 'type', 'target_endpoint_id');
+      if (!rows.length) return { ids: [] as string[], jobs: [] };
       const endpoints = await trx('webhook_endpoints').where({ enabled: true }).select('id', 'event_types');
       const pairs: Array<{ outbox_id: string; endpoint_id: string }> = [];
       for (const r of rows) {
@@ -103,14 +105,14 @@ export class WebhookOutboxRepo {
           if (r.target_endpoint_id ? ep.id === r.target_endpoint_id : ep.event_types.includes(r.type)) pairs.push({ outbox_id: String(r.id), endpoint_id: ep.id });
         }
       }
-      if (pairs.length) {
-        await trx('webhook_deliveries').insert(pairs).onConflict(['outbox_id', 'endpoint_id']).ignore();
-        const ids = await trx('webhook_deliveries').whereIn('outbox_id', rows.map((r) => r.id)).select('id', 'outbox_id', 'endpoint_id');
-        await enqueue(ids.map((d) => ({ deliveryId: String(d.id), outboxId: String(d.outbox_id), endpointId: d.endpoint_id })));
-      }
-      await trx('webhook_outbox').whereIn('id', rows.map((r) => r.id)).update({ relayed_at: now });
-      return rows.length;
+      if (pairs.length) await trx('webhook_deliveries').insert(pairs).onConflict(['outbox_id', 'endpoint_id']).ignore();
+      const ds = await trx('webhook_deliveries').whereIn('outbox_id', rows.map((r) => r.id)).where({ status: 'pending' }).select('id', 'outbox_id', 'endpoint_id');
+      return { ids: rows.map((r) => String(r.id)), jobs: ds.map((d) => ({ deliveryId: String(d.id), outboxId: String(d.outbox_id), endpointId: d.endpoint_id as string })) };
     });
+    if (!ids.length) return 0;
+    await enqueue(jobs);
+    await this.db('webhook_outbox').whereIn('id', ids).whereNull('relayed_at').update({ relayed_at: now });
+    return ids.length;
   }
 
   /** Pending deliveries not touched for `staleMs` (their job may have been lost with Redis), oldest first. */
