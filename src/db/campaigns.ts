@@ -121,10 +121,10 @@ export class CampaignsRepo {
       row.pause_reason = null;
     }
     if (state === 'cancelled' || state === 'completed') row.finished_at = this.db.fn.now();
-    const [before] = await this.db('campaigns').where({ id }).select('state', 'started_at');
+    const [before] = await this.db('campaigns').where({ id }).select('state');
     const [r] = await this.db('campaigns').where({ id }).update(row).returning('*');
     const subject = { kind: 'campaign' as const, id };
-    if (state === 'running' && before?.state !== 'running') await emitWebhookEvent(this.db, { type: 'campaign.started', subject, data: { campaignId: id, name: r.name, resumed: !!before?.started_at } });
+    if (state === 'running' && before?.state !== 'running') await emitWebhookEvent(this.db, { type: 'campaign.started', subject, data: { campaignId: id, name: r.name, resumed: before?.state === 'paused' } });
     if (state === 'paused' && before?.state !== 'paused') await emitWebhookEvent(this.db, { type: 'campaign.paused', subject, data: { campaignId: id, reason: r.pause_reason ?? null } });
     if (state === 'completed' && before?.state !== 'completed') await emitWebhookEvent(this.db, { type: 'campaign.completed', subject, data: { campaignId: id, finishedAt: new Date(r.finished_at).toISOString() } });
     return toCampaign(r);
