@@ -9,8 +9,9 @@ import { startRelay } from './relay';
 import type { Resolver } from './ssrf';
 
 /**
- * Starts webhook delivery in the worker process: the outbox relay (every WEBHOOK_RELAY_INTERVAL_MS; pending
- * deliveries untouched for twice the longest retry delay are re-queued, so a lost Redis loses nothing) and the
+ * Starts webhook delivery in the worker process: the outbox relay (every WEBHOOK_RELAY_INTERVAL_MS; once a minute the
+ * jobs of deliveries pending and untouched for 5 min are re-added — a no-op for jobs still in Redis, e.g. waiting
+ * for a retry; a fresh job for one Redis lost — so nothing is lost) and the
  * `webhook-delivery` Worker. Returns null (nothing started, a warning logged) without WEBHOOK_SECRETS_KEY.
  * `now`/`resolver` are injected by tests.
  */
@@ -34,7 +35,7 @@ export function startWebhookDelivery(o: {
   }
   const queue = createWebhookQueue(o.producerConnection, { prefix: o.config.queuePrefix, attempts: w.maxAttempts });
   queue.on('error', (err) => logger.warn({ err: err.message }, 'webhook queue error'));
-  const relay = startRelay({ db: o.db, queue, logger, now: o.now, intervalMs: w.relayIntervalMs, staleMs: o.staleMs ?? 2 * w.retryMaxDelayMs, staleEveryMs: o.staleEveryMs });
+  const relay = startRelay({ db: o.db, queue, logger, now: o.now, intervalMs: w.relayIntervalMs, staleMs: o.staleMs ?? 5 * 60_000, staleEveryMs: o.staleEveryMs });
   const worker = startDeliveryWorker({
     db: o.db,
     box,
