@@ -25,6 +25,7 @@ export const DEV_DEFAULTS = {
   CRM_WEBHOOK_SECRET: 'whsec_ZGV2LWNybS13ZWJob29rLXNlY3JldC0zMmJ5dGVz',
   SESSION_SECRET: 'dev-session-secret-not-for-production-0123',
   METRICS_TOKEN: 'dev-metrics-token',
+  WEBHOOK_SECRETS_KEY: 'ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktMzJieXRlcyE=',
 } as const;
 
 const intMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -224,6 +225,23 @@ const envSchema = z.object({
     .default(-60),
   /** Post-call job retries (CRM sync uses exponential backoff from CRM_RETRY_BASE_MS). */
   CRM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** AES-256-GCM key (base64 of 32 bytes) that encrypts webhook endpoint secrets at rest. Without it in production, webhook endpoints are unavailable. */
+  WEBHOOK_SECRETS_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be the base64 of 32 random bytes (openssl rand -base64 32)').optional(),
+  ),
+  /** Hosts (exact names) or CIDRs webhook endpoints may use although they are private/loopback (SSRF guard exceptions). */
+  WEBHOOK_ALLOW_PRIVATE_HOSTS: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Webhook delivery: attempts before the dead letter, first retry delay, longest delay (ms); defaults span about a day. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(14),
+  WEBHOOK_RETRY_BASE_MS: intMs(30_000),
+  WEBHOOK_RETRY_MAX_DELAY_MS: intMs(4 * 3600_000),
+  /** Per-request timeout of a webhook delivery (ms). */
+  WEBHOOK_TIMEOUT_MS: intMs(10_000),
+  /** An endpoint whose every attempt failed for this many days is disabled (with the reason recorded). */
+  WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive().default(3),
+  /** How often the worker's relay moves outbox rows into the delivery queue (ms). */
+  WEBHOOK_RELAY_INTERVAL_MS: intMs(500),
   CRM_RETRY_BASE_MS: intMs(2_000),
   ESPEAK_BIN: z.string().default('espeak-ng'),
   /** Offline STT (STT_PROVIDER=local): Moonshine model size; base ≈ 5 % WER on phone audio, tiny is faster. */
@@ -344,6 +362,18 @@ function toConfig(e: Env, missing: string[]) {
       webhookSecret: e.CRM_WEBHOOK_URL || !prod ? pick('CRM_WEBHOOK_SECRET', e.CRM_WEBHOOK_SECRET) : e.CRM_WEBHOOK_SECRET,
       maxAttempts: e.CRM_MAX_ATTEMPTS,
       retryBaseMs: e.CRM_RETRY_BASE_MS,
+    },
+    /** Signed event webhooks (src/webhooks/): secret encryption key, SSRF allow-list, retry policy, auto-disable. */
+    webhooks: {
+      /** null in production without WEBHOOK_SECRETS_KEY: endpoints cannot be created (503) and none is delivered to. */
+      secretsKey: e.WEBHOOK_SECRETS_KEY ?? (prod ? null : DEV_DEFAULTS.WEBHOOK_SECRETS_KEY),
+      allowPrivateHosts: (e.WEBHOOK_ALLOW_PRIVATE_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryMaxDelayMs: e.WEBHOOK_RETRY_MAX_DELAY_MS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: Math.round(e.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000),
+      relayIntervalMs: e.WEBHOOK_RELAY_INTERVAL_MS,
     },
     logLevel: e.LOG_LEVEL,
     providers: resolveProviders(e, missing),

@@ -11,10 +11,11 @@ import { startDispatcher } from '../src/campaigns/start-dispatcher';
 import { RecordingsRepo } from '../src/db/recordings';
 import { openRecordingStorage } from '../src/recordings/open-storage';
 import { startRecordingRetention } from '../src/recordings/retention';
+import { startWebhookDelivery } from '../src/webhooks/start';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
- * and knowledge-ingestion Workers, the sweeper, the recordings' retention job (RECORDINGS_RETENTION_DAYS > 0) and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
+ * and knowledge-ingestion Workers, the sweeper, the recordings' retention job (RECORDINGS_RETENTION_DAYS > 0), the webhook outbox relay and delivery Worker and (DISPATCHER_ENABLED) the outbound campaign dispatcher, and shuts down gracefully on SIGTERM/SIGINT (active jobs finish via `worker.close()`).
  * Exits 1 on invalid configuration.
  */
 async function main(): Promise<void> {
@@ -47,12 +48,16 @@ async function main(): Promise<void> {
     config.recordings.retentionDays > 0
       ? startRecordingRetention({ recordings: new RecordingsRepo(db), storage: openRecordingStorage(config.recordings), logger, retentionDays: config.recordings.retentionDays })
       : null;
+  // Signed event webhooks: the outbox relay (producer connection: a Redis outage leaves rows unrelayed, retried next
+  // tick) and the delivery Worker (blocking worker connection).
+  const webhooks = startWebhookDelivery({ config, db, workerConnection: workerRedis, producerConnection: producerRedis, logger });
   logger.info({ crmWebhook: config.crm.webhookUrl ? new URL(config.crm.webhookUrl).host : null }, 'post-call and knowledge workers started');
 
   closeOnSignal(logger, 30_000, async () => {
     await dispatcher?.stop();
     await sweeper.stop();
     await retention?.stop();
+    await webhooks?.stop();
     await workers.close();
     await sweeperQueue.close();
     workerRedis.disconnect();

@@ -3,6 +3,7 @@ import { TERMINAL_STATUSES, type TransferRecord, type TurnInput, type TurnRow, t
 import type { CallStore } from '../domain/ports';
 import { billedMinutes, type UsageRecord } from '../domain/usage';
 import { UsageRepo, type UsageLine } from './usage';
+import { emitWebhookEvent } from './webhook-outbox';
 import { applyCallFilters, type CallFilters, type CallListRow, type TranscriptLine } from './call-search';
 export type { CallFilters, CallListRow, TranscriptLine } from './call-search';
 
@@ -88,6 +89,17 @@ const toCall = (r: Record<string, any>): CallRow => ({
   postCallEnqueuedAt: r.post_call_enqueued_at,
 });
 
+/** Writes the `call.ended` webhook event of an ended call row (once per call: dedupe key `call.ended:<callSid>`). */
+async function emitCallEnded(trx: Knex.Transaction, r: Record<string, any>): Promise<void> {
+  const c = toCall(r);
+  await emitWebhookEvent(trx, {
+    type: 'call.ended',
+    subject: { kind: 'call', id: c.callSid },
+    data: { callSid: c.callSid, direction: c.direction, from: c.from, to: c.to, status: c.status, endedAt: c.endedAt ? new Date(c.endedAt).toISOString() : null },
+    dedupeKey: `call.ended:${c.callSid}`,
+  });
+}
+
 /**
  * Repository for calls, call turns and call events. All methods are single statements or one transaction.
  */
@@ -128,16 +140,28 @@ export class CallsRepo implements CallStore {
   /**
    * Attaches the media stream to the call, atomically and once: a call that already has a stream, has ended or has
    * a terminal status cannot be attached again (a replayed upgrade cannot hijack or reopen a call).
+   * Writes the `call.started` webhook event in the same transaction.
    * @returns false when the call is unknown or not attachable.
    */
   async attachStream(callSid: string, streamSid: string): Promise<boolean> {
-    const n = await this.db('calls')
-      .where({ call_sid: callSid })
-      .whereNull('stream_sid')
-      .whereNull('ended_at')
-      .whereNotIn('status', [...TERMINAL_STATUSES])
-      .update({ stream_sid: streamSid, status: 'in-progress', updated_at: this.db.fn.now() });
-    return n === 1;
+    return this.db.transaction(async (trx) => {
+      const [r] = await trx('calls')
+        .where({ call_sid: callSid })
+        .whereNull('stream_sid')
+        .whereNull('ended_at')
+        .whereNotIn('status', [...TERMINAL_STATUSES])
+        .update({ stream_sid: streamSid, status: 'in-progress', updated_at: trx.fn.now() })
+        .returning('*');
+      if (!r) return false;
+      const c = toCall(r);
+      await emitWebhookEvent(trx, {
+        type: 'call.started',
+        subject: { kind: 'call', id: callSid },
+        data: { callSid, direction: c.direction, from: c.from, to: c.to, agentId: c.agentId, campaignId: r.campaign_id ?? null, startedAt: new Date(c.startedAt).toISOString() },
+        dedupeKey: `call.started:${callSid}`,
+      });
+      return true;
+    });
   }
 
   /**
@@ -164,14 +188,16 @@ export class CallsRepo implements CallStore {
       const wasTerminal = (TERMINAL_STATUSES as readonly string[]).includes(row.status);
       // A terminal status is final: a late non-terminal callback is recorded above but changes nothing.
       if (seq >= row.status_sequence && (terminal || !wasTerminal)) {
-        await trx('calls')
+        const [r] = await trx('calls')
           .where({ call_sid: callSid })
           .update({
             status,
             status_sequence: seq,
             ended_at: terminal ? (row.ended_at ?? trx.fn.now()) : row.ended_at,
             updated_at: trx.fn.now(),
-          });
+          })
+          .returning('*');
+        if (terminal) await emitCallEnded(trx, r);
       }
       return true;
     });
@@ -228,23 +254,31 @@ export class CallsRepo implements CallStore {
 
   /**
    * Ends the call from the media side (stream `stop`): sets the dominant language and intent, `ended_at`, and a
-   * `completed` status unless a status callback already set a terminal one.
+   * `completed` status unless a status callback already set a terminal one. Writes `call.ended` (once per call,
+   * whichever of this and a terminal status callback comes first) in the same transaction.
    */
   async finish(callSid: string, f: { language: string | null; intent: string | null }): Promise<void> {
-    await this.db('calls')
-      .where({ call_sid: callSid })
-      .update({
-        language: f.language,
-        intent: f.intent,
-        ended_at: this.db.raw('COALESCE(ended_at, now())'),
-        status: this.db.raw(`CASE WHEN status IN (${TERMINAL_STATUSES.map(() => '?').join(',')}) THEN status ELSE 'completed' END`, [...TERMINAL_STATUSES]),
-        updated_at: this.db.fn.now(),
-      });
+    await this.db.transaction(async (trx) => {
+      const [r] = await trx('calls')
+        .where({ call_sid: callSid })
+        .update({
+          language: f.language,
+          intent: f.intent,
+          ended_at: trx.raw('COALESCE(ended_at, now())'),
+          status: trx.raw(`CASE WHEN status IN (${TERMINAL_STATUSES.map(() => '?').join(',')}) THEN status ELSE 'completed' END`, [...TERMINAL_STATUSES]),
+          updated_at: trx.fn.now(),
+        })
+        .returning('*');
+      if (r) await emitCallEnded(trx, r);
+    });
   }
 
-  /** Stores the warm transfer of a live call (target, reason, summary, time). */
+  /** Stores the warm transfer of a live call (target, reason, summary, time) and writes `call.transferred` in the same transaction. */
   async setTransfer(callSid: string, t: TransferRecord): Promise<void> {
-    await this.db('calls').where({ call_sid: callSid }).update({ transfer: JSON.stringify(t), end_reason: 'transfer', updated_at: this.db.fn.now() });
+    await this.db.transaction(async (trx) => {
+      const n = await trx('calls').where({ call_sid: callSid }).update({ transfer: JSON.stringify(t), end_reason: 'transfer', updated_at: trx.fn.now() });
+      if (n) await emitWebhookEvent(trx, { type: 'call.transferred', subject: { kind: 'call', id: callSid }, data: { callSid, target: t.target, reason: t.reason, summary: t.summary, at: t.at }, dedupeKey: `call.transferred:${callSid}` });
+    });
   }
 
   /** Why the agent ended the call (`silence`, `max_duration`, `dtmf`, an LLM reason …), unless already set. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { emitWebhookEvent } from './webhook-outbox';
 import { CONTACT_STATES, type Campaign, type CampaignCreate, type CampaignState, type ContactState } from '../domain/campaign';
 
 const toCampaign = (r: Record<string, any>): Campaign => ({
@@ -110,7 +111,8 @@ export class CampaignsRepo {
 
   /**
    * Sets the state (`started_at` on the first start, `finished_at` on cancel; clears `pause_reason` on resume and
-   * start). The caller checks the transition under {@link get}`({ lock: true })`.
+   * start). The caller checks the transition under {@link get}`({ lock: true })`, in {@link transaction}: the
+   * `campaign.started` / `campaign.paused` / `campaign.completed` webhook event is written with the same connection.
    */
   async setState(id: string, state: CampaignState): Promise<Campaign> {
     const row: Record<string, unknown> = { state, updated_at: this.db.fn.now() };
@@ -119,7 +121,12 @@ export class CampaignsRepo {
       row.pause_reason = null;
     }
     if (state === 'cancelled' || state === 'completed') row.finished_at = this.db.fn.now();
+    const [before] = await this.db('campaigns').where({ id }).select('state');
     const [r] = await this.db('campaigns').where({ id }).update(row).returning('*');
+    const subject = { kind: 'campaign' as const, id };
+    if (state === 'running' && before?.state !== 'running') await emitWebhookEvent(this.db, { type: 'campaign.started', subject, data: { campaignId: id, name: r.name, resumed: before?.state === 'paused' } });
+    if (state === 'paused' && before?.state !== 'paused') await emitWebhookEvent(this.db, { type: 'campaign.paused', subject, data: { campaignId: id, reason: r.pause_reason ?? null } });
+    if (state === 'completed' && before?.state !== 'completed') await emitWebhookEvent(this.db, { type: 'campaign.completed', subject, data: { campaignId: id, finishedAt: new Date(r.finished_at).toISOString() } });
     return toCampaign(r);
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { emitWebhookEvent } from './webhook-outbox';
 import type { CallerId, CallingWindow, RetryPolicy } from '../domain/campaign';
 
 /**
@@ -101,6 +102,17 @@ const toAttempt = (r: any): AttemptRow => ({
  * Locks an attempt and its contact (if any) in the one order every writer uses — contact row first, then attempt
  * row — so settling, recovery, the dialer and callbacks never deadlock one another.
  */
+/** Writes `campaign.contact.completed` for a contact that reached a final state while settling attempt `a` (its campaign's sequence). */
+async function emitContactCompleted(t: Knex.Transaction, a: any, c: any, state: 'done' | 'failed' | 'opted-out', outcome: string, callSid: string | null, now: Date): Promise<void> {
+  await emitWebhookEvent(t, {
+    type: 'campaign.contact.completed',
+    subject: { kind: 'campaign', id: a.campaign_id },
+    data: { campaignId: a.campaign_id, contactId: String(c.id), state, outcome, callSid, attempts: c.attempts },
+    dedupeKey: `campaign.contact.completed:${c.id}`,
+    at: now,
+  });
+}
+
 async function lockAttempt(trx: Knex.Transaction, attemptId: string): Promise<{ a: any; c: any } | null> {
   const peek = await trx('call_attempts').where({ id: attemptId }).first('contact_id');
   if (!peek) return null;
@@ -357,6 +369,7 @@ export class DispatchRepo {
         await t('campaign_contacts')
           .where({ id: c.id })
           .update({ state: 'opted-out', next_attempt_at: null, lease_owner: null, lease_expires_at: null, last_outcome: 'opted-out', last_call_sid: a.call_sid, updated_at: s.now });
+        await emitContactCompleted(t, a, c, 'opted-out', 'opted-out', a.call_sid ?? null, s.now);
         return { settled: true, contactState: 'opted-out' };
       }
       // A callback the callee booked during this call (outbound-outcomes.ts): schedule exactly that, not the policy.
@@ -390,6 +403,7 @@ export class DispatchRepo {
           last_call_sid: s.callSid ?? a.call_sid ?? c.last_call_sid,
           updated_at: s.now,
         });
+      if (state !== 'retry-scheduled') await emitContactCompleted(t, a, c, state, s.outcome, s.callSid ?? a.call_sid ?? null, s.now);
       return { settled: true, contactState: state };
     };
     return trx ? run(trx) : this.db.transaction(run);
@@ -433,14 +447,22 @@ export class DispatchRepo {
 
   /**
    * Running campaigns with at least one contact and none left in pending/dialing/in-progress/retry-scheduled →
-   * `completed` with `finished_at`. @returns their ids.
+   * `completed` with `finished_at`, each with its `campaign.completed` webhook event (one transaction). @returns their ids.
    */
   async completeFinished(now: Date): Promise<string[]> {
-    const rows = await this.db('campaigns')
+    return this.db.transaction(async (trx) => {
+      const ids = await this.completeFinishedIn(trx, now);
+      for (const id of ids) await emitWebhookEvent(trx, { type: 'campaign.completed', subject: { kind: 'campaign', id }, data: { campaignId: id, finishedAt: now.toISOString() }, at: now });
+      return ids;
+    });
+  }
+
+  private async completeFinishedIn(trx: Knex.Transaction, now: Date): Promise<string[]> {
+    const rows = await trx('campaigns')
       .where({ state: 'running' })
-      .whereExists((q) => q.select(this.db.raw('1')).from('campaign_contacts').whereRaw('campaign_contacts.campaign_id = campaigns.id'))
+      .whereExists((q) => q.select(trx.raw('1')).from('campaign_contacts').whereRaw('campaign_contacts.campaign_id = campaigns.id'))
       .whereNotExists((q) =>
-        q.select(this.db.raw('1')).from('campaign_contacts').whereRaw('campaign_contacts.campaign_id = campaigns.id').whereIn('state', ['pending', 'dialing', 'in-progress', 'retry-scheduled']),
+        q.select(trx.raw('1')).from('campaign_contacts').whereRaw('campaign_contacts.campaign_id = campaigns.id').whereIn('state', ['pending', 'dialing', 'in-progress', 'retry-scheduled']),
       )
       .update({ state: 'completed', finished_at: now, updated_at: now })
       .returning('id');
@@ -469,8 +491,12 @@ export class DispatchRepo {
     return rows.map((r: any) => r.status === 'failed' && !r.call_sid && !!r.error);
   }
 
-  /** Pauses a running campaign with a reason. @returns false when it was not running. */
+  /** Pauses a running campaign with a reason (and its `campaign.paused` webhook event, same transaction). @returns false when it was not running. */
   async pause(campaignId: string, reason: string, now: Date): Promise<boolean> {
-    return (await this.db('campaigns').where({ id: campaignId, state: 'running' }).update({ state: 'paused', pause_reason: reason, updated_at: now })) > 0;
+    return this.db.transaction(async (trx) => {
+      const n = await trx('campaigns').where({ id: campaignId, state: 'running' }).update({ state: 'paused', pause_reason: reason, updated_at: now });
+      if (n > 0) await emitWebhookEvent(trx, { type: 'campaign.paused', subject: { kind: 'campaign', id: campaignId }, data: { campaignId, reason }, at: now });
+      return n > 0;
+    });
   }
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { DncRepo } from './dnc';
+import { emitWebhookEvent } from './webhook-outbox';
 
 /** What an outbound call needs from its attempt (call_attempts joined with its contact and campaign). */
 export interface OutboundAttempt {
@@ -104,12 +105,18 @@ export class OutboundOutcomesRepo {
     return n > 0;
   }
 
-  /** Whether the voicemail message played to the end (its marks came back); the contact's last outcome becomes `voicemail`. */
+  /** Whether the voicemail message played to the end (its marks came back); the contact's last outcome becomes `voicemail`; `voicemail.left` is written in the same transaction. */
   async recordVoicemail(callSid: string, played: boolean): Promise<void> {
     await this.db.transaction(async (trx) => {
-      const a = await trx('call_attempts').where({ call_sid: callSid }).update({ voicemail_played: played }).returning('contact_id');
+      const a = await trx('call_attempts').where({ call_sid: callSid }).update({ voicemail_played: played }).returning(['contact_id', 'campaign_id']);
       if (a[0]?.contact_id) await trx('campaign_contacts').where({ id: a[0].contact_id }).update({ last_outcome: 'voicemail', updated_at: trx.fn.now() });
       await trx('call_events').insert({ call_sid: callSid, type: 'voicemail', payload: { played } });
+      await emitWebhookEvent(trx, {
+        type: 'voicemail.left',
+        subject: { kind: 'call', id: callSid },
+        data: { callSid, played, campaignId: a[0]?.campaign_id ?? null, contactId: a[0]?.contact_id == null ? null : String(a[0].contact_id) },
+        dedupeKey: `voicemail.left:${callSid}`,
+      });
     });
   }
 
@@ -117,7 +124,7 @@ export class OutboundOutcomesRepo {
    * An in-call opt-out: `number` joins the DNC list (source `opt_out`, provenance call + utterance + campaign +
    * attempt; an existing entry is kept), the call's contact (if any) loses its next attempt and becomes `opted-out`
    * (never dialed again) — at once, or, while its call is live (`dialing`/`in-progress`), when the attempt settles so
-   * the call keeps its concurrency slot until it ends (src/db/dispatch.ts `settle`) — and a `call_events` row `opt_out` is written (for CRM sync). One transaction.
+   * the call keeps its concurrency slot until it ends (src/db/dispatch.ts `settle`) — and a `call_events` row `opt_out` and the `contact.opted_out` webhook event are written. One transaction.
    */
   async optOut(o: { callSid: string; number: string; utterance: string | null; via: 'phrase' | 'dtmf' | 'tool' }): Promise<void> {
     await this.db.transaction(async (trx) => {
@@ -139,6 +146,12 @@ export class OutboundOutcomesRepo {
           .update({ state: 'opted-out', last_outcome: 'opted-out', next_attempt_at: null, lease_owner: null, lease_expires_at: null, updated_at: trx.fn.now() });
       }
       await trx('call_events').insert({ call_sid: o.callSid, type: 'opt_out', payload: { number: o.number, via: o.via, utterance: o.utterance, campaignId: attempt?.campaign_id ?? null, attemptId: attempt?.id ?? null } });
+      await emitWebhookEvent(trx, {
+        type: 'contact.opted_out',
+        subject: { kind: 'call', id: o.callSid },
+        data: { callSid: o.callSid, number: o.number, via: o.via, campaignId: attempt?.campaign_id ?? null, contactId: attempt?.contact_id == null ? null : String(attempt.contact_id) },
+        dedupeKey: `contact.opted_out:${o.callSid}`,
+      });
     });
   }
 

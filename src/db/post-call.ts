@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { WebhookEventData } from '../domain/webhook-events';
+import { emitWebhookEvent } from './webhook-outbox';
 
 /** crm_deliveries.status values. */
 export type CrmDeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
@@ -52,6 +54,14 @@ export class PostCallRepo {
         intent: this.db.raw('COALESCE(intent, ?)', [s.intent]),
         updated_at: this.db.fn.now(),
       });
+  }
+
+  /**
+   * Post-call work is done: writes the `call.completed` webhook event (once per call; a retried job writes nothing).
+   * @returns the event id, or null when it was already written.
+   */
+  async emitCallCompleted(data: WebhookEventData<'call.completed'>): Promise<string | null> {
+    return emitWebhookEvent(this.db, { type: 'call.completed', subject: { kind: 'call', id: data.callSid }, data, dedupeKey: `call.completed:${data.callSid}` });
   }
 
   /**

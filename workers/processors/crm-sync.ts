@@ -21,7 +21,9 @@ export interface CrmSyncDeps {
 }
 
 /**
- * `crm-sync` processor: POSTs the signed `call.completed` event (src/crm/webhook.ts) to the CRM.
+ * `crm-sync` processor (the last post-call step): writes the catalog's `call.completed` event into the webhook outbox
+ * (once; src/db/post-call.ts), then POSTs the signed `call.completed` event (src/crm/webhook.ts) to the legacy
+ * CRM_WEBHOOK_URL.
  * Every attempt updates crm_deliveries: attempts + 1, then delivered | pending (will retry) | failed.
  * - 2xx → delivered. Already delivered (a re-enqueue) → nothing is sent again.
  * - 4xx except 408/429 → failed, UnrecoverableError (no retry).
@@ -37,6 +39,11 @@ export function createCrmSyncProcessor(deps: CrmSyncDeps) {
     const webhookId = webhookIdFor(callSid);
     const log = deps.logger.child({ callSid, jobId: job.id, attempt: job.attemptsMade + 1 });
 
+    // The event catalog's call.completed (every subscribed webhook endpoint), written once whatever the CRM does.
+    const completed = await deps.calls.detail(callSid);
+    if (!completed) throw new UnrecoverableError(`unknown callSid ${callSid}`);
+    await deps.postCall.emitCallCompleted({ ...buildCallCompletedEvent(completed).data, direction: completed.direction });
+
     if (!deps.crm.webhookUrl) {
       await deps.postCall.markDeliverySkipped(callSid, webhookId);
       log.info('crm sync skipped: no CRM webhook URL configured');
@@ -47,9 +54,7 @@ export function createCrmSyncProcessor(deps: CrmSyncDeps) {
       log.info('crm sync: already delivered');
       return { status: 'delivered' };
     }
-    const detail = await deps.calls.detail(callSid);
-    if (!detail) throw new UnrecoverableError(`unknown callSid ${callSid}`);
-
+    const detail = completed;
     await deps.postCall.beginDeliveryAttempt(callSid, webhookId);
     if (!deps.crm.webhookSecret) {
       await deps.postCall.recordDeliveryResult(callSid, { status: 'failed', statusCode: null, error: 'CRM webhook secret not configured' });

@@ -19,6 +19,9 @@ import { usageRoutes } from './usage';
 import { recordingRoutes } from './recordings';
 import { RecordingsRepo } from '../../db/recordings';
 import type { RecordingStorage } from '../../recordings/storage';
+import { webhookEndpointRoutes } from './webhook-endpoints';
+import type { SecretBox } from '../../webhooks/secret-box';
+import type { SsrfPolicy } from '../../webhooks/ssrf';
 
 /**
  * The management API's resource routes (agents, phone numbers, calls, audit, campaigns and their contacts, the DNC
@@ -27,9 +30,10 @@ import type { RecordingStorage } from '../../recordings/storage';
  * knowledge router). `budgets`: the monthly usage budgets (absent: none configured).
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
+ * `webhooks`: the secret box and SSRF policy of webhook endpoints (without it creating one answers 503).
  * `contactsUploadMaxBytes` caps a campaign's CSV contacts upload (CONTACTS_UPLOAD_MAX_BYTES).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage; contactsUploadMaxBytes?: number }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage; contactsUploadMaxBytes?: number; webhooks?: { box: SecretBox | null; policy: SsrfPolicy } }): ApiRoute<any, any, any>[] {
   const budgets = d.budgets ?? new UsageBudgets({ usage: d.calls.usage, audit: new AuditRepo(d.db), budgets: {} });
   return [
     ...agentRoutes(d),
@@ -41,6 +45,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...campaignRoutes(d),
     ...campaignContactRoutes(d),
     ...dncRoutes(d),
+    ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),

@@ -1,6 +1,7 @@
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import type { z } from 'zod';
 import { errorSchema, validationErrorSchema, type ApiRoute } from './route';
+import { webhookDocs } from './webhook-docs';
 
 /** Express `/api/agents/:id` → OpenAPI `/api/agents/{id}`. */
 export function openApiPath(expressPath: string): string {
@@ -49,7 +50,8 @@ function operation(route: ApiRoute<any, any, any>): ZodOpenApiOperationObject {
 /**
  * The OpenAPI 3.1 document of a route table (`GET /api/openapi.json`): one operation per route, schemas from the
  * same zod objects that validate requests, `x-required-role` on each operation, and two security schemes
- * (`Authorization: Bearer cc_…` API keys, and the `cc_session` cookie from `POST /api/auth/login`).
+ * (`Authorization: Bearer cc_…` API keys, and the `cc_session` cookie from `POST /api/auth/login`), and the
+ * `webhooks` section: every event of the catalog we POST to webhook endpoints (src/http/api/webhook-docs.ts).
  * @throws Error when two routes share a method and path.
  */
 export function openApiDocument(routes: ReadonlyArray<ApiRoute<any, any, any>>, info: { title: string; version: string; description?: string }): ReturnType<typeof createDocument> {
@@ -64,6 +66,7 @@ export function openApiDocument(routes: ReadonlyArray<ApiRoute<any, any, any>>, 
     openapi: '3.1.0',
     info,
     paths,
+    webhooks: webhookDocs(),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (`cc_…`, POST /api/api-keys) or the bootstrap `API_KEY`.' },

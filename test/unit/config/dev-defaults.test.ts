@@ -12,9 +12,13 @@ const COMPLETE = {
   CRM_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   SESSION_SECRET: 'a-session-secret-from-the-vault-0123456789',
 };
-/** Every value with a development default; METRICS_TOKEN is optional in production (unset: /metrics is off). */
+/**
+ * Every value with a development default; METRICS_TOKEN (unset: /metrics is off) and WEBHOOK_SECRETS_KEY (unset:
+ * webhook endpoints are unavailable) are optional in production.
+ */
 const ALL_KEYS = Object.keys(DEV_DEFAULTS) as Array<keyof typeof DEV_DEFAULTS>;
-const KEYS = ALL_KEYS.filter((k) => k !== 'METRICS_TOKEN');
+const OPTIONAL_IN_PRODUCTION = ['METRICS_TOKEN', 'WEBHOOK_SECRETS_KEY'];
+const KEYS = ALL_KEYS.filter((k) => !OPTIONAL_IN_PRODUCTION.includes(k));
 
 /** The ConfigError's issues of `env` (fails the test when it does not throw). */
 function issuesOf(env: NodeJS.ProcessEnv): string[] {
@@ -71,5 +75,10 @@ describe('development defaults need NODE_ENV=development or test', () => {
     const named = new Set(issues.map((i) => i.slice(0, i.indexOf(':'))));
     expect([...named].sort()).toEqual(KEYS.filter((k) => k !== 'TWILIO_ACCOUNT_SID').sort());
     expect(issues.join('\n')).not.toContain('AC-given-sid');
+  });
+
+  it('production without WEBHOOK_SECRETS_KEY starts with webhooks off, never with the development key', () => {
+    expect(loadConfig({ NODE_ENV: 'production', ...COMPLETE }).webhooks.secretsKey).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'test' }).webhooks.secretsKey).toBe(DEV_DEFAULTS.WEBHOOK_SECRETS_KEY);
   });
 });

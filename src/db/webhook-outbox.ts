@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { WEBHOOK_EVENT_SCHEMAS, WEBHOOK_EVENTS_VERSION, type WebhookEnvelope, type WebhookEventData, type WebhookEventType, type WebhookSubject } from '../domain/webhook-events';
+
+/** One outbox row as the relay and the delivery worker read it. */
+export interface OutboxRow {
+  id: string;
+  eventId: string;
+  type: WebhookEventType;
+  sequence: number;
+  envelope: WebhookEnvelope;
+  targetEndpointId: string | null;
+  createdAt: Date;
+}
+
+const toRow = (r: Record<string, any>): OutboxRow => ({
+  id: String(r.id),
+  eventId: r.event_id,
+  type: r.type,
+  sequence: r.sequence,
+  envelope: r.payload,
+  targetEndpointId: r.target_endpoint_id ?? null,
+  createdAt: new Date(r.created_at),
+});
+
+/** A new Standard Webhooks message id: `msg_` + 24 hex characters. */
+export function newEventId(): string {
+  return `msg_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * Writes one webhook event into `webhook_outbox` with the next sequence number of its subject. Call it with the
+ * transaction (`trx`) of the state change the event reports, so both commit or roll back together (transactional
+ * outbox); the relay (src/webhooks/relay.ts) delivers it after the commit.
+ * `dedupeKey`: an event emitted again with the same key (a retried job, a repeated callback) is not written twice.
+ * `at`: the event's time (default now).
+ * @returns the event id (`msg_…`), or null when `dedupeKey` was already used.
+ * @throws ZodError when `data` does not match the catalog schema of `type` (src/domain/webhook-events.ts).
+ */
+export async function emitWebhookEvent<T extends WebhookEventType>(
+  trx: Knex | Knex.Transaction,
+  e: { type: T; subject: WebhookSubject; data: WebhookEventData<T>; dedupeKey?: string; at?: Date },
+): Promise<string | null> {
+  const data = WEBHOOK_EVENT_SCHEMAS[e.type].parse(e.data) as WebhookEventData<T>;
+  if (e.dedupeKey && (await trx('webhook_outbox').where({ dedupe_key: e.dedupeKey }).first('id'))) return null;
+  // Upsert + RETURNING takes the subject's row lock until the transaction ends: sequences never repeat or go back.
+  const [{ last }] = await trx('webhook_sequences')
+    .insert({ subject_kind: e.subject.kind, subject_id: e.subject.id, last: 1 })
+    .onConflict(['subject_kind', 'subject_id'])
+    .merge({ last: trx.raw('webhook_sequences.last + 1') })
+    .returning('last');
+  const eventId = newEventId();
+  const envelope: WebhookEnvelope<T> = { type: e.type, version: WEBHOOK_EVENTS_VERSION, timestamp: (e.at ?? new Date()).toISOString(), sequence: last, subject: e.subject, data };
+  const inserted = await trx('webhook_outbox')
+    .insert({ event_id: eventId, type: e.type, subject_kind: e.subject.kind, subject_id: e.subject.id, sequence: last, payload: JSON.stringify(envelope), dedupe_key: e.dedupeKey ?? null })
+    .onConflict('dedupe_key')
+    .ignore()
+    .returning('id');
+  return inserted.length ? eventId : null;
+}
+
+/** One delivery (outbox row × endpoint) as the API lists it. */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  type: string;
+  sequence: number;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  /** Each HTTP attempt, oldest first. */
+  log: Array<{ attempt: number; at: string; statusCode: number | null; latencyMs: number; responseExcerpt: string | null; error: string | null }>;
+}
+
+/** Bytes of a response body kept in the delivery log. */
+export const RESPONSE_EXCERPT_BYTES = 1024;
+
+/**
+ * The outbox's reads and writes for the relay, the delivery worker and the API (replays). Times are injected (`now`).
+ */
+export class WebhookOutboxRepo {
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Relays one batch of up to `limit` unrelayed rows, oldest first: (1) one transaction creates their deliveries
+   * for the enabled endpoints subscribed to each type (a replay row: its target endpoint only) and commits, so a
+   * worker that picks a job up at once finds its delivery; (2) `enqueue` adds the jobs; (3) only then the rows are
+   * marked relayed. A crash or an `enqueue` failure before (3) leaves the rows unrelayed: the next pass finds the
+   * deliveries already there and re-adds the same deterministic job ids, which BullMQ ignores when they exist. Two
+   * relays running at once can only add the same job ids twice (ignored).
+   * @returns how many outbox rows were relayed.
+   */
+  async relayBatch(limit: number, now: Date, enqueue: (d: Array<{ deliveryId: string; outboxId: string; endpointId: string }>) => Promise<void>): Promise<number> {
+    const { ids, jobs } = await this.db.transaction(async (trx) => {
+      const rows = await trx('webhook_outbox').whereNull('relayed_at').orderBy('id').limit(limit).select('id', 'type', 'target_endpoint_id');
+      if (!rows.length) return { ids: [] as string[], jobs: [] };
+      const endpoints = await trx('webhook_endpoints').where({ enabled: true }).select('id', 'event_types');
+      const pairs: Array<{ outbox_id: string; endpoint_id: string }> = [];
+      for (const r of rows) {
+        for (const ep of endpoints) {
+          if (r.target_endpoint_id ? ep.id === r.target_endpoint_id : ep.event_types.includes(r.type)) pairs.push({ outbox_id: String(r.id), endpoint_id: ep.id });
+        }
+      }
+      if (pairs.length) await trx('webhook_deliveries').insert(pairs).onConflict(['outbox_id', 'endpoint_id']).ignore();
+      const ds = await trx('webhook_deliveries').whereIn('outbox_id', rows.map((r) => r.id)).where({ status: 'pending' }).select('id', 'outbox_id', 'endpoint_id');
+      return { ids: rows.map((r) => String(r.id)), jobs: ds.map((d) => ({ deliveryId: String(d.id), outboxId: String(d.outbox_id), endpointId: d.endpoint_id as string })) };
+    });
+    if (!ids.length) return 0;
+    await enqueue(jobs);
+    await this.db('webhook_outbox').whereIn('id', ids).whereNull('relayed_at').update({ relayed_at: now });
+    return ids.length;
+  }
+
+  /** Pending deliveries not touched for `staleMs` (their job may have been lost with Redis), oldest first. */
+  async stalePending(now: Date, staleMs: number, limit: number): Promise<Array<{ deliveryId: string; outboxId: string; endpointId: string }>> {
+    const rows = await this.db('webhook_deliveries').where({ status: 'pending' }).where('updated_at', '<', new Date(now.getTime() - staleMs)).orderBy('id').limit(limit).select('id', 'outbox_id', 'endpoint_id');
+    return rows.map((d) => ({ deliveryId: String(d.id), outboxId: String(d.outbox_id), endpointId: d.endpoint_id }));
+  }
+
+  /** The outbox row, or null. */
+  async get(outboxId: string): Promise<OutboxRow | null> {
+    const r = await this.db('webhook_outbox').where({ id: outboxId }).first();
+    return r ? toRow(r) : null;
+  }
+
+  /** A delivery's state, or null. */
+  async delivery(id: string): Promise<{ id: string; outboxId: string; endpointId: string; status: string; attempts: number } | null> {
+    const r = await this.db('webhook_deliveries').where({ id }).first();
+    return r ? { id: String(r.id), outboxId: String(r.outbox_id), endpointId: r.endpoint_id, status: r.status, attempts: r.attempts } : null;
+  }
+
+  /**
+   * Records one HTTP attempt of a delivery and its new state (`pending` to retry, `delivered`, `dead`); the response
+   * excerpt is cut to {@link RESPONSE_EXCERPT_BYTES}.
+   */
+  async recordAttempt(deliveryId: string, a: { at: Date; statusCode: number | null; latencyMs: number; responseExcerpt: string | null; error: string | null; status: 'pending' | 'delivered' | 'dead' }): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const [d] = await trx('webhook_deliveries')
+        .where({ id: deliveryId })
+        .update({
+          attempts: trx.raw('attempts + 1'),
+          status: a.status,
+          last_status_code: a.statusCode,
+          last_error: a.error,
+          updated_at: a.at,
+          ...(a.status === 'delivered' ? { delivered_at: a.at } : {}),
+        })
+        .returning('attempts');
+      await trx('webhook_delivery_attempts').insert({
+        delivery_id: deliveryId,
+        attempt_no: d.attempts,
+        at: a.at,
+        status_code: a.statusCode,
+        latency_ms: Math.round(a.latencyMs),
+        response_excerpt: a.responseExcerpt === null ? null : Buffer.from(a.responseExcerpt).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD$/, ''),
+        error: a.error,
+      });
+    });
+  }
+
+  /** An endpoint's deliveries, newest first, each with its attempt log; `beforeId` pages. */
+  async deliveries(endpointId: string, o: { limit: number; beforeId?: string }): Promise<WebhookDelivery[]> {
+    const q = this.db('webhook_deliveries as d').join('webhook_outbox as o', 'o.id', 'd.outbox_id').where('d.endpoint_id', endpointId).orderBy('d.id', 'desc').limit(o.limit).select('d.*', 'o.event_id', 'o.type', 'o.sequence');
+    if (o.beforeId) q.where('d.id', '<', o.beforeId);
+    const rows = await q;
+    const logs = rows.length ? await this.db('webhook_delivery_attempts').whereIn('delivery_id', rows.map((r) => r.id)).orderBy('id') : [];
+    return rows.map((r) => ({
+      id: String(r.id),
+      endpointId: r.endpoint_id,
+      eventId: r.event_id,
+      type: r.type,
+      sequence: r.sequence,
+      status: r.status,
+      attempts: r.attempts,
+      lastStatusCode: r.last_status_code ?? null,
+      lastError: r.last_error ?? null,
+      createdAt: new Date(r.created_at).toISOString(),
+      deliveredAt: r.delivered_at ? new Date(r.delivered_at).toISOString() : null,
+      log: logs
+        .filter((l) => String(l.delivery_id) === String(r.id))
+        .map((l) => ({ attempt: l.attempt_no, at: new Date(l.at).toISOString(), statusCode: l.status_code ?? null, latencyMs: l.latency_ms, responseExcerpt: l.response_excerpt ?? null, error: l.error ?? null })),
+    }));
+  }
+
+  /**
+   * Queues replays: a copy of each given outbox row (same event id, so the same `webhook-id`, same body) targeted at
+   * one endpoint; the relay delivers them like new events. @returns the number of replay rows written.
+   */
+  async replay(trx: Knex | Knex.Transaction, endpointId: string, sel: { deliveryId: string } | { from: Date; to: Date }): Promise<number> {
+    const src = trx('webhook_outbox as o').whereNull('o.target_endpoint_id');
+    if ('deliveryId' in sel) src.join('webhook_deliveries as d', 'd.outbox_id', 'o.id').where('d.id', sel.deliveryId).where('d.endpoint_id', endpointId);
+    else src.where('o.created_at', '>=', sel.from).where('o.created_at', '<', sel.to).whereExists((q) => q.select(trx.raw('1')).from('webhook_deliveries as d').whereRaw('d.outbox_id = o.id').where('d.endpoint_id', endpointId));
+    const rows = await src.orderBy('o.id').select('o.event_id', 'o.type', 'o.subject_kind', 'o.subject_id', 'o.sequence', 'o.payload');
+    if (!rows.length) return 0;
+    await trx('webhook_outbox').insert(rows.map((r) => ({ ...r, payload: JSON.stringify(r.payload), target_endpoint_id: endpointId })));
+    return rows.length;
+  }
+}
