@@ -4634,7 +4634,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description File too large. */
+                /** @description The CSV is larger than CONTACTS_UPLOAD_MAX_BYTES (default 50 MB); nothing was imported. */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -5201,6 +5201,756 @@ export interface paths {
                 };
                 /** @description Another content type. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every endpoint, oldest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "webhookEndpoints": [
+                         *         {
+                         *           "id": "0b7d7a0e-6c0e-4a53-9d0e-2f7f8f1c9a10",
+                         *           "url": "https://crm.example.com/hooks/calls",
+                         *           "description": "CRM sync",
+                         *           "eventTypes": [
+                         *             "call.started",
+                         *             "call.completed"
+                         *           ],
+                         *           "enabled": true,
+                         *           "disabledReason": null,
+                         *           "disabledAt": null,
+                         *           "failingSince": null,
+                         *           "previousSecretExpiresAt": null,
+                         *           "createdAt": "2026-12-02T10:00:00.000Z",
+                         *           "updatedAt": "2026-12-02T10:00:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            webhookEndpoints: components["schemas"]["WebhookEndpoint"][];
+                        };
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Returns the signing secret once. Verify deliveries with any Standard Webhooks library.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://crm.example.com/hooks/calls",
+                     *       "eventTypes": [
+                     *         "call.started",
+                     *         "call.completed"
+                     *       ],
+                     *       "description": "CRM sync"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointCreate"];
+                };
+            };
+            responses: {
+                /** @description Created (`Location` names it). */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhookEndpoint: components["schemas"]["WebhookEndpoint"];
+                            /** @description The Standard Webhooks signing secret (`whsec_…`). Shown only in this response: store it now. */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No WEBHOOK_SECRETS_KEY on the server. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoint. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhookEndpoint: components["schemas"]["WebhookEndpoint"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Its deliveries and their log are deleted with it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Absent fields are kept. `enabled: true` re-enables an endpoint that was disabled automatically.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointPatch"];
+                };
+            };
+            responses: {
+                /** @description The endpoint. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhookEndpoint: components["schemas"]["WebhookEndpoint"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an endpoint's signing secret
+         * @description Returns the new secret once. For 24 h deliveries carry two signatures (new and previous secret), so the receiver can switch at its pace.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The new secret. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhookEndpoint: components["schemas"]["WebhookEndpoint"];
+                            /** @description The Standard Webhooks signing secret (`whsec_…`). Shown only in this response: store it now. */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries with their attempt log */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The last id of the previous page. */
+                    beforeId?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Newest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-deliveries/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one delivery again
+         * @description Queues the same event (same `webhook-id` and body, freshly signed) to the same endpoint as a new delivery.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Queued. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            replayed: number;
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown delivery. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhook-endpoints/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the events of a time range again
+         * @description Every event this endpoint was sent (or due) with `from ≤ created < to` is queued again, with its original `webhook-id`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01T00:00:00Z",
+                     *       "to": "2026-12-02T00:00:00Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        from: string;
+                        /** Format: date-time */
+                        to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Queued. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            replayed: number;
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6011,7 +6761,725 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "call.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * call.started
+         * @description The media stream started: the agent is on the call. Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "call.started";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description The media stream started: the agent is on the call. */
+                        data: {
+                            callSid: string;
+                            direction: string;
+                            from: string;
+                            to: string;
+                            agentId: string;
+                            campaignId: string | null;
+                            /** Format: date-time */
+                            startedAt: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "call.ended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * call.ended
+         * @description The call ended (stream stopped or a terminal Twilio status). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "call.ended";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description The call ended (stream stopped or a terminal Twilio status). */
+                        data: {
+                            callSid: string;
+                            direction: string;
+                            from: string;
+                            to: string;
+                            status: string;
+                            endedAt: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "call.transferred": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * call.transferred
+         * @description A warm transfer to a person was started. Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "call.transferred";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description A warm transfer to a person was started. */
+                        data: {
+                            callSid: string;
+                            target: string;
+                            reason: string;
+                            summary: string;
+                            /** Format: date-time */
+                            at: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "call.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * call.completed
+         * @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "call.completed";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). */
+                        data: {
+                            callSid: string;
+                            direction: string;
+                            from: string;
+                            to: string;
+                            language: string | null;
+                            turns: {
+                                /** @enum {string} */
+                                role: "caller" | "agent";
+                                text: string;
+                                language: string | null;
+                                startMs: number;
+                                endMs: number;
+                            }[];
+                            intent: string | null;
+                            csat: {
+                                score: number;
+                                method: string;
+                            } | null;
+                            status: string;
+                            /** Format: date-time */
+                            startedAt: string;
+                            endedAt: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voicemail.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voicemail.left
+         * @description An answering machine heard the voicemail message (`played`: every mark came back). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "voicemail.left";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description An answering machine heard the voicemail message (`played`: every mark came back). */
+                        data: {
+                            callSid: string;
+                            played: boolean;
+                            campaignId: string | null;
+                            contactId: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "contact.opted_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * contact.opted_out
+         * @description The callee asked not to be called again: the number is on the DNC list. Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "contact.opted_out";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description The callee asked not to be called again: the number is on the DNC list. */
+                        data: {
+                            callSid: string;
+                            number: string;
+                            /** @enum {string} */
+                            via: "phrase" | "dtmf" | "tool";
+                            campaignId: string | null;
+                            contactId: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * campaign.started
+         * @description The campaign started (or resumed after a pause). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "campaign.started";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description The campaign started (or resumed after a pause). */
+                        data: {
+                            campaignId: string;
+                            name: string;
+                            resumed: boolean;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * campaign.paused
+         * @description The campaign was paused (by a user, or by the dial breaker with its reason). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "campaign.paused";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description The campaign was paused (by a user, or by the dial breaker with its reason). */
+                        data: {
+                            campaignId: string;
+                            reason: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * campaign.completed
+         * @description Every contact of the campaign reached a final state. Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "campaign.completed";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description Every contact of the campaign reached a final state. */
+                        data: {
+                            campaignId: string;
+                            /** Format: date-time */
+                            finishedAt: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "campaign.contact.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * campaign.contact.completed
+         * @description A contact reached a final state (no more attempts). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event id (`msg_…`): the same on every retry and replay; dedupe on it. */
+                    "webhook-id": string;
+                    /** @description Signing time, unix seconds; reject it outside your tolerance (e.g. 5 min). */
+                    "webhook-timestamp": string;
+                    /** @description Space-separated `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` entries (two during a secret rotation); accept the message if any verifies. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        type: "campaign.contact.completed";
+                        /** @constant */
+                        version: 1;
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description Counts the subject's events from 1. */
+                        sequence: number;
+                        subject: {
+                            /** @enum {string} */
+                            kind: "call" | "campaign";
+                            id: string;
+                        };
+                        /** @description A contact reached a final state (no more attempts). */
+                        data: {
+                            campaignId: string;
+                            contactId: string;
+                            /** @enum {string} */
+                            state: "done" | "failed" | "opted-out";
+                            outcome: string;
+                            callSid: string | null;
+                            attempts: number;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the event; 408, 429 and 5xx are retried; other 4xx end the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         LoginRequest: {
@@ -6428,6 +7896,26 @@ export interface components {
         DncAdd: {
             number: string;
             reason?: string;
+        };
+        WebhookEndpointCreate: {
+            /**
+             * Format: uri
+             * @description http(s) URL; hosts that are or resolve to private, loopback, link-local or metadata addresses are refused.
+             */
+            url: string;
+            eventTypes: ("call.started" | "call.ended" | "call.transferred" | "call.completed" | "voicemail.left" | "contact.opted_out" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.contact.completed")[];
+            enabled?: boolean;
+            description?: string | null;
+        };
+        WebhookEndpointPatch: {
+            /**
+             * Format: uri
+             * @description http(s) URL; hosts that are or resolve to private, loopback, link-local or metadata addresses are refused.
+             */
+            url?: string;
+            eventTypes?: ("call.started" | "call.ended" | "call.transferred" | "call.completed" | "voicemail.left" | "contact.opted_out" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.contact.completed")[];
+            enabled?: boolean;
+            description?: string | null;
         };
         User: {
             /** Format: uuid */
@@ -7248,6 +8736,69 @@ export interface components {
             };
             /** Format: date-time */
             createdAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "0b7d7a0e-6c0e-4a53-9d0e-2f7f8f1c9a10",
+         *       "url": "https://crm.example.com/hooks/calls",
+         *       "description": "CRM sync",
+         *       "eventTypes": [
+         *         "call.started",
+         *         "call.completed"
+         *       ],
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "disabledAt": null,
+         *       "failingSince": null,
+         *       "previousSecretExpiresAt": null,
+         *       "createdAt": "2026-12-02T10:00:00.000Z",
+         *       "updatedAt": "2026-12-02T10:00:00.000Z"
+         *     }
+         */
+        WebhookEndpoint: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("call.started" | "call.ended" | "call.transferred" | "call.completed" | "voicemail.left" | "contact.opted_out" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.contact.completed")[];
+            enabled: boolean;
+            /** @description Why it was disabled automatically (every delivery failing for WEBHOOK_DISABLE_AFTER_DAYS), or null. */
+            disabledReason: string | null;
+            disabledAt: string | null;
+            failingSince: string | null;
+            /** @description Until then deliveries are also signed with the previous secret. */
+            previousSecretExpiresAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookDelivery: {
+            id: string;
+            /** Format: uuid */
+            endpointId: string;
+            /** @description The `webhook-id` (the same on retries and replays). */
+            eventId: string;
+            /** @enum {string} */
+            type: "call.started" | "call.ended" | "call.transferred" | "call.completed" | "voicemail.left" | "contact.opted_out" | "campaign.started" | "campaign.paused" | "campaign.completed" | "campaign.contact.completed";
+            sequence: number;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "dead";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            deliveredAt: string | null;
+            log: {
+                attempt: number;
+                /** Format: date-time */
+                at: string;
+                statusCode: number | null;
+                latencyMs: number;
+                responseExcerpt: string | null;
+                error: string | null;
+            }[];
         };
         /**
          * @example {
