@@ -100,8 +100,8 @@ export const usageLineSchema = z
 /** A call's usage lines and total estimated cost. */
 export const callUsageSchema = z.object({ lines: z.array(usageLineSchema), costUsd: z.number().nonnegative() }).meta({ id: 'CallUsage' });
 
-/** Stage timings of one reply (ms; `TurnTimings` in src/domain/calls.ts). */
-const turnTimingsSchema = z
+/** Stage timings of one reply (ms; `TurnTimings` in src/domain/calls.ts); also the live feed's turn timings. */
+export const turnTimingsSchema = z
   .object({
     endpointingMs: z.number().optional().meta({ description: 'End of caller speech → end-of-turn decision.' }),
     sttMs: z.number().optional().meta({ description: 'End-of-turn → final transcript.' }),

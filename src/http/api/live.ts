@@ -8,23 +8,11 @@ import type { LiveCallSnapshot } from '../../live/types';
 import { phoneNumberInputSchema } from '../../domain/phone-number';
 import type { Principal } from '../auth/principal';
 import { callSidParams } from './calls';
+import { turnTimingsSchema } from '../call-shapes';
 import { ApiError, defineRoute, docOnlyRoute, errorSchema, reply, type ApiRoute } from './route';
 
 const isoTime = z.iso.datetime({ offset: true });
 const EXAMPLE_SID = 'CA0123456789abcdef0123456789abcdef';
-
-const timingsSchema = z
-  .object({
-    endpointingMs: z.number().optional(),
-    sttMs: z.number().optional(),
-    llmFirstTokenMs: z.number().optional(),
-    ttsFirstByteMs: z.number().optional(),
-    replyLatencyMs: z.number().optional(),
-    turnOverheadMs: z.number().optional(),
-    fillerPlayed: z.boolean().optional(),
-    vocabularyCorrections: z.number().optional(),
-  })
-  .meta({ id: 'TurnTimings', description: 'Per-stage latency of an answered agent turn (ms).' });
 
 const liveTurnSchema = z
   .object({
@@ -38,7 +26,7 @@ const liveTurnSchema = z
     sttConfidence: z.number().nullable().optional(),
     understood: z.boolean().optional(),
     interrupted: z.boolean().optional(),
-    timings: timingsSchema.nullable().optional(),
+    timings: turnTimingsSchema.nullable().optional(),
   })
   .meta({ id: 'LiveTurn' });
 

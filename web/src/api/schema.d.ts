@@ -6703,6 +6703,391 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/live/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calls in progress, with their latest turns
+         * @description Every call live on any server instance, oldest first, with its last 50 turns (oldest first).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The live calls. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveCalls"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live call events (Server-Sent Events)
+         * @description A `text/event-stream` of every instance's live calls: `event:` is the `LiveEvent` type (`call.started`, `call.turn`, `call.event`, `call.ended`) and `data:` its JSON; a `: ping` comment every 15 s. A call whose instance died ends with `call.ended` reason `instance lost` (within ~20 s). No replay: open the stream, then load `GET /api/live/calls`. A client that does not read is disconnected (EventSource reconnects).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The event stream (each `data:` is a LiveEvent). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["LiveEvent"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/calls/{callSid}/hangup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hang up a live call
+         * @description The agent says goodbye and the call is hung up (end reason `supervisor`), on whichever instance holds it. 202 once delivered.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callSid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Delivered to the instance holding the call. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["LiveActionAccepted"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the supervisor role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No live call with this callSid (unknown or ended). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/calls/{callSid}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a live call to a number
+         * @description The agent says the handoff line and the call is redirected to `to` (`<Dial>`; stored as the call's transfer, reason `supervisor`). 202 once delivered; if Twilio refuses, the agent says no one is available and the call goes on.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callSid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "to": "+14155550123"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LiveTransfer"];
+                };
+            };
+            responses: {
+                /** @description Delivered to the instance holding the call. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "callSid": "CA0123456789abcdef0123456789abcdef",
+                         *       "accepted": true
+                         *     }
+                         */
+                        "application/json": components["schemas"]["LiveActionAccepted"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the supervisor role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No live call with this callSid (unknown or ended). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/live/calls/{callSid}/listen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listen in (WebSocket)
+         * @description WebSocket upgrade (session cookie with an allowed `Origin`, or `Authorization: Bearer`). Binary messages: byte 0 the track — 0 caller audio (20 ms frames, real time), 1 agent audio (as queued for the caller, may run ahead of real time: schedule it after the agent audio already queued), 2 clear (no payload: drop agent audio not yet played, a barge-in) — then raw 8 kHz mu-law. Closed with 1000 `call ended` when the call ends, 1008 when the client does not keep up.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callSid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to the WebSocket protocol. */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the supervisor role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No live call with this callSid (unknown or ended). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -7917,6 +8302,10 @@ export interface components {
             enabled?: boolean;
             description?: string | null;
         };
+        LiveTransfer: {
+            /** @description Where to transfer, international form (E.164 after parsing). */
+            to: string;
+        };
         User: {
             /** Format: uuid */
             id: string;
@@ -9068,6 +9457,86 @@ export interface components {
             }[];
             /** @description Calls in progress now (no end, started in the last 4 hours). */
             liveNow: number;
+        };
+        LiveCalls: {
+            calls: components["schemas"]["LiveCallSnapshot"][];
+        };
+        LiveCallSnapshot: {
+            callSid: string;
+            agentId: string;
+            /** @description `inbound` | `outbound-api` | `outbound-dial` | `web` */
+            direction: string;
+            from: string;
+            to: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description The server instance holding the call. */
+            instanceId: string;
+            turns: components["schemas"]["LiveTurn"][];
+        };
+        LiveTurn: {
+            /** @description Order in the call (1, 2, …): apply each turn once. */
+            seq: number;
+            /** @enum {string} */
+            role: "caller" | "agent";
+            /** @description For an interrupted agent turn: what the caller heard. */
+            text: string;
+            language: string | null;
+            /** @description ms since the media stream started */
+            startMs: number;
+            endMs: number;
+            intent?: string | null;
+            sttConfidence?: number | null;
+            understood?: boolean;
+            interrupted?: boolean;
+            timings?: components["schemas"]["TurnTimings"] | null;
+        };
+        LiveEvent: {
+            /** @constant */
+            type: "call.started";
+            call: components["schemas"]["LiveCall"];
+        } | {
+            /** @constant */
+            type: "call.turn";
+            callSid: string;
+            turn: components["schemas"]["LiveTurn"];
+        } | {
+            /** @constant */
+            type: "call.event";
+            callSid: string;
+            event: {
+                /** @description `transfer`, `hangup`, `barge_in`, `opt_out`, `dtmf`, `provider.error` */
+                type: string;
+                payload: {
+                    [key: string]: unknown;
+                };
+                /** Format: date-time */
+                at: string;
+            };
+        } | {
+            /** @constant */
+            type: "call.ended";
+            callSid: string;
+            reason: string;
+            /** Format: date-time */
+            endedAt: string;
+        };
+        LiveCall: {
+            callSid: string;
+            agentId: string;
+            /** @description `inbound` | `outbound-api` | `outbound-dial` | `web` */
+            direction: string;
+            from: string;
+            to: string;
+            /** Format: date-time */
+            startedAt: string;
+            /** @description The server instance holding the call. */
+            instanceId: string;
+        };
+        LiveActionAccepted: {
+            callSid: string;
+            /** @constant */
+            accepted: true;
         };
         OpenApiDocument: {
             [key: string]: unknown;
