@@ -63,15 +63,18 @@ export class CallOutcomeActions {
   /**
    * The callee opted out (a phrase, the opt-out key, or the LLM's `opt_out` tool): recorded once through `outcomes`;
    * the agent confirms (`optOut` phrase; after the tool, the LLM's own reply) and hangs up (end reason `opt_out`).
+   * Said while the call is already closing or after it ended (a late transcript), it is still recorded — the number
+   * joins the DNC list — but nothing more is said.
    */
   optOut(via: OptOutVia, utterance: string | null): void {
     const { p } = this;
-    if (p.ended() || this.optedOut || (via !== 'tool' && p.actions.closing)) return;
+    if (this.optedOut) return;
+    const late = p.ended() || (via !== 'tool' && p.actions.closing !== null);
     this.optedOut = true;
-    p.log.info({ via }, 'callee opted out');
+    p.log.info({ via, late }, 'callee opted out');
     const said = via === 'tool' ? this.callerWords() : Promise.resolve(utterance);
     p.track(said.then((u) => p.d.outcomes?.optOut({ utterance: u, via })).catch(p.report));
-    if (via === 'tool') return; // the reply confirms; its end_call action hangs up
+    if (late || via === 'tool') return; // the reply confirms; its end_call action hangs up
     p.actions.beginClosing('opt_out');
     p.interruptions.interrupt('opt_out');
     p.enqueuePlan([{ type: 'say', phrase: 'optOut' }, { type: 'hangup', reason: 'opt_out' }]);

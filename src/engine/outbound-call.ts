@@ -98,8 +98,10 @@ export class OutboundFlow {
     if (!hold && this.optOutPhrases === null && !early) return false;
     void p.transcription.then((t) => {
       const text = t.ok ? t.transcript.text.trim() : '';
-      if (this.host.closing()) return;
+      // An opt-out is honoured even when its transcript arrives after the call began closing (or ended): the number
+      // must reach the DNC list whatever the call was doing.
       if (text && this.optOutPhrases !== null && optOutPhraseIn(text, this.optOutPhrases)) return this.host.optOut('phrase', text);
+      if (this.host.closing()) return;
       if (early && text && machinePhraseIn(text)) {
         if (hold) this.host.consume(p, text);
         return this.host.machine('machine_end_other', 'transcript');

@@ -187,6 +187,19 @@ describe('opt-out in the call', () => {
     await endCall(session);
   });
 
+  it('by phrase, when its transcript only arrives after the callee hung up: still recorded (DNC), nothing said', async () => {
+    const stt = new FakeStt({ transcripts: ['Hello?', 'Please stop calling me.'], latencyMs: (i) => (i === 1 ? 1_000 : 0) });
+    const { session, feed, log, mem } = outboundCall({}, { stt });
+    session.start();
+    feed(utterance(0, 500));
+    await until(() => mem.turns.length === 2);
+    feed(utterance(3_000, 4_000));
+    await advance(100);
+    await endCall(session); // the callee hangs up while the opt-out is still being transcribed
+    expect(log.optOuts).toEqual([{ utterance: 'Please stop calling me.', via: 'phrase' }]);
+    expect(agentTexts(mem.turns)).not.toContain(P.optOut.en);
+  });
+
   it("by the agent's own phrase, on an inbound call too", async () => {
     const stt = new FakeStt({ transcripts: ['Unsubscribe me, thanks'] });
     const { log, outcomes } = outcomeLog();
