@@ -42,7 +42,7 @@ describe('dashboard: login and roles (browser)', () => {
     await page.getByRole('heading', { name: 'Calls', level: 1 }).waitFor();
     expect(await page.getByTestId('whoami').textContent()).toBe(`${srv.admin.email} · admin`);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Overview', 'Live calls', 'Calls', 'Agents', 'Campaigns', 'Phone numbers', 'DNC list', 'Settings']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Overview', 'Live calls', 'Calls', 'Agents', 'Campaigns', 'Test call', 'Phone numbers', 'DNC list', 'Settings']);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login$/);

@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core';
-import { launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
+import { BROWSER_TEST_MS, launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
 import { startDashboardServer, type DashboardServer } from '../helpers/dashboard';
+
+jest.setTimeout(BROWSER_TEST_MS);
 
 /**
  * Overview and Live calls in Chromium against the real server. Needs the usage helper's GET /api/analytics/overview

@@ -91,7 +91,10 @@ describe('simulated inbound call, end to end', () => {
     const used = Object.fromEntries(d.usage.lines.map((l) => [`${l.provider}/${l.kind}`, l.quantity]));
     expect(used['local.moonshine-base/stt_audio']).toBeGreaterThan(1); // seconds of caller speech transcribed
     expect(used['local.espeak-ng/tts_characters']).toBeGreaterThan(d.turns[0].text.length); // the greeting and the reply
-    expect(d.usage.costUsd).toBe(0);
+    // The only cost is Twilio's: the simulator's final status callback carries CallDuration (per started minute).
+    const priced = d.usage.lines.filter((l) => l.costUsd > 0);
+    expect(priced.map((l) => [l.provider, l.kind, l.unit])).toEqual([['twilio', 'telephony_inbound', 'minutes']]);
+    expect(d.usage.costUsd).toBeCloseTo(priced[0].costUsd, 10);
 
     const delivered = crm.received.filter((r) => r.payload?.data?.callSid === sim.callSid);
     expect(delivered).toHaveLength(1);

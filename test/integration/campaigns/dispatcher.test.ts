@@ -237,8 +237,9 @@ describe('Dispatcher', () => {
       const sorted = [...dialedAt].sort((a, b) => a - b);
       sorted.slice(1).forEach((t, i) => expect([i, t - sorted[i] >= 150]).toEqual([i, true]));
       expect((sorted[sorted.length - 1] - sorted[0]) / (sorted.length - 1)).toBeGreaterThanOrEqual(190);
-      // Claiming stops once a slot lies past the next tick (1 s): no wait is longer than the tick plus one spacing.
-      expect(Math.max(...waits)).toBeLessThanOrEqual(1_200);
+      // Claiming stops once a slot lies past the next tick (1 s): each dispatcher stops after reserving its first slot
+      // past it, and the two interleave on one pacer, so no wait is longer than the tick plus two spacings.
+      expect(Math.max(...waits)).toBeLessThanOrEqual(1_400);
       expect(claimed).toBeGreaterThanOrEqual(7); // slots 0 … 1200
       expect(inner.dialed).toHaveLength(claimed);
     } finally {

@@ -76,9 +76,12 @@ describe('OpenAiChatLlm against the OpenAI double', () => {
       { type: 'text', text: 'Abrimos' },
       { type: 'text', text: ' a las' },
       { type: 'text', text: ' 9:00.' },
+      // The final chunk's usage (asked for with stream_options.include_usage): what the call's usage lines count.
+      { type: 'usage', promptTokens: 50, completionTokens: 3 },
     ]);
 
     const req = openai.requests[0];
+    expect(req.body.stream_options).toEqual({ include_usage: true });
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe(`Bearer ${openai.apiKey}`);
@@ -136,6 +139,7 @@ describe('OpenAiChatLlm against the OpenAI double', () => {
       { type: 'text', text: 'Un momento.' },
       { type: 'tool_call', id: 'call_a', name: 'lookup_order', arguments: '{"orderId": "A-17"}' },
       { type: 'tool_call', id: 'call_b', name: 'transfer_to_human', arguments: '{"reason": "angry customer"}' },
+      { type: 'usage', promptTokens: 50, completionTokens: 9 },
     ]);
     const calls = deltas.filter((d) => d.type === 'tool_call');
     expect(calls.map((c) => JSON.parse((c as { arguments: string }).arguments))).toEqual([{ orderId: 'A-17' }, { reason: 'angry customer' }]);
@@ -166,7 +170,7 @@ describe('OpenAiChatLlm against the OpenAI double', () => {
       `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\n`,
       'data: [DONE]\n\n',
     ].join('') });
-    expect(await collect(llm().chat(request, signal()))).toEqual([{ type: 'text', text: 'Hi' }]);
+    expect(await collect(llm().chat(request, signal()))).toEqual([{ type: 'text', text: 'Hi' }, { type: 'usage', promptTokens: 1, completionTokens: 1 }]);
   });
 
   it('429 → retryable with status 429; 500 → retryable; 401 → not retryable and the key stays out of the message', async () => {

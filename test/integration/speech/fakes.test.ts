@@ -70,7 +70,8 @@ describe('FakeLlm', () => {
     const times: number[] = [];
     for await (const d of llm.chat(req, new AbortController().signal)) { deltas.push(d); times.push(Date.now() - t0); }
     expect(deltas[0]).toEqual({ type: 'intent', intent: 'order_status', confidence: 0.9 });
-    expect(deltas.slice(1)).toEqual(['Your ', 'order ', 'ships ', 'today.'].map((text) => ({ type: 'text', text })));
+    expect(deltas.slice(1, 5)).toEqual(['Your ', 'order ', 'ships ', 'today.'].map((text) => ({ type: 'text', text })));
+    expect(deltas[5]).toEqual({ type: 'usage', promptTokens: expect.any(Number), completionTokens: 6 }); // ⌈chars / 4⌉, as OpenAI reports it last
     expect(times[0]).toBeGreaterThanOrEqual(25);
     expect(times[4] - times[1]).toBeGreaterThanOrEqual(25);
     expect(llm.calls).toEqual([req]);
@@ -83,7 +84,7 @@ describe('FakeLlm', () => {
     const tool = new FakeLlm({ replies: [{ text: 'ok', toolCalls: [{ id: 't1', name: 'transfer', arguments: '{}' }] }] });
     const all: LlmDelta[] = [];
     for await (const d of tool.chat(req, new AbortController().signal)) all.push(d);
-    expect(all[all.length - 1]).toEqual({ type: 'tool_call', id: 't1', name: 'transfer', arguments: '{}' });
+    expect(all.slice(-2)).toEqual([{ type: 'tool_call', id: 't1', name: 'transfer', arguments: '{}' }, { type: 'usage', promptTokens: 3, completionTokens: 3 }]);
     const failing = new FakeLlm({ failWith: () => new ProviderError('fake.llm', 'boom', { retryable: false }) });
     await expect((async () => { for await (const _ of failing.chat(req, new AbortController().signal)); })()).rejects.toBeInstanceOf(ProviderError);
     const ac = new AbortController();
