@@ -26,7 +26,7 @@ import { spokenMulaw, voicemailGreetingMulaw } from '../helpers/spoken-audio';
  * servers like a load balancer. The servers run the offline stack (Moonshine STT, local responder, espeak-ng TTS).
  * Callees speak real audio: a LibriVox recording (human), a voicemail greeting made with espeak-ng + sox (speech + a
  * 1 kHz beep), and espeak-ng phrases for the opt-out ("Please stop calling me.", caught by the engine's phrase matcher)
- * and the callback request ("Call me back on <the weekday two days ahead> at three.", the local responder + chrono-node). Scripted outcomes:
+ * and the callback request ("Call me again on <the weekday two days ahead> at three.", the local responder + chrono-node). Scripted outcomes:
  * human, voicemail, busy, no-answer, failed, opt-out, callback, and contacts whose window is closed. Real clock with
  * 1–2 s retry delays; the window is chosen around the real time of the run.
  */
@@ -118,10 +118,11 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
   const human = wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0870.wav')).subarray(0, 8 * 1_500);
   const hello = spokenMulaw(audioDir, 'hello', 'Hello?');
   const stop = spokenMulaw(audioDir, 'opt-out', 'Please stop calling me.');
-  // A weekday two days ahead (all open zones share the local date: their hours are 10–17). Measured: Moonshine base
-  // heard "tomorrow" as "to my room" / "to Maro" in live calls (en-us+m3, 150 wpm); weekday names come through.
+  // A weekday two days ahead (all open zones share the local date: their hours are 10–17). Measured in live calls
+  // (en-us+m3, 150 wpm): Moonshine base heard "tomorrow" as "to my room" / "to Maro" and "call me back" as "call me
+  // Mac"; weekday names and "call me again" come through.
   const callbackDay = t0.setZone(open[0]).plus({ days: 2 });
-  const callBack = spokenMulaw(audioDir, 'callback', `Please call me back on ${callbackDay.setLocale('en').weekdayLong} at three in the afternoon.`);
+  const callBack = spokenMulaw(audioDir, 'callback', `Please call me again on ${callbackDay.setLocale('en').weekdayLong} at three in the afternoon.`);
   const greeting = voicemailGreetingMulaw(audioDir);
   const dialsOf = new Map<string, number>();
   const errors: string[] = [];
@@ -251,7 +252,7 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
   console.log(`caller transcripts (Moonshine):\n${heard.map((t) => `${kindOf.get(attempts.find((a) => a.call_sid === t.call_sid).to_number)}: "${t.text}"`).join('\n')}`);
   for (const p of spoken) {
     const sid = attempts.find((a) => a.to_number === p).call_sid;
-    const mine = events.filter((e) => e.call_sid === sid).map((e) => [e.type, e.payload.via ?? null, /stop calling me|call me back on \w+ at (3|three)/i.test(e.payload.utterance ?? e.payload.said ?? '')]);
+    const mine = events.filter((e) => e.call_sid === sid).map((e) => [e.type, e.payload.via ?? null, /stop calling me|call me again on \w+ at (3|three)/i.test(e.payload.utterance ?? e.payload.said ?? '')]);
     expect([p, mine]).toEqual([p, [kindOf.get(p) === 'opt-out' ? ['opt_out', 'phrase', true] : ['callback', null, true]]]);
   }
   for (const p of optOuts) expect((await new DncRepo(db).get(p))?.provenance).toMatchObject({ utterance: expect.stringMatching(/stop calling me/i) });
