@@ -2,8 +2,7 @@ import { requestJson } from './json';
 import type { LiveCallSnapshot, LiveEvent } from './live-types';
 
 /**
- * The live-calls API (the live helper's src/http/api/live.ts and src/live/listen.ts), hand-written until the routes
- * are in the generated schema:
+ * The live-calls API (src/http/api/live.ts and src/live/listen.ts; shapes from the generated schema, see live-types.ts):
  * - `GET /api/live/calls` → `{ calls: LiveCallSnapshot[] }` (each with its last 50 turns);
  * - `GET /api/live/events` (SSE): `event: <LiveEvent.type>`, `data: <LiveEvent JSON>`; no replay: open it first,
  *   then load the snapshot, and apply turns by `seq`;
