@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import WebSocket from 'ws';
+import { waitFor } from '../helpers/async';
 import type { Config } from '../../src/config';
 import type { AppContext } from '../../src/context';
 import { startServer, type RunningServer } from '../../src/server';
@@ -155,7 +156,11 @@ describe('live calls across instances', () => {
     await sim;
     sse.close();
     expect(String(updates[0]?.Twiml)).toContain('+14155550123');
-    const row = await db('calls').where({ call_sid: callSid }).first();
+    // The call's rows are written by A's session as it ends, which may finish after the caller's side has.
+    const row = await waitFor('the transfer stored on the call', async () => {
+      const r = await db('calls').where({ call_sid: callSid }).first();
+      return r?.transfer ? r : null;
+    });
     expect(row.transfer).toMatchObject({ target: '+14155550123', reason: 'supervisor' });
   }, 90_000);
 
