@@ -15,6 +15,7 @@ import type { Retriever } from './engine/conversation';
 import { CallSession, type CallLimits, type CallSessionDeps, type TurnDetectorLike } from './engine/call-session';
 import type { OutboundOutcomesRepo } from './db/outbound-outcomes';
 import { outboundSetup } from './outbound-session';
+import { observedStore } from './domain/observed-store';
 import { openTaps, tappedTransport, type CallTapFactory } from './call-taps';
 
 export interface SessionFactoryDeps {
@@ -101,7 +102,7 @@ export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactor
       llm: chosen.llm ?? d.llm,
       retriever: d.retriever,
       turnDetector,
-      store: d.onTurn ? observeTurns(d.store ?? d.calls, d.onTurn, log) : (d.store ?? d.calls),
+      store: d.onTurn ? observedStore(d.store ?? d.calls, { onTurn: d.onTurn, onError: (err) => log.warn({ err: safeErrorMessage(err) }, 'turn observer failed') }) : (d.store ?? d.calls),
       onEnded: d.onCallEnded,
       logger: log,
       callControl: d.callControl,
@@ -155,22 +156,3 @@ function choose(providersFor: SessionFactoryDeps['providersFor'], agent: Agent, 
   }
 }
 
-/** `store` whose `addTurn` also reports each stored turn to `onTurn` (a throw there is logged, never the write's). */
-function observeTurns(store: CallStore, onTurn: (callSid: string, turn: TurnRow) => void, log: Logger): CallStore {
-  return {
-    addTurn: async (callSid, t) => {
-      const seq = await store.addTurn(callSid, t);
-      try {
-        onTurn(callSid, { ...t, seq });
-      } catch (err) {
-        log.warn({ err: safeErrorMessage(err) }, 'turn observer failed');
-      }
-      return seq;
-    },
-    addEvent: (callSid, type, payload) => store.addEvent(callSid, type, payload),
-    finish: (callSid, f) => store.finish(callSid, f),
-    setTransfer: (callSid, t) => store.setTransfer(callSid, t),
-    setEndReason: (callSid, reason) => store.setEndReason(callSid, reason),
-    addUsage: (callSid, records) => store.addUsage(callSid, records),
-  };
-}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { observedStore } from '../domain/observed-store';
 import type { CallStore } from '../domain/ports';
 import { RedisChannel } from '../jobs/redis-channel';
 import { SHOWN_EVENTS, type LiveCall, type LiveCallSnapshot, type LiveEvent, type LiveTurn } from './types';
@@ -107,22 +108,13 @@ export class LiveFeed {
    * errors are `inner`'s; publishing never delays or fails it.
    */
   store(inner: CallStore): CallStore {
-    return {
-      addTurn: async (callSid, t) => {
-        const seq = await inner.addTurn(callSid, t);
-        this.turn(callSid, { ...t, seq });
-        return seq;
-      },
-      addEvent: async (callSid, type, payload) => {
-        await inner.addEvent(callSid, type, payload);
-        this.event(callSid, type, payload);
-      },
-      finish: (callSid, f) => inner.finish(callSid, f),
-      setTransfer: (callSid, t) => inner.setTransfer(callSid, t),
-      setEndReason: (callSid, r) => inner.setEndReason(callSid, r),
-      addUsage: (callSid, records) => inner.addUsage(callSid, records),
-    };
+    return observedStore(inner, {
+      onTurn: (callSid, t) => this.turn(callSid, t),
+      onEvent: (callSid, type, payload) => this.event(callSid, type, payload),
+      onError: (err) => this.warn(err, 'live publish failed'),
+    });
   }
+
 
   /** Listens to every instance's feed (one subscription on the process's shared subscriber connection). */
   subscribe(subscriber: Redis, onEvent: (type: LiveEvent['type'], raw: string) => void): RedisChannel {
