@@ -91,15 +91,16 @@ export class AgentsRepo {
    * archived default agent is no default.
    */
   async forNumber(e164: string, o: { unconfigured?: 'default' | 'reject' } = {}): Promise<Agent | null> {
-    const bound = await this.db('agents')
-      .join('phone_numbers', 'phone_numbers.agent_id', 'agents.id')
-      .where('phone_numbers.e164', e164)
+    // One round trip (every inbound call starts here): the live agent bound to the number first, else the default.
+    const q = this.db('agents')
+      .leftJoin('phone_numbers', (j) => j.on('phone_numbers.agent_id', 'agents.id').andOnVal('phone_numbers.e164', e164))
       .whereNull('agents.archived_at')
+      .orderByRaw('phone_numbers.e164 IS NULL, agents.id')
       .first('agents.*');
-    if (bound) return toAgent(bound);
-    if (o.unconfigured === 'reject') return null;
-    const def = await this.db('agents').where({ is_default: true }).whereNull('archived_at').first();
-    return def ? toAgent(def) : null;
+    if (o.unconfigured === 'reject') q.whereNotNull('phone_numbers.e164');
+    else q.andWhere((w) => w.whereNotNull('phone_numbers.e164').orWhere('agents.is_default', true));
+    const r = await q;
+    return r ? toAgent(r) : null;
   }
 
   /**

@@ -42,21 +42,29 @@ export async function emitWebhookEvent<T extends WebhookEventType>(
   e: { type: T; subject: WebhookSubject; data: WebhookEventData<T>; dedupeKey?: string; at?: Date },
 ): Promise<string | null> {
   const data = WEBHOOK_EVENT_SCHEMAS[e.type].parse(e.data) as WebhookEventData<T>;
-  if (e.dedupeKey && (await trx('webhook_outbox').where({ dedupe_key: e.dedupeKey }).first('id'))) return null;
-  // Upsert + RETURNING takes the subject's row lock until the transaction ends: sequences never repeat or go back.
-  const [{ last }] = await trx('webhook_sequences')
-    .insert({ subject_kind: e.subject.kind, subject_id: e.subject.id, last: 1 })
-    .onConflict(['subject_kind', 'subject_id'])
-    .merge({ last: trx.raw('webhook_sequences.last + 1') })
-    .returning('last');
   const eventId = newEventId();
-  const envelope: WebhookEnvelope<T> = { type: e.type, version: WEBHOOK_EVENTS_VERSION, timestamp: (e.at ?? new Date()).toISOString(), sequence: last, subject: e.subject, data };
-  const inserted = await trx('webhook_outbox')
-    .insert({ event_id: eventId, type: e.type, subject_kind: e.subject.kind, subject_id: e.subject.id, sequence: last, payload: JSON.stringify(envelope), dedupe_key: e.dedupeKey ?? null })
-    .onConflict('dedupe_key')
-    .ignore()
-    .returning('id');
-  return inserted.length ? eventId : null;
+  // `sequence` is filled in by the statement (jsonb_set below), from the subject's counter.
+  const envelope: Omit<WebhookEnvelope<T>, 'sequence'> = { type: e.type, version: WEBHOOK_EVENTS_VERSION, timestamp: (e.at ?? new Date()).toISOString(), subject: e.subject, data };
+  const dedupeKey = e.dedupeKey ?? null;
+  // One round trip (this runs inside the transactions of the call's hot path): skip when the dedupe key is taken, else
+  // bump the subject's counter — the upsert's row lock is held until the transaction ends, so sequences never repeat
+  // or go back — and insert the event with that sequence. ON CONFLICT covers a concurrent emit of the same key (the
+  // counter then has a gap, which receivers must tolerate anyway: events can be filtered per endpoint).
+  const { rows } = await trx.raw<{ rows: Array<{ id: string }> }>(
+    `WITH seq AS (
+       INSERT INTO webhook_sequences (subject_kind, subject_id, last)
+       SELECT :kind, :subjectId, 1
+       WHERE CAST(:dedupeKey AS text) IS NULL OR NOT EXISTS (SELECT 1 FROM webhook_outbox WHERE dedupe_key = CAST(:dedupeKey AS text))
+       ON CONFLICT (subject_kind, subject_id) DO UPDATE SET last = webhook_sequences.last + 1
+       RETURNING last
+     )
+     INSERT INTO webhook_outbox (event_id, type, subject_kind, subject_id, sequence, payload, dedupe_key)
+     SELECT :eventId, :type, :kind, :subjectId, seq.last, jsonb_set(CAST(:payload AS jsonb), '{sequence}', to_jsonb(seq.last)), CAST(:dedupeKey AS text) FROM seq
+     ON CONFLICT (dedupe_key) DO NOTHING
+     RETURNING id`,
+    { kind: e.subject.kind, subjectId: e.subject.id, dedupeKey, eventId, type: e.type, payload: JSON.stringify(envelope) },
+  );
+  return rows.length ? eventId : null;
 }
 
 /** One delivery (outbox row × endpoint) as the API lists it. */
