@@ -1,4 +1,5 @@
 import type { Agent } from './domain/agents';
+import { ProtocolError } from './telephony/protocol';
 import { fillTemplate } from './domain/template';
 import type { CallRow } from './db/calls';
 import type { OutboundOutcomesRepo } from './db/outbound-outcomes';
@@ -41,7 +42,7 @@ export async function outboundSetup(
   };
   if (!outboundCall) return { agent, outcomes, laterAnsweredBy: async () => null };
   const attempt = await repo.attempt(params.attemptId);
-  if (!attempt || (attempt.callSid && attempt.callSid !== callSid)) throw new Error('unknown attempt for this call');
+  if (!attempt || (attempt.callSid && attempt.callSid !== callSid)) throw new ProtocolError('unknown attempt for this call');
   const v = attempt.variables;
   const language = attempt.language && agent.languages.includes(attempt.language) ? attempt.language : agent.defaultLanguage;
   const filled: Agent = {

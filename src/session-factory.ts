@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { StartEvent } from './telephony/protocol';
+import { ProtocolError, type StartEvent } from './telephony/protocol';
 import type { StreamHandler, StreamHandlerFactory } from './telephony/media-stream-server';
 import type { CallControl, CallStore, MediaTransport } from './domain/ports';
 import type { TurnRow } from './domain/calls';
@@ -77,14 +77,14 @@ export interface SessionFactoryDeps {
 export function createSessionFactory(d: SessionFactoryDeps): StreamHandlerFactory {
   return async (start: StartEvent, transport: MediaTransport, log: Logger): Promise<StreamHandler> => {
     const { callSid, customParameters } = start.start;
-    if (customParameters.callSid && customParameters.callSid !== callSid) throw new Error('callSid parameter mismatch');
+    if (customParameters.callSid && customParameters.callSid !== callSid) throw new ProtocolError('callSid parameter mismatch');
     const call = await d.calls.get(callSid);
-    if (!call) throw new Error('unknown call');
+    if (!call) throw new ProtocolError('unknown call');
     const stored = await d.agents.get(call.agentId);
-    if (!stored) throw new Error('unknown agent');
+    if (!stored) throw new ProtocolError('unknown agent');
     const out = d.outbound ? await outboundSetup(d.outbound, call, stored, customParameters) : null;
     const agent = out?.agent ?? stored;
-    if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new Error('call already has a stream or has ended');
+    if (!(await d.calls.attachStream(callSid, start.streamSid))) throw new ProtocolError('call already has a stream or has ended');
     const chosen = choose(d.providersFor, agent, log);
     if (chosen.ignored.length) log.warn({ agentId: agent.id, ignored: chosen.ignored }, "agent's provider choice not usable on this server: the server default serves this call");
     const turnDetector = await d.createTurnDetector(agent.endpointing);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { parseInbound, ProtocolError, type InboundEvent, type MediaEvent, type StartEvent } from './protocol';
+import { safeErrorMessage } from '../domain/redact';
 import { isValidStreamSignature, publicWssUrl } from './signature';
 import { OutboundChannel } from './outbound';
 import { refuseUpgrade, upgradeRoutes } from './upgrade-routes';
@@ -274,8 +275,10 @@ export class MediaStreamConnection {
         }
       },
       (err) => {
-        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not start call session');
-        this.fail(`cannot start call: ${err instanceof Error ? err.message : 'error'}`.slice(0, 120), 'protocol');
+        // The close reason reaches the peer: only a refusal's own reason (a ProtocolError), never an internal
+        // error's message (SQL, hosts, provider text), which stays in the log, redacted.
+        this.log.warn({ err: safeErrorMessage(err) }, 'could not start call session');
+        this.fail(`cannot start call: ${err instanceof ProtocolError ? err.reason : 'internal error'}`.slice(0, 120), 'protocol');
       },
     );
   }

@@ -7,6 +7,7 @@ import type { CallsRepo } from '../../db/calls';
 import { MediaStreamConnection, type ConnectionOptions, type StreamHandlerFactory } from '../../telephony/media-stream-server';
 import type { WebCallRegistry } from '../../telephony/web-calls';
 import { safeErrorMessage } from '../../domain/redact';
+import { ProtocolError } from '../../telephony/protocol';
 import { isSessionAuthenticated } from '../auth/authenticate';
 import { originCheckError } from '../auth/csrf';
 import type { WebCallSlots } from './slots';
@@ -98,14 +99,14 @@ export function createWebCallRouter(d: WebCallRouterDeps): Router & { close(): P
         new MediaStreamConnection(
           ws,
           async (start, transport, streamLog) => {
-            if (start.start.callSid !== callSid) throw new Error("start.callSid must be this connection's callSid (the call event)");
+            if (start.start.callSid !== callSid) throw new ProtocolError("start.callSid must be this connection's callSid (the call event)");
             try {
               await d.calls.create({ callSid, agentId: agent.id, direction: WEB_CALL_DIRECTION, from, to: `agent:${agent.id}`, status: 'in-progress' });
               return await d.createHandler(start, transport, streamLog);
             } catch (err) {
               // The close reason reaches the browser: keep internals (SQL, stack) in the log only.
               streamLog.error({ err: safeErrorMessage(err) }, 'web call could not start');
-              throw new Error('the test call could not be started');
+              throw new ProtocolError('the test call could not be started');
             }
           },
           log,

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import pino from 'pino';
 import { attachMediaStreamServer, type StreamHandler } from '../../../src/telephony/media-stream-server';
 import { signTwilioRequest } from '../../../src/telephony/signature';
+import { ProtocolError } from '../../../src/telephony/protocol';
 
 const TOKEN = 'test-token';
 const PUBLIC = 'https://voice.example.com';
@@ -27,7 +28,8 @@ describe('Media Streams WebSocket server', () => {
       logger: pino({ level: 'silent' }),
       idleTimeoutMs: 400,
       createHandler: async (start, transport): Promise<StreamHandler> => {
-        if (start.start.customParameters.refuse) throw new Error('no such call');
+        if (start.start.customParameters.refuse) throw new ProtocolError('no such call');
+        if (start.start.customParameters.crash) throw new Error('insert into "calls" values ($1) - connect ECONNREFUSED 10.0.0.7:5432');
         const seen: Seen = { media: [], dtmf: [], marks: [], ended: [] };
         sessions.set(start.start.callSid, seen);
         transport.sendMedia(new Uint8Array([0xff, 0x7f]));
@@ -106,7 +108,9 @@ describe('Media Streams WebSocket server', () => {
     ['bad base64', (sid: string) => [startFrame(sid), JSON.stringify({ event: 'media', sequenceNumber: '2', streamSid: `MZ${sid}`, media: { chunk: '1', timestamp: '0', payload: '%%%' } })], /not base64/],
     ['unknown event', (sid: string) => [startFrame(sid), JSON.stringify({ event: 'party', sequenceNumber: '2', streamSid: `MZ${sid}` })], /unknown event/],
     ['wrong media format', (sid: string) => [startFrame(sid).replace('audio/x-mulaw', 'audio/l16')], /unsupported media format/],
-    ['refused call', (sid: string) => [startFrame(sid, { refuse: '1' })], /cannot start call/],
+    ['refused call', (sid: string) => [startFrame(sid, { refuse: '1' })], /^cannot start call: no such call$/],
+    // An internal error's text (SQL, hosts) stays in the server's log: the peer only learns that it failed.
+    ['call that fails inside the server', (sid: string) => [startFrame(sid, { crash: '1' })], /^cannot start call: internal error$/],
     ['non-ASCII event name longer than a close frame', (sid: string) => [startFrame(sid), JSON.stringify({ event: '中'.repeat(60), sequenceNumber: '2', streamSid: `MZ${sid}` })], /unknown event/],
     ['non-ASCII parameter names in a bad start', (sid: string) => [startFrame(sid).replace('"sampleRate":8000', '"sampleRate":"x"').replace('"customParameters":{}', `"customParameters":{"${'é'.repeat(80)}":"1"}`)], /invalid start frame/],
   ])('%s closes only that stream with a reason; another call goes on', async (_name, frames, reason) => {
