@@ -35,6 +35,7 @@ import { startLiveCalls, type LiveService } from './live-calls';
 import { RecordingsRepo } from './db/recordings';
 import { openRecordingStorage } from './recordings/open-storage';
 import { recordingTaps } from './recordings/recording-writer';
+import { startPartialRecordingSweep } from './recordings/partial-sweep';
 import type { RecordingStorage } from './recordings/storage';
 import { webhookApiDeps } from './webhooks/config';
 
@@ -140,6 +141,8 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
   let drained: Promise<void> | null = null;
   // Recordings are served whatever RECORDINGS_ENABLED says (it only stops new ones from being written).
   const recordingStorage = o.recordingStorage ?? openRecordingStorage(config.recordings);
+  // Partial files are per host (local disk even with S3): the server that writes them sweeps what crashes left.
+  const partialSweep = startPartialRecordingSweep({ dir: recordingStorage.partialDir, logger: ctx.logger });
   // Phone calls (Twilio's media stream) and browser test calls (/api/web-call) run through this one factory.
   const webCalls = new WebCallRegistry();
   const createHandler = createSessionFactory({
@@ -311,6 +314,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       if (budgetTimer) clearInterval(budgetTimer);
       await Promise.all([...live.values()].map((s) => s.end('server shutdown')));
       await media.close();
+      await partialSweep.stop();
       await listen.close();
       await liveService.close();
       await webCallRouter.close();
