@@ -34,11 +34,11 @@ describe('call recording playback (browser)', () => {
     await waveform.waitFor();
     const play = page.getByRole('button', { name: 'Play' });
     // Enabled once wavesurfer has fetched, decoded and drawn the file.
-    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>('[data-testid="recording-play"]')?.disabled);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid="recording-play"]')?.disabled === false);
     // wavesurfer draws into canvases inside its (open) shadow root, one set per channel.
     const canvases = await page.evaluate(() => {
-      const host = document.querySelector('[data-testid="recording-waveform"] > div');
-      const all = [...(host?.shadowRoot?.querySelectorAll('canvas') ?? [])];
+      const host = (globalThis as any).document.querySelector('[data-testid="recording-waveform"] > div');
+      const all: any[] = [...(host?.shadowRoot?.querySelectorAll('canvas') ?? [])];
       return all.filter((c) => c.width > 0 && c.height > 0).length;
     });
     expect(canvases).toBeGreaterThanOrEqual(2);
@@ -47,11 +47,11 @@ describe('call recording playback (browser)', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
     await play.click();
     await page.getByRole('button', { name: 'Pause' }).waitFor();
-    await page.waitForFunction(() => (document.querySelector<HTMLAudioElement>('[data-testid="recording-audio"]')?.currentTime ?? 0) > 0.5);
+    await page.waitForFunction(() => ((globalThis as any).document.querySelector('[data-testid="recording-audio"]')?.currentTime ?? 0) > 0.5);
     await saveScreenshot(page, 'call-recording');
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByRole('button', { name: 'Play' }).waitFor();
-    expect(await page.evaluate(() => document.querySelector<HTMLAudioElement>('[data-testid="recording-audio"]')?.paused)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).document.querySelector('[data-testid="recording-audio"]')?.paused)).toBe(true);
     await page.context().close();
   });
 
