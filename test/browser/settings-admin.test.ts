@@ -22,9 +22,10 @@ interface Received {
  * running in-process and a local receiver (127.0.0.1, allowed by WEBHOOK_ALLOW_PRIVATE_HOSTS): an admin adds an
  * endpoint, sees its signing secret once (deliveries verify with it), sees the endpoint listed, watches an event's
  * delivery appear in the log with its status, latency and the receiver's answer, replays it (the receiver gets the
- * same webhook-id again), rotates the secret and removes the endpoint. A viewer has no webhook panel.
+ * same webhook-id again), rotates the secret and removes the endpoint. Settings links to Bull Board, whose page
+ * runs under its own CSP. A viewer has no webhook panel.
  */
-describe('webhook endpoints settings (browser)', () => {
+describe('admin settings: webhook endpoints and the queue monitor (browser)', () => {
   let srv: DashboardServer;
   let browser: Browser;
   let receiver: http.Server;
@@ -44,7 +45,7 @@ describe('webhook endpoints settings (browser)', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/calls`;
-    [srv, browser] = await Promise.all([startDashboardServer('webhooks', { env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOK_RELAY_INTERVAL_MS: '200' } }), launchChromium()]);
+    [srv, browser] = await Promise.all([startDashboardServer('settings', { env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOK_RELAY_INTERVAL_MS: '200' } }), launchChromium()]);
     delivery = startWebhookDelivery({
       config: { ...srv.config, queuePrefix: `dash-webhooks-${process.pid}` },
       db: srv.db,
@@ -136,6 +137,29 @@ describe('webhook endpoints settings (browser)', () => {
     await page.getByRole('button', { name: 'Confirm delete' }).click();
     await row.waitFor({ state: 'detached' });
     expect(await srv.db('webhook_endpoints').where({ url: receiverUrl })).toEqual([]);
+    await page.context().close();
+  });
+
+  it('links an admin to the queue monitor, which Bull Board renders under its own CSP', async () => {
+    const page = await openPage(browser);
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    await loginThroughUi(page, srv.base, srv.admin, '/settings');
+    const failed: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+    });
+    await page.getByRole('link', { name: 'Queue monitoring' }).click();
+    await page.waitForURL(/\/api\/admin\/queues\/$/);
+    // The board's React app ran (its scripts were allowed) and fetched the queues from its API.
+    for (const name of ['post-call', 'knowledge', 'webhook-delivery']) await page.getByText(name, { exact: true }).first().waitFor();
+    await page.getByText('Loading...').waitFor({ state: 'detached' });
+    expect(failed).toEqual([]);
+    // Only the board's Google Fonts stylesheet is refused (no third-party requests); nothing else.
+    expect(blocked.filter((t) => !t.includes('fonts.googleapis.com'))).toEqual([]);
+    await saveScreenshot(page, 'queues');
     await page.context().close();
   });
 
