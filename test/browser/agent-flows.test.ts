@@ -21,7 +21,7 @@ jest.setTimeout(BROWSER_TEST_MS);
  * uploads a knowledge document through the drop zone's file input and watches its status turn `ready` (the page
  * polls while it is pending); then the agent page's Test call button opens the Test call page, which places a
  * browser call with Chromium's fake microphone playing a LibriVox recording: the greeting, the caller's turn and the
- * agent's reply show in the live transcript with the turn's latency, and hanging up stores a `web` call.
+ * agent's reply show in the live transcript with the turn's latency, the agent's audio arrives, and hanging up stores a `web` call.
  */
 describe('agent, knowledge and test call (browser)', () => {
   let srv: DashboardServer;
@@ -105,6 +105,8 @@ describe('agent, knowledge and test call (browser)', () => {
     await transcript.getByText(/Caller:\s*hello/).first().waitFor();
     await transcript.getByText(/Agent:\s*Okay\./).first().waitFor();
     await page.getByRole('table', { name: 'Turn latency' }).waitFor();
+    // The greeting and the reply were played back: more than a second of agent audio arrived.
+    await page.getByTestId('agent-audio').filter({ hasText: /received: ([1-9]\d*)\.\d s/ }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'test-call');
     await page.getByRole('button', { name: 'Hang up' }).click();
