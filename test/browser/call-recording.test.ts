@@ -2,13 +2,15 @@ import type { Browser } from 'playwright-core';
 import { BROWSER_TEST_MS, launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
 import { seedDashboardCall, startDashboardServer, type DashboardServer } from '../helpers/dashboard';
 import { storeSpeechRecording } from '../helpers/recording-fixture';
+import { RecordingsRepo } from '../../src/db/recordings';
 
 jest.setTimeout(BROWSER_TEST_MS);
 
 /**
  * The call page's recording in Chromium against the real server: a call whose two-channel WAV (LibriVox speech on
  * both channels) sits in RECORDINGS_DIR shows a wavesurfer waveform (canvases drawn), its duration, and plays when
- * Play is pressed (the page's audio element's position advances); a call without a recording says so.
+ * Play is pressed (the page's audio element's position advances); a call without a recording, or whose file is
+ * gone, says so.
  */
 describe('call recording playback (browser)', () => {
   let srv: DashboardServer;
@@ -55,13 +57,19 @@ describe('call recording playback (browser)', () => {
     await page.context().close();
   });
 
-  it('says "No recording" for a call without one', async () => {
-    const callSid = await seedDashboardCall(srv.db);
+  it('says "No recording" for a call without one, and for one whose file is gone (the API answers 404)', async () => {
+    const without = await seedDashboardCall(srv.db);
+    const gone = await seedDashboardCall(srv.db);
+    await new RecordingsRepo(srv.db).add({ callSid: gone, storage: 'local', key: `2026/01/01/${gone}.wav`, durationMs: 1000, bytes: 16_044, channels: 2 });
     const page = await openPage(browser);
-    await loginThroughUi(page, srv.base, srv.viewer, `/calls/${callSid}`);
-    await page.getByRole('heading', { level: 1, name: /Call/ }).waitFor();
-    await page.getByText('No recording.').waitFor();
-    expect(await page.getByRole('img', { name: /Recording waveform/ }).count()).toBe(0);
+    await loginThroughUi(page, srv.base, srv.viewer, `/calls/${without}`);
+    for (const callSid of [without, gone]) {
+      await page.goto(`${srv.base}/calls/${callSid}`);
+      await page.getByRole('heading', { level: 1, name: new RegExp(callSid) }).waitFor();
+      await page.getByText('No recording.').waitFor();
+      expect(await page.getByRole('img', { name: /Recording waveform/ }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Play' }).count()).toBe(0);
+    }
     await page.context().close();
   });
 });

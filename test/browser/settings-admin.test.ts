@@ -132,6 +132,14 @@ describe('admin settings: webhook endpoints and the queue monitor (browser)', ()
     expect(rotated).not.toBe(secret);
     await page.getByText(/also signed with the previous secret until/).waitFor();
 
+    // An endpoint the worker disabled (every delivery failing) shows why, and its switch is off.
+    await srv.db('webhook_endpoints').where({ url: receiverUrl }).update({ enabled: false, disabled_reason: 'every delivery failed for 3 days', disabled_at: new Date() });
+    await page.reload();
+    await page.getByRole('tab', { name: 'Webhook endpoints', selected: true }).waitFor();
+    await row.filter({ hasText: 'Disabled: every delivery failed for 3 days' }).waitFor();
+    expect(await page.getByRole('switch', { name: `Enabled: ${receiverUrl}` }).isChecked()).toBe(false);
+    await page.getByRole('button', { name: `Manage ${receiverUrl}` }).click();
+
     // Delete needs a second, confirming click.
     await page.getByRole('button', { name: 'Delete endpoint' }).click();
     await page.getByRole('button', { name: 'Confirm delete' }).click();
