@@ -4,6 +4,7 @@ import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { emitWebhookEvent } from '../../src/db/webhook-outbox';
 import { createRedisConnection } from '../../src/jobs/queues';
+import { createWebhookQueue } from '../../src/webhooks/delivery-queue';
 import { signatureHeader } from '../../src/webhooks/send';
 import { startWebhookDelivery } from '../../src/webhooks/start';
 import { BROWSER_TEST_MS, launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
@@ -31,6 +32,7 @@ describe('admin settings: webhook endpoints and the queue monitor (browser)', ()
   let receiver: http.Server;
   let receiverUrl: string;
   const received: Received[] = [];
+  const WEBHOOK_PREFIX = `dash-webhooks-${process.pid}`;
   let delivery: ReturnType<typeof startWebhookDelivery>;
   const redis = [createRedisConnection('redis://127.0.0.1:6379', 'worker'), createRedisConnection('redis://127.0.0.1:6379', 'producer')];
 
@@ -47,7 +49,7 @@ describe('admin settings: webhook endpoints and the queue monitor (browser)', ()
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/calls`;
     [srv, browser] = await Promise.all([startDashboardServer('settings', { env: { WEBHOOK_ALLOW_PRIVATE_HOSTS: '127.0.0.1', WEBHOOK_RELAY_INTERVAL_MS: '200' } }), launchChromium()]);
     delivery = startWebhookDelivery({
-      config: { ...srv.config, queuePrefix: `dash-webhooks-${process.pid}` },
+      config: { ...srv.config, queuePrefix: WEBHOOK_PREFIX },
       db: srv.db,
       workerConnection: redis[0],
       producerConnection: redis[1],
@@ -57,6 +59,10 @@ describe('admin settings: webhook endpoints and the queue monitor (browser)', ()
 
   afterAll(async () => {
     await delivery?.stop();
+    // This run's delivery queue (its own prefix) goes with it.
+    const q = createWebhookQueue(redis[1], { prefix: WEBHOOK_PREFIX, attempts: 1 });
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await q.close();
     redis.forEach((r) => r.disconnect());
     await browser?.close();
     await srv?.close();
