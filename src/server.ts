@@ -38,6 +38,8 @@ import { recordingTaps } from './recordings/recording-writer';
 import { startPartialRecordingSweep } from './recordings/partial-sweep';
 import type { RecordingStorage } from './recordings/storage';
 import { webhookApiDeps } from './webhooks/config';
+import { createWebhookQueue } from './webhooks/delivery-queue';
+import { createQueueBoardRouter, queueBoardAliasRouter } from './http/routes/queue-board';
 
 export interface RunningServer {
   port: number;
@@ -197,6 +199,10 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     logger: ctx.logger,
     draining: () => draining,
   });
+  // Bull Board's handle on the webhook deliveries (the worker process delivers; here the board only reads and retries),
+  // on the post-call queue's connection and prefix.
+  const webhookQueue = createWebhookQueue(ctx.queue.opts.connection, { prefix: ctx.queue.opts.prefix ?? config.queuePrefix, attempts: config.webhooks.maxAttempts });
+  webhookQueue.on('error', (err) => ctx.logger.warn({ err: err.message }, 'webhook queue (board) error'));
   const api = createApiRouter({
     db: ctx.db,
     redis: ctx.authRedis,
@@ -207,7 +213,12 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],
-    routers: [createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }), webCallRouter],
+    routers: [
+      createKnowledgeRouter({ db: ctx.db, agents: ctx.agents, vectors: ctx.providers.vectors, queue: ctx.knowledgeQueue }),
+      webCallRouter,
+      // Queue monitoring for admins (post-call, knowledge and webhook-delivery queues).
+      createQueueBoardRouter({ queues: [ctx.queue, ctx.knowledgeQueue, webhookQueue] }),
+    ],
   });
   const app = createApp({
     logger: ctx.logger,
@@ -241,6 +252,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       }),
       api,
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
+      queueBoardAliasRouter(),
       // Last: the dashboard's index.html answers client-side routes, never a server path.
       createWebUiRouter({ dir: o.webUiDir }),
     ],
@@ -319,6 +331,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
       await liveService.close();
       await webCallRouter.close();
       await amd.close();
+      await webhookQueue.close();
       subscriber.disconnect();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();

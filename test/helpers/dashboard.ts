@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import pino from 'pino';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { buildAppContext, type AppContext } from '../../src/context';
 import { migrateAndSeed } from '../../src/db/setup';
 import { AgentsRepo } from '../../src/db/agents';
@@ -46,6 +46,8 @@ export interface DashboardUser {
 }
 
 export interface DashboardServer {
+  /** The server's configuration. */
+  config: Readonly<Config>;
   /** `http://localhost:<port>` (localhost: the origin the login's CSRF check and the cookie accept). */
   base: string;
   db: Knex;
@@ -61,16 +63,16 @@ export interface DashboardServer {
 /**
  * The real server in-process (`buildAppContext` with fake STT/LLM/TTS + `startServer` on an ephemeral port) on this
  * Jest worker's test database (migrated and seeded), serving the dashboard freshly built by {@link buildDashboard},
- * with one admin, one supervisor and one viewer. `close()` stops it, deletes its Redis keys and removes the build.
+ * with one admin, one supervisor and one viewer; `o.env` adds configuration variables (e.g. WEBHOOK_ALLOW_PRIVATE_HOSTS). `close()` stops it, deletes its Redis keys and removes the build.
  */
-export async function startDashboardServer(tag: string): Promise<DashboardServer> {
+export async function startDashboardServer(tag: string, o: { env?: Record<string, string> } = {}): Promise<DashboardServer> {
   const [db, webUiDir] = await Promise.all([setupTestDb(), buildDashboard()]);
   const prefix = `dash-${tag}-${process.pid}`;
   let ctx: AppContext | null = null;
   let server: RunningServer | null = null;
   try {
     await migrateAndSeed(db);
-    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://localhost' });
+    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: testDatabaseUrl(), LOG_LEVEL: 'silent', PUBLIC_BASE_URL: 'http://localhost', ...o.env });
     const providers = { stt: new FakeStt({ respond: () => 'hello' }), llm: new FakeLlm({ respond: () => 'Okay.' }), tts: new FakeTts({ firstByteMs: 1 }) };
     ctx = await buildAppContext(config, pino({ level: 'silent' }), { queuePrefix: prefix, providers });
     server = await startServer(config, ctx, { webUiDir, redisPrefix: prefix });
@@ -79,6 +81,7 @@ export async function startDashboardServer(tag: string): Promise<DashboardServer
     const s = server;
     const c = ctx;
     return {
+      config,
       base: `http://localhost:${s.port}`,
       db,
       ctx: c,

@@ -7,6 +7,7 @@ import { PageLoader } from '../../app/PageLoader';
 import { Section } from '../../app/Section';
 import { formatDuration, formatTime } from '../../lib/format';
 import { LatencyWaterfall } from './LatencyWaterfall';
+import { RecordingPlayer } from './RecordingPlayer';
 import { Transcript } from './Transcript';
 
 type Detail = Schema<'CallDetail'>;
@@ -50,7 +51,7 @@ function Csat({ csat }: { csat: Detail['csat'] }) {
 
 /**
  * One call (`GET /api/calls/:callSid`): facts, CSAT with its formula components, CRM delivery state, the transcript
- * timeline, the per-turn latency waterfall and the call's events.
+ * timeline, the per-turn latency waterfall, the call's events and its recording (a two-channel waveform with playback).
  */
 export default function CallPage() {
   const { callSid = '' } = useParams();
@@ -99,6 +100,9 @@ export default function CallPage() {
           </Text>
         </Section>
       </SimpleGrid>
+      <Section title="Recording">
+        {c.recordingUrl ? <RecordingPlayer url={c.recordingUrl} /> : <Text c="dimmed">No recording.</Text>}
+      </Section>
       <Section title="Transcript">
         <Transcript turns={c.turns} />
       </Section>

@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Button, Card, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../components/ApiErrorAlert';
@@ -50,13 +50,24 @@ function Funnel({ funnel }: { funnel: CampaignProgress['funnel'] }) {
   );
 }
 
-/** Contacts of the campaign in one state (or all): phone, name, state, attempts, last outcome, last call. */
-function ContactsTable({ id, state, running }: { id: string; state: ContactState | 'all'; running: boolean }) {
+/**
+ * Contacts of the campaign in one state (or all): phone, name, state, attempts, last outcome, last call. Re-read
+ * while the campaign runs and whenever its per-state counts change (`version`), so the last poll before the campaign
+ * completes does not leave a contact shown in its earlier state.
+ */
+function ContactsTable({ id, state, running, version }: { id: string; state: ContactState | 'all'; running: boolean; version: string }) {
   const q = useQuery({
     queryKey: ['campaigns', id, 'contacts', state],
     queryFn: () => unwrap(api.GET('/api/campaigns/{id}/contacts', { params: { path: { id }, query: { limit: 100, ...(state === 'all' ? {} : { state }) } } })),
     refetchInterval: running ? POLL_MS : false,
   });
+  const { refetch } = q;
+  const seen = useRef(version);
+  useEffect(() => {
+    if (seen.current === version) return;
+    seen.current = version;
+    void refetch();
+  }, [version, refetch]);
   if (q.isError) return <Alert color="red">{q.error.message}</Alert>;
   if (!q.data) return <PageLoader />;
   if (!q.data.contacts.length) return <Text c="dimmed">No contacts in this state.</Text>;
@@ -190,7 +201,7 @@ export default function CampaignPage() {
         onChange={(v) => setState(v as ContactState | 'all')}
         data={[{ value: 'all', label: 'All' }, ...CONTACT_STATES.map((s) => ({ value: s, label: `${s} (${c.counts[s]})` }))]}
       />
-      <ContactsTable id={c.id} state={state} running={c.state === 'running'} />
+      <ContactsTable id={c.id} state={state} running={c.state === 'running'} version={`${c.state}:${CONTACT_STATES.map((s) => c.counts[s]).join(',')}`} />
     </Stack>
   );
 }

@@ -4,7 +4,7 @@ import { useSearchParams } from 'react-router';
 import type { LiveTurn, TurnTimings } from '../../api/live';
 import { LiveTranscript } from '../../components/LiveTranscript';
 import { useAgents } from '../campaigns/campaign-api';
-import { startTestCall } from '../../test-call/client';
+import { startTestCall, type TestCall } from '../../test-call/client';
 import workletUrl from '../../test-call/audio-worklet.ts?worker&url';
 
 type Phase = 'idle' | 'starting' | 'in-call' | 'ended';
@@ -12,7 +12,7 @@ type Phase = 'idle' | 'starting' | 'in-call' | 'ended';
 /**
  * Test call: talk to an agent from the browser (microphone → the same engine as phone calls, direction `web`).
  * Pick an agent (`?agentId=` preselects it, e.g. from the agent page), start, and watch the live transcript and
- * each turn's latency; hang up ends it. The audio path is web/src/test-call/client.ts.
+ * each turn's latency and how much agent audio has arrived; hang up ends it. The audio path is web/src/test-call/client.ts.
  */
 export default function TestCallPage() {
   const [params] = useSearchParams();
@@ -22,14 +22,22 @@ export default function TestCallPage() {
   const [turns, setTurns] = useState<LiveTurn[]>([]);
   const [latencies, setLatencies] = useState<TurnTimings[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const call = useRef<{ hangUp(): void } | null>(null);
+  const call = useRef<TestCall | null>(null);
+  /** Seconds of agent audio received (8 kHz mu-law: 8000 bytes a second), read twice a second while in the call. */
+  const [agentAudioS, setAgentAudioS] = useState(0);
   useEffect(() => () => call.current?.hangUp(), []);
+  useEffect(() => {
+    if (phase !== 'in-call') return;
+    const t = setInterval(() => setAgentAudioS((call.current?.agentAudioBytes ?? 0) / 8000), 500);
+    return () => clearInterval(t);
+  }, [phase]);
 
   const start = async () => {
     if (!agentId) return;
     setError(null);
     setTurns([]);
     setLatencies([]);
+    setAgentAudioS(0);
     setPhase('starting');
     try {
       call.current = await startTestCall({
@@ -78,6 +86,11 @@ export default function TestCallPage() {
         <Text size="sm" aria-live="polite" data-testid="test-call-phase">
           {phase === 'in-call' ? 'In call: speak now' : phase === 'ended' ? 'Call ended' : ''}
         </Text>
+        {phase !== 'idle' && (
+          <Text size="sm" data-testid="agent-audio">
+            Agent audio received: {agentAudioS.toFixed(1)} s
+          </Text>
+        )}
       </Group>
       {error && (
         <Alert color="red" title="Test call">
