@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import 'zod-openapi';
+import { DISPOSITIONS } from '../domain/disposition';
 import { USAGE_KINDS, type UsageKind } from '../domain/usage';
 import { callFields, type CallCursor, type CallDetail, type CallFields, type CallListRow, type CallRow, type TranscriptLine } from '../db/calls';
 
@@ -150,6 +151,16 @@ export const callDetailSchema = z
     events: z
       .array(z.object({ type: z.string(), at: isoTime, payload: z.record(z.string(), z.unknown()) }))
       .meta({ description: 'What happened on the call, oldest first: `twilio.status`, `barge_in`, `backchannel`, `dtmf`, `transfer`, `hangup`, `provider.error`, `stream.ended`, `voicemail`, `opt_out`, `callback` …' }),
+    analysis: z
+      .object({
+        summary: z.string().meta({ description: 'A few sentences: what the caller wanted, what the agent did, how it ended.' }),
+        disposition: z.enum(DISPOSITIONS).meta({ description: 'How the call ended. Hard facts (no_answer, busy, failed, voicemail, transferred, opted_out, callback_booked, abandoned) come from the call\'s records; resolved / unresolved / wrong_number from the conversation.' }),
+        fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).meta({ description: "The agent's extracted fields (its `extractionSchema`); fields not found or invalid are absent." }),
+        method: z.string().meta({ description: 'How it was produced: `llm:<model>` or `local:v1` (offline, or the LLM failed).' }),
+        analyzedAt: isoTime,
+      })
+      .nullable()
+      .meta({ description: 'Post-call analysis, null until the post-call `analysis` step has run.' }),
   })
   .meta({
     id: 'CallDetail',
@@ -190,6 +201,13 @@ export const callDetailSchema = z
       },
       recordingUrl: `/api/calls/${EXAMPLE_SID}/recording`,
       events: [{ type: 'twilio.status', at: '2026-12-01T15:04:20.100Z', payload: { CallStatus: 'completed' } }],
+      analysis: {
+        summary: 'Caller: "When are you open?" Agent: "We are open Monday to Friday, nine to five." The request was handled.',
+        disposition: 'resolved',
+        fields: {},
+        method: 'local:v1',
+        analyzedAt: '2026-12-01T15:04:22.000Z',
+      },
     },
   });
 
