@@ -12,7 +12,7 @@ import { validateExtractedFields, type ExtractedFields, type ExtractionProperty,
  *   name after "my name is" / "this is" for a name property;
  * - `number` / `integer`: a number next to one of the property's name words ("3 tickets", "party of four"), else
  *   none; `boolean`: true when a name word is said without a negation in front, false when negated, else none.
- * Caller turns are searched first, then the agent's (an agent's read-back confirms a value). Every value is then
+ * Caller turns are searched first; for id-like strings, emails and phone numbers then the agent's (a read-back). Every value is then
  * checked against the schema ({@link validateExtractedFields}); invalid ones are dropped.
  */
 export function extractFieldsLocally(schema: ExtractionSchema, turns: ReadonlyArray<{ role: 'caller' | 'agent'; text: string }>, startedAt: Date): ExtractedFields {
@@ -20,7 +20,9 @@ export function extractFieldsLocally(schema: ExtractionSchema, turns: ReadonlyAr
   const agent = turns.filter((t) => t.role === 'agent').map((t) => t.text);
   const raw: Record<string, unknown> = {};
   for (const [name, p] of Object.entries(schema.properties)) {
-    raw[name] = extractOne(name, p, caller, startedAt) ?? extractOne(name, p, agent, startedAt) ?? null;
+    // An agent's read-back confirms an id or an address; its dates, counts and yes/no words are its own, not the caller's.
+    const agentMayTell = p.type === 'string' && !p.enum && p.format !== 'date-time' && p.format !== 'date' && p.format !== 'time';
+    raw[name] = extractOne(name, p, caller, startedAt) ?? (agentMayTell ? extractOne(name, p, agent, startedAt) : undefined) ?? null;
   }
   return validateExtractedFields(schema, raw).fields;
 }
