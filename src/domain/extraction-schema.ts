@@ -31,12 +31,20 @@ const propertySchema = z
     }
   });
 
+/** A property name: also a JSON key OpenAI structured output accepts. */
+const PROPERTY_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /** zod schema of an extraction schema (API input and stored value). */
 export const extractionSchemaSchema = z
   .object({
     type: z.literal('object', { error: "type must be 'object'" }),
     properties: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'property names must be 1-64 letters, digits or _ and not start with a digit'), propertySchema)
+      .record(z.string(), propertySchema)
+      .superRefine((p, ctx) => {
+        for (const name of Object.keys(p)) {
+          if (!PROPERTY_NAME.test(name)) ctx.addIssue({ code: 'custom', message: 'property names must be 1-64 letters, digits or _ and not start with a digit', path: [name] });
+        }
+      })
       .refine((p) => Object.keys(p).length >= 1, 'properties must list at least one field')
       .refine((p) => Object.keys(p).length <= MAX_EXTRACTION_PROPERTIES, `at most ${MAX_EXTRACTION_PROPERTIES} properties`),
     required: z.array(z.string()).optional(),
