@@ -143,6 +143,19 @@ describe('calls API (route table)', () => {
       }
     });
 
+    it('disposition selects analysed calls by their post-call disposition; a bad value is a 400', async () => {
+      await db('calls').where({ call_sid: sidOf('c5') }).update({ disposition: 'transferred', analyzed_at: new Date() });
+      await db('calls').where({ call_sid: sidOf('c1') }).update({ disposition: 'resolved', analyzed_at: new Date() });
+      try {
+        expect(await keys(`${window}&disposition=transferred`)).toEqual(['c5']);
+        expect(await keys(`${window}&disposition=resolved`)).toEqual(['c1']);
+        expect(await keys(`${window}&disposition=voicemail`)).toEqual([]);
+        expect((await fetch(`${base}/api/calls?disposition=happy`, { headers: viewer })).status).toBe(400);
+      } finally {
+        await db('calls').whereIn('call_sid', [sidOf('c1'), sidOf('c5')]).update({ disposition: null, analyzed_at: null });
+      }
+    });
+
     it('from/to select started_at in [from, to)', async () => {
       expect(await keys(`from=${encodeURIComponent(at(2))}&to=${encodeURIComponent(at(4))}`)).toEqual(['c3', 'c2']);
       expect(await keys(window)).toEqual(['c6', 'c5', 'c4', 'c3', 'c2', 'c1']);
