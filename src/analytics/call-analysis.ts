@@ -39,7 +39,7 @@ export function transcriptText(turns: CallFacts['turns']): string {
  * against the schema: invalid values are dropped) and — only when the facts decide nothing — picks resolved /
  * unresolved / wrong_number; its method (`llm:<model>`) is recorded. If it throws or takes longer than `o.timeoutMs`
  * (default {@link DEFAULT_LLM_ANALYSIS_TIMEOUT_MS}), the local analysis is returned with `fallbackReason` set.
- * Never throws.
+ * @throws `o.signal.reason` only when the caller's own `o.signal` fired (e.g. the job was cancelled); never otherwise.
  */
 export async function analyzeCall(
   f: CallFacts,
@@ -60,6 +60,8 @@ export async function analyzeCall(
       method: o.llm.method,
     };
   } catch (err) {
+    // The job itself was cancelled (worker shutting down): let it be retried rather than store a fallback.
+    if (o.signal?.aborted) throw o.signal.reason;
     const reason = timeout.aborted ? 'timeout' : err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200);
     return { ...analyzeLocally(f), fallbackReason: reason };
   }

@@ -189,4 +189,11 @@ describe('analyzeCall', () => {
     const hung = await analyzeCall(facts(), { llm: llm(() => new Promise(() => undefined)), timeoutMs: 30 });
     expect(hung).toMatchObject({ method: LOCAL_ANALYSIS_METHOD, fallbackReason: 'timeout' });
   });
+
+  it("rethrows when the caller's own signal fires (a cancelled job is retried, not stored as a fallback)", async () => {
+    const ac = new AbortController();
+    const p = analyzeCall(facts(), { llm: llm(() => new Promise(() => undefined)), signal: ac.signal });
+    ac.abort(new Error('worker closing'));
+    await expect(p).rejects.toThrow('worker closing');
+  });
 });
