@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { TransferRecord } from '../domain/calls';
+import type { Disposition } from '../domain/disposition';
 import type { CallCursor, CallRow } from './calls';
 
 /**
@@ -67,6 +68,8 @@ export interface CallListRow extends CallRow {
   transfer: TransferRecord | null;
   /** `call_csat.score` (1..5), null before the post-call job scored the call. */
   csatScore: number | null;
+  /** `calls.disposition` (src/domain/disposition.ts), null until post-call analysis ran. */
+  disposition: Disposition | null;
   turnCount: number;
   cursor: CallCursor;
 }

@@ -353,6 +353,7 @@ export class CallsRepo implements CallStore {
       endReason: r.end_reason ?? null,
       transfer: r.transfer ?? null,
       csatScore: r.csat_score ?? null,
+      disposition: r.disposition ?? null,
       turnCount: r.turn_count,
       cursor: { startedAt: r.started_at_exact, callSid: r.call_sid },
     }));

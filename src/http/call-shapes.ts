@@ -56,6 +56,7 @@ export const callSummarySchema = z
       .object({ target: z.string(), reason: z.string(), at: isoTime })
       .nullable()
       .meta({ description: 'The warm transfer to a person, if any.' }),
+    disposition: z.enum(DISPOSITIONS).nullable().meta({ description: 'Post-call disposition, null until the call is analysed.' }),
   })
   .meta({
     id: 'CallSummary',
@@ -75,6 +76,7 @@ export const callSummarySchema = z
       csat: 4,
       turnCount: 6,
       transfer: null,
+      disposition: 'resolved',
     },
   });
 export type CallSummary = z.infer<typeof callSummarySchema>;
@@ -223,6 +225,7 @@ export function toCallSummary(r: CallListRow): CallSummary {
     csat: r.csatScore,
     turnCount: r.turnCount,
     transfer: r.transfer ? { target: r.transfer.target, reason: r.transfer.reason, at: new Date(r.transfer.at).toISOString() } : null,
+    disposition: r.disposition,
   };
 }
 

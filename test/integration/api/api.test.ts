@@ -140,6 +140,7 @@ describe('REST API', () => {
         csat: null,
         turnCount: 0,
         transfer: null,
+        disposition: null,
       });
       expect(typeof page1.nextCursor).toBe('string');
       const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}&cursor=${page1.nextCursor}`));

@@ -126,6 +126,7 @@ describe('calls API (route table)', () => {
         csat: 4,
         turnCount: 2,
         transfer: { target: '+14155550123', reason: 'billing dispute', at: new Date(W + 5 * HOUR + 60_000).toISOString() },
+        disposition: null,
       });
       callSummarySchema.parse(c5);
       const c4 = (await list(window)).find((c) => c.callSid === sidOf('c4'));
@@ -148,6 +149,7 @@ describe('calls API (route table)', () => {
       await db('calls').where({ call_sid: sidOf('c1') }).update({ disposition: 'resolved', analyzed_at: new Date() });
       try {
         expect(await keys(`${window}&disposition=transferred`)).toEqual(['c5']);
+        expect((await list(`${window}&disposition=transferred`))[0].disposition).toBe('transferred');
         expect(await keys(`${window}&disposition=resolved`)).toEqual(['c1']);
         expect(await keys(`${window}&disposition=voicemail`)).toEqual([]);
         expect((await fetch(`${base}/api/calls?disposition=happy`, { headers: viewer })).status).toBe(400);

@@ -2626,7 +2626,8 @@ export interface paths {
                          *           "endReason": null,
                          *           "csat": 4,
                          *           "turnCount": 6,
-                         *           "transfer": null
+                         *           "transfer": null,
+                         *           "disposition": "resolved"
                          *         }
                          *       ],
                          *       "nextCursor": "MjAyNi0xMi0wMVQxNTowNDowNS4xMjM0NTZafENBMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -8764,7 +8765,8 @@ export interface components {
          *       "endReason": null,
          *       "csat": 4,
          *       "turnCount": 6,
-         *       "transfer": null
+         *       "transfer": null,
+         *       "disposition": "resolved"
          *     }
          */
         CallSummary: {
@@ -8799,6 +8801,8 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description Post-call disposition, null until the call is analysed. */
+            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
         };
         SingleCallResult: {
             /** Format: uuid */
