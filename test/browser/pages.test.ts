@@ -61,6 +61,11 @@ describe('dashboard pages (browser)', () => {
     expect(await page.getByRole('table', { name: 'Per-turn latency' }).textContent()).toContain('380 ms');
     expect(await page.getByRole('table', { name: 'CSAT components' }).textContent()).toContain('sentiment');
     expect(await page.getByRole('table', { name: 'Events' }).textContent()).toContain('barge_in');
+    // Post-call analysis: the disposition badge and the summary (offline analyzer: the caller's request, the agent's answer).
+    expect(await page.getByLabel('Disposition').textContent()).toBe('resolved');
+    expect(await page.getByLabel('Summary').textContent()).toBe(
+      'Caller: "I would like a refund for my last order." Agent: "Five to seven business days. Anything else?" The request was handled.',
+    );
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'call');
     await page.context().close();
