@@ -104,7 +104,7 @@ export async function buildAppContext(config: Readonly<Config>, logger: Logger, 
   const knowledgeQueue = createKnowledgeQueue(redis, { prefix: o.queuePrefix ?? config.queuePrefix });
   knowledgeQueue.on('error', (err) => logger.warn({ err: err.message }, 'knowledge queue error'));
   // Hang-ups and transfers go where calls.create goes (TWILIO_API_BASE_URL: an emulator stands in for Twilio completely).
-  const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: rebasedRequestClient(config.outbound.twilioApiBaseUrl, o.twilioHttpClient) });
+  const callControl = new TwilioCallControl({ accountSid: config.twilio.accountSid, authToken: config.twilio.authToken, httpClient: rebasedRequestClient(config.outbound.twilioApiBaseUrl, o.twilioHttpClient), publicBaseUrl: config.publicBaseUrl });
   const classifier = new LocalResponder(); // its own hashing embedder: classification never calls a cloud provider
   // Start-up work runs side by side: the VAD model, the STT warm-up, and the apology and filler audio, rendered
   // offline once (they must play when every provider is down).

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { createApp } from './http/app';
+import { createTwilioWhisperRouter } from './http/routes/twilio-whisper';
 import { createTwilioRouter, MEDIA_STREAM_PATH } from './http/routes/twilio';
 import { createOutboundStatusRouter } from './http/routes/twilio-outbound-status';
 import { inProgressLeaseMs } from './campaigns/dialer';
@@ -234,6 +235,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         draining: () => draining,
         unconfiguredNumber: config.unconfiguredNumber,
       }),
+      createTwilioWhisperRouter({ calls: ctx.calls, authToken: config.twilio.authToken, publicBaseUrl: config.publicBaseUrl, logger: ctx.logger }),
       createOutboundStatusRouter({
         db: ctx.db,
         calls: ctx.calls,

@@ -1,13 +1,16 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
+import { CallAnalysisRepo } from '../src/db/call-analysis';
 import { CallsRepo } from '../src/db/calls';
+import type { LlmCallAnalyzer } from '../src/domain/call-analysis';
 import { PostCallRepo } from '../src/db/post-call';
 import { createPostCallQueue, DEFAULT_QUEUE_PREFIX, POST_CALL_QUEUE, type PostCallKind, type PostCallPayload, type PostCallQueue } from '../src/jobs/queues';
 import { KNOWLEDGE_QUEUE, type INGEST_JOB, type KnowledgeJob } from '../src/jobs/knowledge-queue';
 import type { Embedder, VectorStore } from '../src/providers/types';
 import type { ChunkOptions } from '../src/knowledge/chunker';
 import { createKnowledgeIngestProcessor, type KnowledgeJobResult } from './processors/knowledge-ingest';
+import { createAnalysisProcessor } from './processors/analysis';
 import { createCrmSyncProcessor } from './processors/crm-sync';
 import { createCsatProcessor } from './processors/csat';
 import { createFinalizeTranscriptProcessor } from './processors/finalize-transcript';
@@ -36,6 +39,12 @@ export interface WorkerDeps {
    * uploaded documents with this embedder and vector store, one job at a time (so runs for one document never interleave).
    */
   knowledge?: { embedder: Embedder; vectors: VectorStore; chunking?: ChunkOptions };
+  /**
+   * Post-call analysis (the `analysis` step): `llm` is the structured-output analyzer (src/providers/call-analyzer.ts
+   * builds it from Config); absent → the offline local analyzer. `llmTimeoutMs`: time the LLM gets before the local
+   * analyzer takes over.
+   */
+  analysis?: { llm?: LlmCallAnalyzer; llmTimeoutMs?: number };
 }
 
 export interface RunningWorkers {
@@ -49,8 +58,8 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts the post-call Worker on the `post-call` queue, dispatching by job name to the three processors
- * (finalize-transcript → csat → crm-sync; each enqueues the next), and, with `deps.knowledge`, the knowledge
+ * Starts the post-call Worker on the `post-call` queue, dispatching by job name to the four processors
+ * (finalize-transcript → analysis → csat → crm-sync; each enqueues the next), and, with `deps.knowledge`, the knowledge
  * Worker on the `knowledge` queue (processors/knowledge-ingest.ts). Used by workers/main.ts and in-process by
  * tests and the demo.
  */
@@ -62,6 +71,7 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
   const postCall = new PostCallRepo(deps.db);
   const processors: Record<PostCallKind, (job: Job<PostCallPayload>, token?: string, signal?: AbortSignal) => Promise<unknown>> = {
     'finalize-transcript': createFinalizeTranscriptProcessor({ calls, postCall, queue, logger }),
+    analysis: createAnalysisProcessor({ analyses: new CallAnalysisRepo(deps.db), postCall, queue, logger, llm: deps.analysis?.llm, llmTimeoutMs: deps.analysis?.llmTimeoutMs }),
     csat: createCsatProcessor({
       calls,
       postCall,

@@ -5,6 +5,8 @@ import { createPostCallQueue, createRedisConnection } from '../src/jobs/queues';
 import { startSweeper } from '../src/jobs/sweeper';
 import { createLogger } from '../src/logger';
 import { buildProviders } from '../src/providers/registry';
+import { buildCallAnalyzer } from '../src/providers/call-analyzer';
+import { DEFAULT_LLM_ANALYSIS_TIMEOUT_MS } from '../src/analytics/call-analysis';
 import { startWorkers } from './index';
 import { closeOnSignal, runMain } from '../src/process-lifecycle';
 import { startDispatcher } from '../src/campaigns/start-dispatcher';
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     logger,
     crm: config.crm,
     knowledge: { embedder, vectors },
+    // Post-call analysis: OpenAI structured output when the server's LLM is OpenAI, else the offline analyzer.
+    analysis: { llm: buildCallAnalyzer(config, DEFAULT_LLM_ANALYSIS_TIMEOUT_MS), llmTimeoutMs: DEFAULT_LLM_ANALYSIS_TIMEOUT_MS },
     lockDurationMs: config.worker.lockDurationMs,
     stalledIntervalMs: config.worker.stalledIntervalMs,
   });

@@ -1,5 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import type { CallDetail } from '../db/calls';
+import type { Disposition } from '../domain/disposition';
+import type { ExtractedFields } from '../domain/extraction-schema';
 
 /**
  * Outbound CRM webhook: build the `call.completed` event, sign it per Standard Webhooks (standardwebhooks.com,
@@ -19,6 +21,10 @@ export interface CallCompletedEvent {
     turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number }>;
     intent: string | null;
     csat: { score: number; method: string } | null;
+    /** Post-call analysis (issue 13 §4): null when the call was not analysed. */
+    summary: string | null;
+    disposition: Disposition | null;
+    extractedFields: ExtractedFields | null;
     status: string;
     startedAt: string;
     endedAt: string | null;
@@ -43,6 +49,9 @@ export function buildCallCompletedEvent(d: CallDetail, now: Date = new Date()): 
       turns: d.turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs })),
       intent: d.intent,
       csat: d.csat ? { score: d.csat.score, method: d.csat.method } : null,
+      summary: d.analysis?.summary ?? null,
+      disposition: d.analysis?.disposition ?? null,
+      extractedFields: d.analysis?.fields ?? null,
       status: d.status,
       startedAt: d.startedAt,
       endedAt: d.endedAt,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema, type HttpToolSpec } from '../domain/tools';
 import type { Agent } from '../domain/agents';
 import { agentSettingsShape } from '../domain/agent-settings';
+import { parseExtractionSchema } from '../domain/extraction-schema';
 export type { Agent };
 
 const lang = z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code like "en"');
@@ -60,6 +61,7 @@ const toAgent = (r: Record<string, any>): Agent => ({
   optOutPhrases: r.opt_out_phrases ?? [],
   recordCalls: r.record_calls ?? true,
   recordingNotice: r.recording_notice ?? { enabled: false, text: {} },
+  extractionSchema: parseExtractionSchema(r.extraction_schema),
   archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null,
 });
 
@@ -216,5 +218,6 @@ function agentRow(a: z.output<typeof agentSchema>): Record<string, unknown> {
     opt_out_phrases: a.optOutPhrases,
     record_calls: a.recordCalls,
     recording_notice: JSON.stringify(a.recordingNotice),
+    extraction_schema: a.extractionSchema ? JSON.stringify(a.extractionSchema) : null,
   };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { TransferRecord } from '../domain/calls';
+import type { Disposition } from '../domain/disposition';
 import type { CallCursor, CallRow } from './calls';
 
 /**
@@ -16,6 +17,8 @@ export interface CallFilters {
   status?: string;
   /** The call's dominant language code as stored (`en`, `es`, …). */
   language?: string;
+  /** Post-call disposition (`calls.disposition`, src/domain/disposition.ts); calls not analysed yet never match. */
+  disposition?: string;
   /** ISO 8601: calls that started at or after it. */
   from?: string;
   /** ISO 8601: calls that started strictly before it. */
@@ -42,6 +45,7 @@ export function applyCallFilters(db: Knex, q: Knex.QueryBuilder, f: CallFilters)
   if (f.directions !== undefined) q.whereIn('calls.direction', [...f.directions]);
   if (f.status !== undefined) q.where('calls.status', f.status);
   if (f.language !== undefined) q.where('calls.language', f.language);
+  if (f.disposition !== undefined) q.where('calls.disposition', f.disposition);
   if (f.from !== undefined) q.where('calls.started_at', '>=', f.from);
   if (f.to !== undefined) q.where('calls.started_at', '<', f.to);
   if (f.before !== undefined) q.where('calls.started_at', '<', f.before);
@@ -64,6 +68,8 @@ export interface CallListRow extends CallRow {
   transfer: TransferRecord | null;
   /** `call_csat.score` (1..5), null before the post-call job scored the call. */
   csatScore: number | null;
+  /** `calls.disposition` (src/domain/disposition.ts), null until post-call analysis ran. */
+  disposition: Disposition | null;
   turnCount: number;
   cursor: CallCursor;
 }

@@ -4,6 +4,7 @@ import type { CallStore } from '../domain/ports';
 import { billedMinutes, type UsageRecord } from '../domain/usage';
 import { UsageRepo, type UsageLine } from './usage';
 import { emitWebhookEvent } from './webhook-outbox';
+import { analysisOfRow, type StoredAnalysis } from './call-analysis';
 import { applyCallFilters, type CallFilters, type CallListRow, type TranscriptLine } from './call-search';
 export type { CallFilters, CallListRow, TranscriptLine } from './call-search';
 
@@ -71,6 +72,8 @@ export interface CallDetail extends CallFields {
   /** `GET /api/calls/{callSid}/recording` when the call has a stored recording, else null (not ready yet, or none). */
   recordingUrl: string | null;
   events: Array<{ type: string; at: string; payload: Record<string, unknown> }>;
+  /** Post-call analysis (summary, disposition, extracted fields, method, analyzedAt), or null until the `analysis` step ran. */
+  analysis: StoredAnalysis | null;
 }
 
 const toCall = (r: Record<string, any>): CallRow => ({
@@ -350,6 +353,7 @@ export class CallsRepo implements CallStore {
       endReason: r.end_reason ?? null,
       transfer: r.transfer ?? null,
       csatScore: r.csat_score ?? null,
+      disposition: r.disposition ?? null,
       turnCount: r.turn_count,
       cursor: { startedAt: r.started_at_exact, callSid: r.call_sid },
     }));
@@ -389,13 +393,14 @@ export class CallsRepo implements CallStore {
   async detail(callSid: string): Promise<CallDetail | null> {
     const call = await this.get(callSid);
     if (!call) return null;
-    const [turns, csat, crm, usage, recording, events] = await Promise.all([
+    const [turns, csat, crm, usage, recording, events, analysisRow] = await Promise.all([
       this.turns(callSid),
       this.db('call_csat').where({ call_sid: callSid }).first(),
       this.db('crm_deliveries').where({ call_sid: callSid }).first(),
       this.usage.forCall(callSid),
       this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
       this.events(callSid),
+      this.db('calls').where({ call_sid: callSid }).first('summary', 'disposition', 'extracted_fields', 'analysis_method', 'analyzed_at'),
     ]);
     const components = csat?.details?.components;
     return {
@@ -406,6 +411,7 @@ export class CallsRepo implements CallStore {
       usage,
       recordingUrl: recording ? `/api/calls/${encodeURIComponent(callSid)}/recording` : null,
       events: events.map((e) => ({ type: e.type, at: new Date(e.at).toISOString(), payload: e.payload })),
+      analysis: analysisRow ? analysisOfRow(analysisRow) : null,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { extractionSchemaSchema } from './extraction-schema';
 
 /**
  * Per-agent settings beyond the conversation itself (providers, LLM, endpointing, limits, outbound behaviour).
@@ -77,4 +78,6 @@ export const agentSettingsShape = {
   recordCalls: z.boolean().default(true),
   /** The recording notice spoken before the greeting; default off. */
   recordingNotice: recordingNoticeSchema.default({ enabled: false, text: {} }),
+  /** The fields post-call analysis extracts from each call (src/domain/extraction-schema.ts); null = none. */
+  extractionSchema: extractionSchemaSchema.nullable().default(null),
 };

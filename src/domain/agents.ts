@@ -1,4 +1,5 @@
 import type { DtmfMenu, HttpToolSpec, TtsVoices } from './tools';
+import type { ExtractionSchema } from './extraction-schema';
 import type { AgentEndpointing, AgentLlm, AgentProviders, RecordingNotice } from './agent-settings';
 
 /** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
@@ -46,6 +47,8 @@ export interface Agent {
   recordCalls: boolean;
   /** "This call may be recorded", spoken before the greeting when enabled. */
   recordingNotice: RecordingNotice;
+  /** Post-call analysis: the fields to extract from each call (a small JSON Schema object), or null for none. */
+  extractionSchema: ExtractionSchema | null;
   /** When the agent was archived (ISO 8601), or null. An archived agent takes no new calls. */
   archivedAt: string | null;
 }

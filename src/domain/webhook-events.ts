@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dispositionSchema } from './disposition';
 
 /**
  * The webhook event catalog (version {@link WEBHOOK_EVENTS_VERSION}): every event type we send to webhook endpoints,
@@ -28,11 +29,17 @@ export const WEBHOOK_EVENT_SCHEMAS = {
       turns: z.array(z.object({ role: z.enum(['caller', 'agent']), text: z.string(), language: z.string().nullable(), startMs: z.number(), endMs: z.number() })),
       intent: z.string().nullable(),
       csat: z.object({ score: z.number(), method: z.string() }).nullable(),
+      summary: z.string().nullable().meta({ description: 'Post-call summary (a few sentences), null when the call was not analysed.' }),
+      disposition: dispositionSchema.nullable().meta({ description: 'How the call ended (src/domain/disposition.ts), null when not analysed.' }),
+      extractedFields: z
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+        .nullable()
+        .meta({ description: "The agent's extracted fields (its extractionSchema), null when not analysed." }),
       status: z.string(),
       startedAt: iso,
       endedAt: iso.nullable(),
     })
-    .meta({ description: 'Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook).' }),
+    .meta({ description: 'Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook).' }),
   'voicemail.left': z.object({ callSid: z.string(), played: z.boolean(), campaignId: z.string().nullable(), contactId: z.string().nullable() }).meta({ description: 'An answering machine heard the voicemail message (`played`: every mark came back).' }),
   'contact.opted_out': z
     .object({ callSid: z.string(), number: z.string(), via: z.enum(['phrase', 'dtmf', 'tool']), campaignId: z.string().nullable(), contactId: z.string().nullable() })

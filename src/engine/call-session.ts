@@ -258,7 +258,7 @@ export class CallSession {
       else if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
       else if (step.type === 'listen') this.timers.awaitCaller();
       else if (step.type === 'hangup') await this.actions.hangup(step.reason);
-      else if (!(await this.actions.transfer(step.reason, this.recorder.summary(), step.target))) return this.runSteps(TRANSFER_FAILED, signal);
+      else if (!(await this.actions.transfer(step.reason, this.recorder.summary(step.reason), step.target))) return this.runSteps(TRANSFER_FAILED, signal);
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { TransferRecord, TurnInput } from '../domain/calls';
 import type { CallStore } from '../domain/ports';
 import type { UsageRecord } from '../domain/usage';
+import { spokenTransferSummary } from '../analytics/call-summary';
 
 /** Options of {@link CallRecorder} (ms). */
 export interface RecorderOptions {
@@ -59,9 +60,13 @@ export class CallRecorder {
     this.write('turn', () => this.store.addTurn(this.callSid, t));
   }
 
-  /** The last turns as "Caller: … / Agent: …" (≤ 600 characters), for the human taking a transfer. */
-  summary(): string {
-    return this.turns.slice(-6).map((t) => `${t.role === 'caller' ? 'Caller' : 'Agent'}: ${t.text}`).join('\n').slice(-600);
+  /**
+   * The short spoken summary for the human taking a transfer (src/analytics/call-summary.ts, the offline summarizer:
+   * synchronous, well under a millisecond; never an LLM on the live path): the caller's main request, their last
+   * words and `reason`. Stored with the transfer, sent in `call.transferred` and spoken by the whisper.
+   */
+  summary(reason?: string): string {
+    return spokenTransferSummary(this.turns, reason);
   }
 
   /** Appends a call event (`payload`: JSON without secrets, audio or caller text). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import 'zod-openapi';
+import { DISPOSITIONS } from '../domain/disposition';
 import { USAGE_KINDS, type UsageKind } from '../domain/usage';
 import { callFields, type CallCursor, type CallDetail, type CallFields, type CallListRow, type CallRow, type TranscriptLine } from '../db/calls';
 
@@ -55,6 +56,7 @@ export const callSummarySchema = z
       .object({ target: z.string(), reason: z.string(), at: isoTime })
       .nullable()
       .meta({ description: 'The warm transfer to a person, if any.' }),
+    disposition: z.enum(DISPOSITIONS).nullable().meta({ description: 'Post-call disposition, null until the call is analysed.' }),
   })
   .meta({
     id: 'CallSummary',
@@ -74,6 +76,7 @@ export const callSummarySchema = z
       csat: 4,
       turnCount: 6,
       transfer: null,
+      disposition: 'resolved',
     },
   });
 export type CallSummary = z.infer<typeof callSummarySchema>;
@@ -150,6 +153,16 @@ export const callDetailSchema = z
     events: z
       .array(z.object({ type: z.string(), at: isoTime, payload: z.record(z.string(), z.unknown()) }))
       .meta({ description: 'What happened on the call, oldest first: `twilio.status`, `barge_in`, `backchannel`, `dtmf`, `transfer`, `hangup`, `provider.error`, `stream.ended`, `voicemail`, `opt_out`, `callback` …' }),
+    analysis: z
+      .object({
+        summary: z.string().meta({ description: 'A few sentences: what the caller wanted, what the agent did, how it ended.' }),
+        disposition: z.enum(DISPOSITIONS).meta({ description: 'How the call ended. Hard facts (no_answer, busy, failed, voicemail, transferred, opted_out, callback_booked, abandoned) come from the call\'s records; resolved / unresolved / wrong_number from the conversation.' }),
+        fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).meta({ description: "The agent's extracted fields (its `extractionSchema`); fields not found or invalid are absent." }),
+        method: z.string().meta({ description: 'How it was produced: `llm:<model>` or `local:v1` (offline, or the LLM failed).' }),
+        analyzedAt: isoTime,
+      })
+      .nullable()
+      .meta({ description: 'Post-call analysis, null until the post-call `analysis` step has run.' }),
   })
   .meta({
     id: 'CallDetail',
@@ -190,6 +203,13 @@ export const callDetailSchema = z
       },
       recordingUrl: `/api/calls/${EXAMPLE_SID}/recording`,
       events: [{ type: 'twilio.status', at: '2026-12-01T15:04:20.100Z', payload: { CallStatus: 'completed' } }],
+      analysis: {
+        summary: 'Caller: "When are you open?" Agent: "We are open Monday to Friday, nine to five." The request was handled.',
+        disposition: 'resolved',
+        fields: {},
+        method: 'local:v1',
+        analyzedAt: '2026-12-01T15:04:22.000Z',
+      },
     },
   });
 
@@ -205,6 +225,7 @@ export function toCallSummary(r: CallListRow): CallSummary {
     csat: r.csatScore,
     turnCount: r.turnCount,
     transfer: r.transfer ? { target: r.transfer.target, reason: r.transfer.reason, at: new Date(r.transfer.at).toISOString() } : null,
+    disposition: r.disposition,
   };
 }
 

@@ -5,8 +5,8 @@ import { z } from 'zod';
 /**
  * Post-call queue: names, payload schemas, job ids and enqueue helpers, shared by src/ (producers) and workers/.
  *
- * Design: ONE BullMQ queue `post-call` whose job *names* are the kinds (`finalize-transcript` → `csat` →
- * `crm-sync`). One queue means one Worker, one connection pair and one `obliterate` in tests; retry policy is
+ * Design: ONE BullMQ queue `post-call` whose job *names* are the kinds (`finalize-transcript` → `analysis` →
+ * `csat` → `crm-sync`). One queue means one Worker, one connection pair and one `obliterate` in tests; retry policy is
  * per job (the CRM step gets `crm.maxAttempts` + exponential backoff, the others a small fixed policy). If the CRM
  * ever needs a rate limit, move `crm-sync` to its own queue: BullMQ's `limiter` is per queue, not per job name.
  *
@@ -24,7 +24,7 @@ export const POST_CALL_QUEUE = 'post-call';
 export const DEFAULT_QUEUE_PREFIX = 'callcenter';
 
 /** Job kinds in pipeline order. */
-export const POST_CALL_KINDS = ['finalize-transcript', 'csat', 'crm-sync'] as const;
+export const POST_CALL_KINDS = ['finalize-transcript', 'analysis', 'csat', 'crm-sync'] as const;
 export type PostCallKind = (typeof POST_CALL_KINDS)[number];
 
 /** Completed jobs are kept this long (s) so a repeated enqueue of the same jobId is still ignored. */
@@ -45,6 +45,7 @@ export type PostCallPayload = z.infer<typeof postCallPayloadSchema>;
 /** Payload schema per job kind (identical today; separate entries so a kind can grow its own fields). */
 export const PAYLOAD_SCHEMAS: Record<PostCallKind, typeof postCallPayloadSchema> = {
   'finalize-transcript': postCallPayloadSchema,
+  analysis: postCallPayloadSchema,
   csat: postCallPayloadSchema,
   'crm-sync': postCallPayloadSchema,
 };

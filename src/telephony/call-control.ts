@@ -18,23 +18,38 @@ export interface TwilioCallControlOptions {
   httpClient?: twilio.RequestClient;
   /** Request timeout (ms). Default 5000. */
   timeoutMs?: number;
+  /**
+   * PUBLIC_BASE_URL: when set, a transfer's `<Number>` gets `url=<publicBaseUrl>/twilio/whisper?callSid=<CallSid>`
+   * so the human hears the stored transfer summary before the caller is bridged (src/http/routes/twilio-whisper.ts).
+   */
+  publicBaseUrl?: string;
+}
+
+/** Path of the whisper TwiML webhook. */
+export const WHISPER_PATH = '/twilio/whisper';
+
+/** The whisper URL of a call: only the CallSid travels (the summary is PII and stays in our database). */
+export function whisperUrl(publicBaseUrl: string, callSid: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}${WHISPER_PATH}?callSid=${encodeURIComponent(callSid)}`;
 }
 
 /**
- * Call control with the official twilio client: `calls(sid).update({ twiml })` for a transfer and
+ * Call control with the official twilio client: `calls(sid).update({ twiml })` for a transfer (with a whisper `<Number url>` when `publicBaseUrl` is set) and
  * `calls(sid).update({ status: 'completed' })` for a hangup — `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`
  * (form-encoded `Twiml` / `Status`), per PROTOCOLS.md "Twilio REST". Errors become ProviderError (retryable for
  * 429/5xx/network); the auth token never appears in messages.
  */
 export class TwilioCallControl implements CallControl {
   private readonly client: twilio.Twilio;
+  private readonly publicBaseUrl?: string;
 
   constructor(o: TwilioCallControlOptions) {
     this.client = twilio(o.accountSid, o.authToken, { httpClient: o.httpClient, timeout: o.timeoutMs ?? 5_000 });
+    this.publicBaseUrl = o.publicBaseUrl;
   }
 
   async transfer(callSid: string, target: string): Promise<void> {
-    await this.update(callSid, { twiml: dialTwiml(target) });
+    await this.update(callSid, { twiml: dialTwiml(target, this.publicBaseUrl ? { whisperUrl: whisperUrl(this.publicBaseUrl, callSid) } : {}) });
   }
 
   async hangup(callSid: string): Promise<void> {

@@ -61,6 +61,11 @@ describe('dashboard pages (browser)', () => {
     expect(await page.getByRole('table', { name: 'Per-turn latency' }).textContent()).toContain('380 ms');
     expect(await page.getByRole('table', { name: 'CSAT components' }).textContent()).toContain('sentiment');
     expect(await page.getByRole('table', { name: 'Events' }).textContent()).toContain('barge_in');
+    // Post-call analysis: the disposition badge and the summary (offline analyzer: the caller's request, the agent's answer).
+    expect(await page.getByLabel('Disposition').textContent()).toBe('resolved');
+    expect(await page.getByLabel('Summary').textContent()).toBe(
+      'Caller: "I would like a refund for my last order." Agent: "Five to seven business days. Anything else?" The request was handled.',
+    );
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'call');
     await page.context().close();
@@ -82,10 +87,18 @@ describe('dashboard pages (browser)', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'agent-editor');
     await handoff.fill('+1 415 555 0100');
+    // The extracted-fields schema is checked before anything is sent, with a message under the field.
+    const schema = page.getByRole('textbox', { name: 'Extracted fields (JSON schema)' });
+    await schema.fill('{ "type": "object", "properties": { "address": { "type": "object" } } }');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByText('"address": type must be one of string, number, integer, boolean').waitFor();
+    expect(await schema.getAttribute('aria-invalid')).toBe('true');
+    await schema.fill('{ "type": "object", "properties": { "orderNumber": { "type": "string" } } }');
     await page.getByRole('button', { name: 'Create agent' }).click();
     await page.waitForURL(new RegExp(`/agents/browser-agent-${run}`));
     await page.getByRole('heading', { level: 1, name: `Agent Browser agent ${run}` }).waitFor();
     expect(await page.getByRole('textbox', { name: 'Handoff number' }).inputValue()).toBe('+14155550100');
+    expect(JSON.parse(await page.getByRole('textbox', { name: 'Extracted fields (JSON schema)' }).inputValue())).toEqual({ type: 'object', properties: { orderNumber: { type: 'string' } } });
     await page.context().close();
   });
 

@@ -6,7 +6,9 @@
  * Routes (all POST, `Authorization: Bearer <apiKey>` required, else 401 like the API):
  * - `/v1/audio/transcriptions` (`transcriptions`): multipart/form-data parsed with busboy; the file must be RIFF/WAVE.
  * - `/v1/chat/completions` (`chat`): JSON; `stream: true` → `text/event-stream` of `data: <chat.completion.chunk>\n\n`
- *   ending `data: [DONE]\n\n`; otherwise one `chat.completion`.
+ *   ending `data: [DONE]\n\n`; otherwise one `chat.completion`. `response_format` is validated like the API (strict
+ *   json_schema: `additionalProperties: false` and every property required, else 400) and a json_schema request is
+ *   answered with JSON matching the schema (scripted `json`, else a deterministic sample).
  * - `/v1/embeddings` (`embeddings`): JSON, float or base64 vectors, ≤ 2048 inputs.
  * - `/v1/audio/speech` (`speech`): raw 24 kHz PCM16 (`pcm`) or WAV, streamed in several chunks with small delays.
  * Anything else → 404 `Invalid URL (METHOD /path)`.
@@ -37,6 +39,7 @@ import {
   parseSpeechBody,
   parseTranscriptionForm,
   pseudoEmbedding,
+  sampleForSchema,
   SPEECH_PCM_RATE,
   toneSpeechPcm,
   transcriptionBody,
@@ -77,8 +80,13 @@ export interface TranscriptionReply {
 }
 export interface ChatReply {
   kind: 'chat';
-  /** Content deltas, one chunk each. Default: the words of "Hello from the OpenAI double." (when no tool calls). */
+  /**
+   * Content deltas, one chunk each. Default: the words of "Hello from the OpenAI double." (when no tool calls); for a
+   * request with `response_format: json_schema`, one JSON document matching the schema (see `json`).
+   */
   content?: string[];
+  /** Structured outputs: the JSON value to answer (serialised as the content). Default: `sampleForSchema(schema)`. */
+  json?: unknown;
   /** Tool calls; `arguments` are the fragments sent in successive chunks. */
   toolCalls?: Array<{ id: string; name: string; arguments: string[] }>;
   /** Interleave the tool calls' argument fragments across indexes (default: one call after the other, as OpenAI does). */
@@ -336,8 +344,9 @@ export async function startOpenAiDouble(o: OpenAiDoubleOptions = {}): Promise<Op
       const p = validateChatBody(rec.body);
       const r: ChatReply = b.kind === 'chat' ? b : { kind: 'chat' };
       const toolCalls = r.toolCalls ?? [];
+      const structured = p.jsonSchema && !toolCalls.length && !r.content ? [JSON.stringify(r.json ?? sampleForSchema(p.jsonSchema))] : undefined;
       const script: ChatScript = {
-        content: r.content ?? (toolCalls.length ? [] : ['Hello', ' from', ' the', ' OpenAI', ' double.']),
+        content: r.content ?? structured ?? (toolCalls.length ? [] : ['Hello', ' from', ' the', ' OpenAI', ' double.']),
         toolCalls,
         interleaveToolCalls: r.interleaveToolCalls,
         finishReason: r.finishReason,

@@ -148,7 +148,7 @@ const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'func
  * Validates a `POST /v1/chat/completions` body like the API (model, non-empty messages with known roles, tool
  * messages answering a tool_call_id, function tools with names). Throws a WireError (400) otherwise.
  */
-export function validateChatBody(body: unknown): { model: string; stream: boolean; includeUsage: boolean } {
+export function validateChatBody(body: unknown): { model: string; stream: boolean; includeUsage: boolean; jsonSchema?: Record<string, unknown> } {
   if (!body || typeof body !== 'object') throw wireError(400, 'We could not parse the JSON body of your request.');
   const b = body as Record<string, unknown>;
   if (typeof b.model !== 'string' || !b.model) throw wireError(400, 'you must provide a model parameter', { param: 'model' });
@@ -174,7 +174,69 @@ export function validateChatBody(body: unknown): { model: string; stream: boolea
     });
   }
   const so = b.stream_options as { include_usage?: unknown } | undefined;
-  return { model: b.model, stream: b.stream === true, includeUsage: so?.include_usage === true };
+  const jsonSchema = validateResponseFormat(b.response_format);
+  return { model: b.model, stream: b.stream === true, includeUsage: so?.include_usage === true, jsonSchema };
+}
+
+/**
+ * Validates `response_format` like the API (structured outputs, platform.openai.com/docs/guides/structured-outputs):
+ * `{ type: 'text' }`, `{ type: 'json_object' }` or `{ type: 'json_schema', json_schema: { name (a-zA-Z0-9_- ≤ 64),
+ * strict?, schema } }`. With `strict: true` every object in the schema must have `additionalProperties: false` and
+ * list every property in `required` (the API answers 400 `invalid_request_error` otherwise).
+ * @returns the schema for `json_schema`, else undefined. @throws WireError 400.
+ */
+export function validateResponseFormat(rf: unknown): Record<string, unknown> | undefined {
+  if (rf === undefined) return undefined;
+  const f = rf as { type?: unknown; json_schema?: { name?: unknown; strict?: unknown; schema?: unknown } };
+  if (f?.type === 'text' || f?.type === 'json_object') return undefined;
+  if (f?.type !== 'json_schema') throw wireError(400, "Invalid value for 'response_format.type': expected one of 'text', 'json_object', 'json_schema'.", { param: 'response_format.type' });
+  const js = f.json_schema;
+  if (!js || typeof js.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(js.name)) {
+    throw wireError(400, "Missing required parameter: 'response_format.json_schema.name'.", { param: 'response_format.json_schema.name' });
+  }
+  if (!js.schema || typeof js.schema !== 'object') throw wireError(400, "Missing required parameter: 'response_format.json_schema.schema'.", { param: 'response_format.json_schema.schema' });
+  if (js.strict === true) checkStrict(js.schema as Record<string, unknown>, 'schema');
+  return js.schema as Record<string, unknown>;
+}
+
+function checkStrict(node: Record<string, unknown>, path: string): void {
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  if (types.includes('object')) {
+    const props = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
+    if (node.additionalProperties !== false) {
+      throw wireError(400, `Invalid schema for response_format: In context=(${path}), 'additionalProperties' is required to be supplied and to be false.`, { param: 'response_format', code: 'invalid_json_schema' });
+    }
+    const required = new Set(Array.isArray(node.required) ? (node.required as string[]) : []);
+    for (const k of Object.keys(props)) {
+      if (!required.has(k)) throw wireError(400, `Invalid schema for response_format: In context=(${path}), 'required' is required to be supplied and to be an array including every key in properties. Missing '${k}'.`, { param: 'response_format', code: 'invalid_json_schema' });
+      checkStrict(props[k], `${path}, 'properties', '${k}'`);
+    }
+  }
+}
+
+/**
+ * A JSON value matching a (strict-mode) JSON schema, deterministic: the first enum value that is not null, a string
+ * `"<property> value"` (ISO date-time for a description mentioning date-time), 1 for numbers, true for booleans,
+ * objects with every property. What a model under structured outputs returns, shape-wise.
+ */
+export function sampleForSchema(node: Record<string, unknown>, name = 'value'): unknown {
+  if (Array.isArray(node.enum)) return node.enum.find((v) => v !== null) ?? null;
+  const types = (Array.isArray(node.type) ? node.type : [node.type]).filter((t) => t !== 'null');
+  switch (types[0]) {
+    case 'object':
+      return Object.fromEntries(Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [k, sampleForSchema(v, k)]));
+    case 'array':
+      return [sampleForSchema((node.items ?? {}) as Record<string, unknown>, name)];
+    case 'string':
+      return /date-time/.test(String(node.description ?? '')) ? '2026-12-04T15:00:00Z' : `${name} value`;
+    case 'integer':
+    case 'number':
+      return 1;
+    case 'boolean':
+      return true;
+    default:
+      return null;
+  }
 }
 
 /**

@@ -179,7 +179,7 @@ describe('drill: Redis restarted mid-call', () => {
     expect(await db('call_events').where({ call_sid: sim.callSid, type: 'transcript.finalized' })).toHaveLength(1);
     const csat = await db('call_csat').where({ call_sid: sim.callSid }).first();
     expect(csat?.score).toBeGreaterThanOrEqual(1);
-    for (const kind of ['finalize-transcript', 'csat', 'crm-sync'] as const) {
+    for (const kind of ['finalize-transcript', 'analysis', 'csat', 'crm-sync'] as const) {
       expect(await (await workers.queue.getJob(postCallJobId(sim.callSid, kind)))?.getState()).toBe('completed');
     }
     const received = crm.received.filter((r) => r.payload?.data?.callSid === sim.callSid);

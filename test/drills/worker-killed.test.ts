@@ -189,7 +189,7 @@ describe('drill: worker killed mid-job', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts.every((d) => d.verified)).toBe(true);
     expect(new Set(attempts.map((d) => d.webhookId))).toEqual(new Set([webhookIdFor(callSid)]));
-    for (const kind of ['finalize-transcript', 'csat'] as const) {
+    for (const kind of ['finalize-transcript', 'analysis', 'csat'] as const) {
       expect(await (await queue.getJob(postCallJobId(callSid, kind)))?.getState()).toBe('completed');
     }
 

@@ -101,6 +101,10 @@ describe('simulated inbound call, end to end', () => {
     expect(delivered[0].verified).toBe(true);
     expect(delivered[0].payload.type).toBe('call.completed');
     expect(delivered[0].payload.data.turns).toHaveLength(d.turns.length);
+    // Post-call analysis ran offline (no LLM key) and its result travels with call.completed.
+    expect(d.analysis).toMatchObject({ method: 'local:v1', disposition: expect.stringMatching(/^(resolved|unresolved)$/) });
+    expect(d.analysis!.summary).toContain(caller.text.trim().slice(0, 10));
+    expect(delivered[0].payload.data).toMatchObject({ summary: d.analysis!.summary, disposition: d.analysis!.disposition, extractedFields: d.analysis!.fields });
 
     const reference = referenceTranscript(file);
     const wer = wordErrorRate(reference, caller.text);

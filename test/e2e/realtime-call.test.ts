@@ -132,9 +132,13 @@ describe('real-time conversation over Media Streams', () => {
     expect(wire).toHaveLength(1);
     expect(wire[0].method).toBe('POST');
     expect(wire[0].uri).toBe(`https://api.twilio.com/2010-04-01/Accounts/${config.twilio.accountSid}/Calls/${sim.callSid}.json`);
-    expect(wire[0].data.Twiml).toMatch(/<Response><Dial answerOnBridge="true" timeout="30"><Number>\+15005550006<\/Number><\/Dial><\/Response>/);
+    // The human hears the stored summary first: <Number url> points at our signed whisper route, with only the CallSid.
+    expect(wire[0].data.Twiml).toContain(
+      `<Response><Dial answerOnBridge="true" timeout="30"><Number url="${config.publicBaseUrl}/twilio/whisper?callSid=${sim.callSid}" method="POST">+15005550006</Number></Dial></Response>`,
+    );
     const row = await db('calls').where({ call_sid: sim.callSid }).first();
-    expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf' });
+    expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf', summary: 'Transferred call. Reason: dtmf. The caller has not said anything yet.' });
+    expect(wire[0].data.Twiml).not.toContain(row.transfer.summary);
     expect(row.end_reason).toBe('transfer');
     const turns = await turnsOf(sim.callSid);
     expect(turns.at(-1).text).toBe(CALL_CONTROL_PHRASES.handoff.en);

@@ -9,6 +9,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { buildAppContext, type AppContext } from '../../src/context';
 import { migrateAndSeed } from '../../src/db/setup';
 import { AgentsRepo } from '../../src/db/agents';
+import { analyzeLocally } from '../../src/analytics/call-analysis';
+import { CallAnalysisRepo } from '../../src/db/call-analysis';
 import { CallsRepo } from '../../src/db/calls';
 import { PostCallRepo } from '../../src/db/post-call';
 import { scoreCsat } from '../../src/analytics/csat';
@@ -138,5 +140,8 @@ export async function seedDashboardCall(db: Knex, o: { agentId?: string; from?: 
   await calls.applyStatus(callSid, 'completed', 1, { CallStatus: 'completed', CallDuration: '11' });
   const csat = scoreCsat({ turns: turns.map((t) => ({ ...t, intent: t.intent ?? null, interrupted: !!t.interrupted })), durationMs: 10_200 });
   await new PostCallRepo(db).upsertCsat(callSid, { score: csat.score, method: csat.method, details: { ...csat.details } });
+  // Post-call analysis as the worker's offline step stores it (the agent has no extraction schema: no fields).
+  const analyses = new CallAnalysisRepo(db);
+  await analyses.save(callSid, analyzeLocally((await analyses.facts(callSid))!));
   return callSid;
 }

@@ -14,7 +14,7 @@ export interface FinalizeTranscriptDeps {
 
 /**
  * `finalize-transcript` processor: computes the call's dominant language and final intent (written only where the
- * call row has none), records one `transcript.finalized` call event with counts (never text), then enqueues `csat`.
+ * call row has none), records one `transcript.finalized` call event with counts (never text), then enqueues `analysis`.
  * Idempotent: re-running changes nothing and the next job's deterministic id dedupes the enqueue.
  * @throws UnrecoverableError for an invalid payload or unknown callSid (no retry).
  */
@@ -33,7 +33,7 @@ export function createFinalizeTranscriptProcessor(deps: FinalizeTranscriptDeps) 
       language: call.language ?? summary.language,
       intent: call.intent ?? summary.intent,
     });
-    await enqueuePostCallJob(deps.queue, 'csat', { callSid });
+    await enqueuePostCallJob(deps.queue, 'analysis', { callSid });
     deps.logger.info({ callSid, turns: summary.counts.turns, language: summary.language, firstRun: inserted }, 'transcript finalized');
     return { language: call.language ?? summary.language, intent: call.intent ?? summary.intent, turns: summary.counts.turns };
   };

@@ -60,6 +60,14 @@ const fields = {
   recordCalls: z.boolean().meta(d('Whether calls are recorded (two-channel WAV, caller left / agent right; default true). RECORDINGS_ENABLED=false turns recording off for every agent.')),
   recordingNotice: recordingNoticeSchema.meta(d('"This call may be recorded", spoken before the greeting when `enabled` (default off); `text` per language, else the built-in line.')),
   vocabulary: s.vocabulary.unwrap().meta(d('Words callers use that STT mishears; near-misses are corrected to them.')),
+  extractionSchema: agentSettingsShape.extractionSchema
+    .unwrap()
+    .nullable()
+    .meta(
+      d(
+        'Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none.',
+      ),
+    ),
   isDefault: z.boolean().meta(d('The agent answering numbers without their own agent (at most one; setting it clears the previous default).')),
 };
 
@@ -86,6 +94,7 @@ export const agentCreateSchema = z
     recordCalls: fields.recordCalls.optional(),
     recordingNotice: fields.recordingNotice.optional(),
     vocabulary: fields.vocabulary.optional(),
+    extractionSchema: fields.extractionSchema.optional(),
     isDefault: fields.isDefault.optional(),
   })
   .meta({ id: 'AgentCreate' });
@@ -127,6 +136,13 @@ const AGENT_EXAMPLE = {
   recordCalls: true,
   recordingNotice: { enabled: true, text: { en: 'This call may be recorded for quality.', es: 'Esta llamada puede ser grabada.' } },
   vocabulary: ['Acme'],
+  extractionSchema: {
+    type: 'object',
+    properties: {
+      orderNumber: { type: 'string', description: "The caller's order number" },
+      appointmentTime: { type: 'string', format: 'date-time' },
+    },
+  },
   isDefault: true,
   archivedAt: null,
 };

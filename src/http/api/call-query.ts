@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import 'zod-openapi';
 import { agentSchema } from '../../db/agents';
+import { DISPOSITIONS } from '../../domain/disposition';
 import type { CallFilters } from '../../db/calls';
 import { decodeCallCursor } from '../call-shapes';
 
@@ -35,6 +36,7 @@ const filterShape = {
   campaignId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'campaignId must be 1-64 letters, digits, _ . or -').optional().meta({ description: 'Only calls placed by this outbound campaign.' }),
   direction: z.enum(Object.keys(DIRECTION_FILTERS) as [string, ...string[]]).optional().meta({ description: '`inbound`, `outbound` (both outbound kinds), `outbound-api`, `outbound-dial` or `web` (browser test calls).' }),
   status: z.enum(CALL_STATUSES).optional().meta({ description: 'Twilio CallStatus.' }),
+  disposition: z.enum(DISPOSITIONS).optional().meta({ description: 'Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match.' }),
   language: z
     .string()
     .regex(/^[A-Za-z]{2}$/, 'language must be an ISO 639-1 code like en (the calls store those)')
@@ -104,6 +106,7 @@ export function callFilters(q: z.infer<z.ZodObject<typeof filterShape>>): CallFi
     campaignId: q.campaignId,
     directions: q.direction === undefined ? undefined : DIRECTION_FILTERS[q.direction],
     status: q.status,
+    disposition: q.disposition,
     language: q.language,
     from: at(q.from),
     to: at(q.to),

@@ -129,6 +129,42 @@ describe('agents API (/api/agents)', () => {
       expect(r.body.issues[0].message).toMatch(/not a valid phone number: too long/);
     });
 
+    it('accepts, stores and returns an extractionSchema; PATCH replaces or clears it', async () => {
+      const schema = {
+        type: 'object',
+        properties: {
+          orderNumber: { type: 'string', description: "The caller's order number" },
+          appointmentTime: { type: 'string', format: 'date-time' },
+          plan: { type: 'string', enum: ['basic', 'premium'] },
+        },
+      };
+      const a = await newAgent({ extractionSchema: schema });
+      expect(a.extractionSchema).toEqual(schema);
+      expect((await repo.get(a.id))!.extractionSchema).toEqual(schema);
+      expect((await db('agents').where({ id: a.id }).first()).extraction_schema).toEqual(schema);
+      expect((await call('GET', `/api/agents/${a.id}`, 'viewer')).body.agent.extractionSchema).toEqual(schema);
+      const patched = await call('PATCH', `/api/agents/${a.id}`, 'supervisor', { extractionSchema: { type: 'object', properties: { tickets: { type: 'integer' } } } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.agent.extractionSchema).toEqual({ type: 'object', properties: { tickets: { type: 'integer' } } });
+      const cleared = await call('PATCH', `/api/agents/${a.id}`, 'supervisor', { extractionSchema: null });
+      expect(cleared.body.agent.extractionSchema).toBeNull();
+      expect((await newAgent()).extractionSchema).toBeNull();
+    });
+
+    it.each([
+      [{ type: 'array', properties: { a: { type: 'string' } } }, 'body.extractionSchema.type', "type must be 'object'"],
+      [{ type: 'object', properties: {} }, 'body.extractionSchema.properties', 'properties must list at least one field'],
+      [{ type: 'object', properties: { address: { type: 'object', properties: {} } } }, 'body.extractionSchema.properties.address.type', "type must be one of 'string', 'number', 'integer', 'boolean'"],
+      [{ type: 'object', properties: { n: { type: 'number', format: 'email' } } }, 'body.extractionSchema.properties.n.format', 'format is only allowed on string properties'],
+      [{ type: 'object', properties: { s: { type: 'string', format: 'uri' } } }, 'body.extractionSchema.properties.s.format', 'format must be one of date-time, date, time, email, phone'],
+      [{ type: 'object', properties: { '1bad': { type: 'string' } } }, 'body.extractionSchema.properties.1bad', 'property names must be 1-64 letters, digits or _ and not start with a digit'],
+      [{ type: 'object', properties: { p: { type: 'integer', enum: ['a'] } } }, 'body.extractionSchema.properties.p.enum', 'every enum value must be of type integer'],
+    ])('400 with a clear message for an invalid extractionSchema %#', async (schema, path, message) => {
+      const r = await create({ name: 'Bad schema', systemPrompt: 'x', firstMessage: 'y', extractionSchema: schema });
+      expect(r.status).toBe(400);
+      expect(r.body.issues).toContainEqual({ path, message });
+    });
+
     it('409 when the id exists (the stored agent is untouched)', async () => {
       const a = await newAgent({ name: 'Original' });
       const r = await create({ id: a.id, name: 'Impostor', systemPrompt: 'x', firstMessage: 'y' });

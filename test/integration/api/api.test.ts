@@ -90,7 +90,7 @@ describe('REST API', () => {
       expect(res.status).toBe(200);
       const body = await json(res);
       expect(body).toEqual(await calls.detail(callSid));
-      expect(Object.keys(body).sort()).toEqual(['callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
+      expect(Object.keys(body).sort()).toEqual(['analysis', 'callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
       expect(body).toMatchObject({ callSid, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'completed', language: 'en', intent: 'hours', csat: null, crmSync: { status: 'pending', attempts: 0 }, recordingUrl: null });
       expect(body.turns).toEqual([
         { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, timings: null },
@@ -140,6 +140,7 @@ describe('REST API', () => {
         csat: null,
         turnCount: 0,
         transfer: null,
+        disposition: null,
       });
       expect(typeof page1.nextCursor).toBe('string');
       const page2 = await json(await get(`/api/calls?limit=2&before=${encodeURIComponent(before)}&cursor=${page1.nextCursor}`));

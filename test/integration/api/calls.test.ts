@@ -126,6 +126,7 @@ describe('calls API (route table)', () => {
         csat: 4,
         turnCount: 2,
         transfer: { target: '+14155550123', reason: 'billing dispute', at: new Date(W + 5 * HOUR + 60_000).toISOString() },
+        disposition: null,
       });
       callSummarySchema.parse(c5);
       const c4 = (await list(window)).find((c) => c.callSid === sidOf('c4'));
@@ -140,6 +141,20 @@ describe('calls API (route table)', () => {
         expect(await keys(`${window}&campaignId=${campaign}-other`)).toEqual([]);
       } finally {
         await db('calls').whereIn('call_sid', [sidOf('c2'), sidOf('c3')]).update({ campaign_id: null });
+      }
+    });
+
+    it('disposition selects analysed calls by their post-call disposition; a bad value is a 400', async () => {
+      await db('calls').where({ call_sid: sidOf('c5') }).update({ disposition: 'transferred', analyzed_at: new Date() });
+      await db('calls').where({ call_sid: sidOf('c1') }).update({ disposition: 'resolved', analyzed_at: new Date() });
+      try {
+        expect(await keys(`${window}&disposition=transferred`)).toEqual(['c5']);
+        expect((await list(`${window}&disposition=transferred`))[0].disposition).toBe('transferred');
+        expect(await keys(`${window}&disposition=resolved`)).toEqual(['c1']);
+        expect(await keys(`${window}&disposition=voicemail`)).toEqual([]);
+        expect((await fetch(`${base}/api/calls?disposition=happy`, { headers: viewer })).status).toBe(400);
+      } finally {
+        await db('calls').whereIn('call_sid', [sidOf('c1'), sidOf('c5')]).update({ disposition: null, analyzed_at: null });
       }
     });
 
@@ -316,7 +331,7 @@ describe('calls API (route table)', () => {
       const body = await json(res);
       expect(body).toEqual(await calls.detail(sidOf('c1')));
       callDetailSchema.parse(body);
-      expect(Object.keys(body).sort()).toEqual(['callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
+      expect(Object.keys(body).sort()).toEqual(['analysis', 'callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
       expect(body).toMatchObject({ callSid: sidOf('c1'), status: 'completed', csat: { score: 5, method: 'heuristic' }, crmSync: { status: 'pending', attempts: 0 }, usage: { lines: [], costUsd: 0 }, recordingUrl: null });
       expect(body.turns).toEqual([
         { role: 'caller', text: 'I need a refund for my order', language: 'en', startMs: 0, endMs: 1000, interrupted: false, timings: null },

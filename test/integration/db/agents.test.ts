@@ -7,6 +7,7 @@ const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
   ttsVoices: {},
   tools: [],
   vocabulary: [],
+  extractionSchema: null,
   firstMessages: {},
   providers: {},
   llm: {},

@@ -156,7 +156,7 @@ describe('signed event webhooks (outbox → relay → BullMQ → receiver)', () 
     const callSid = await runCall();
     await new WebhookOutboxRepo(db).replay(db, ep.webhookEndpoint.id, { deliveryId: '0' }); // no such delivery: nothing
     await db.transaction((trx) =>
-      emitWebhookEvent(trx, { type: 'call.completed', subject: { kind: 'call', id: callSid }, data: { callSid, direction: 'inbound', from: '+1', to: '+2', language: 'en', turns: [], intent: null, csat: { score: 4, method: 'heuristic-v1' }, status: 'completed', startedAt: new Date().toISOString(), endedAt: new Date().toISOString() } }),
+      emitWebhookEvent(trx, { type: 'call.completed', subject: { kind: 'call', id: callSid }, data: { callSid, direction: 'inbound', from: '+1', to: '+2', language: 'en', turns: [], intent: null, csat: { score: 4, method: 'heuristic-v1' }, summary: null, disposition: null, extractedFields: null, status: 'completed', startedAt: new Date().toISOString(), endedAt: new Date().toISOString() } }),
     );
     expect(await relay()).toBeGreaterThanOrEqual(4);
     startWorker();

@@ -26,6 +26,7 @@ const DETAIL: CallDetail = {
   usage: { lines: [{ provider: 'openai.chat', kind: 'llm_prompt', quantity: 400, unit: 'tokens', costUsd: 0.00006 }], costUsd: 0.00006 },
   recordingUrl: null,
   events: [{ type: 'barge_in', at: '2026-01-02T10:00:01.000Z', payload: { atMs: 1000 } }],
+  analysis: { summary: 'Caller: "Hi there" The request was handled.', disposition: 'resolved', fields: { orderNumber: 'A-12345' }, method: 'local:v1', analyzedAt: '2026-01-02T10:01:40.000Z' },
 };
 
 describe('buildCallCompletedEvent', () => {
@@ -40,7 +41,12 @@ describe('buildCallCompletedEvent', () => {
         { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100 },
       ],
       intent: 'greeting', csat: { score: 4, method: CSAT_METHOD }, status: 'completed', startedAt: DETAIL.startedAt, endedAt: DETAIL.endedAt,
+      summary: 'Caller: "Hi there" The request was handled.', disposition: 'resolved', extractedFields: { orderNumber: 'A-12345' },
     });
+  });
+  it('carries nulls for summary, disposition and extracted fields when the call was not analysed', () => {
+    const e = buildCallCompletedEvent({ ...DETAIL, analysis: null });
+    expect(e.data).toMatchObject({ summary: null, disposition: null, extractedFields: null });
   });
   it('uses the build time when the call has no end', () => {
     const now = new Date('2026-05-05T05:05:05.000Z');

@@ -283,7 +283,7 @@ describe('CallSession with scripted fake providers (fake time)', () => {
     await until(() => mem.transfers.length === 1);
     await endCall(session);
     expect(actions).toEqual([{ type: 'transfer', callSid: 'CAtest', target: '+15005550006' }]);
-    expect(mem.transfers[0]).toMatchObject({ target: '+15005550006', reason: 'dtmf', summary: expect.stringContaining('Caller: When are you open on Saturday?') });
+    expect(mem.transfers[0]).toMatchObject({ target: '+15005550006', reason: 'dtmf', summary: 'Transferred call. The caller asked: When are you open on Saturday. Reason: dtmf.' });
     expect(mem.turns.at(-1)?.text).toBe(P.handoff.en);
   });
 

@@ -18,6 +18,14 @@ describe('TwilioCallControl (real twilio client, httpClient double)', () => {
     expect(r.data.Twiml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?><Response><Dial answerOnBridge="true" timeout="30"><Number>\+15005550006<\/Number><\/Dial><\/Response>$/);
   });
 
+  it('transfer with publicBaseUrl: <Number url=…/twilio/whisper?callSid=…> (only the CallSid, never the summary)', async () => {
+    const rest = new TwilioRestDouble();
+    await new TwilioCallControl({ accountSid: ACCOUNT, authToken: 'secret-token', httpClient: rest.client, publicBaseUrl: 'https://voice.example.com/' }).transfer(CALL, '+15005550006');
+    expect(rest.requests[0].data.Twiml).toBe(
+      `<?xml version="1.0" encoding="UTF-8"?><Response><Dial answerOnBridge="true" timeout="30"><Number url="https://voice.example.com/twilio/whisper?callSid=${CALL}" method="POST">+15005550006</Number></Dial></Response>`,
+    );
+  });
+
   it('hangup: Status=completed', async () => {
     const rest = new TwilioRestDouble();
     await new TwilioCallControl({ accountSid: ACCOUNT, authToken: 'secret-token', httpClient: rest.client }).hangup(CALL);

@@ -1127,6 +1127,19 @@ export interface paths {
                          *           "vocabulary": [
                          *             "Acme"
                          *           ],
+                         *           "extractionSchema": {
+                         *             "type": "object",
+                         *             "properties": {
+                         *               "orderNumber": {
+                         *                 "type": "string",
+                         *                 "description": "The caller's order number"
+                         *               },
+                         *               "appointmentTime": {
+                         *                 "type": "string",
+                         *                 "format": "date-time"
+                         *               }
+                         *             }
+                         *           },
                          *           "isDefault": true,
                          *           "archivedAt": null
                          *         }
@@ -1302,6 +1315,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1469,6 +1495,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1637,6 +1676,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1814,6 +1866,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": "2026-12-02T10:00:00.000Z"
                          *       }
@@ -1995,6 +2060,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": null
                          *       }
@@ -2497,6 +2575,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
+                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
+                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -2546,7 +2626,8 @@ export interface paths {
                          *           "endReason": null,
                          *           "csat": 4,
                          *           "turnCount": 6,
-                         *           "transfer": null
+                         *           "transfer": null,
+                         *           "disposition": "resolved"
                          *         }
                          *       ],
                          *       "nextCursor": "MjAyNi0xMi0wMVQxNTowNDowNS4xMjM0NTZafENBMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -2744,6 +2825,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
+                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
+                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -2950,7 +3033,14 @@ export interface paths {
                          *             "CallStatus": "completed"
                          *           }
                          *         }
-                         *       ]
+                         *       ],
+                         *       "analysis": {
+                         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
+                         *         "disposition": "resolved",
+                         *         "fields": {},
+                         *         "method": "local:v1",
+                         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
+                         *       }
                          *     }
                          */
                         "application/json": components["schemas"]["CallDetail"];
@@ -7373,7 +7463,7 @@ export interface webhooks {
         put?: never;
         /**
          * call.completed
-         * @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         * @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
          */
         post: {
             parameters: {
@@ -7405,7 +7495,7 @@ export interface webhooks {
                             kind: "call" | "campaign";
                             id: string;
                         };
-                        /** @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). */
+                        /** @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). */
                         data: {
                             callSid: string;
                             direction: string;
@@ -7424,6 +7514,14 @@ export interface webhooks {
                             csat: {
                                 score: number;
                                 method: string;
+                            } | null;
+                            /** @description Post-call summary (a few sentences), null when the call was not analysed. */
+                            summary: string | null;
+                            /** @description How the call ended (src/domain/disposition.ts), null when not analysed. */
+                            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
+                            /** @description The agent's extracted fields (its extractionSchema), null when not analysed. */
+                            extractedFields: {
+                                [key: string]: string | number | boolean;
                             } | null;
                             status: string;
                             /** Format: date-time */
@@ -7968,6 +8066,23 @@ export interface components {
             };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
+            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
+            extractionSchema?: ({
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -8067,6 +8182,23 @@ export interface components {
             };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
+            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
+            extractionSchema?: ({
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -8459,6 +8591,19 @@ export interface components {
          *       "vocabulary": [
          *         "Acme"
          *       ],
+         *       "extractionSchema": {
+         *         "type": "object",
+         *         "properties": {
+         *           "orderNumber": {
+         *             "type": "string",
+         *             "description": "The caller's order number"
+         *           },
+         *           "appointmentTime": {
+         *             "type": "string",
+         *             "format": "date-time"
+         *           }
+         *         }
+         *       },
          *       "isDefault": true,
          *       "archivedAt": null
          *     }
@@ -8541,6 +8686,23 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @default null */
+            extractionSchema: {
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null;
             /** @description When the agent was archived (it takes no new calls), or null. */
             archivedAt: string | null;
         };
@@ -8603,7 +8765,8 @@ export interface components {
          *       "endReason": null,
          *       "csat": 4,
          *       "turnCount": 6,
-         *       "transfer": null
+         *       "transfer": null,
+         *       "disposition": "resolved"
          *     }
          */
         CallSummary: {
@@ -8638,6 +8801,8 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description Post-call disposition, null until the call is analysed. */
+            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
         };
         SingleCallResult: {
             /** Format: uuid */
@@ -8758,7 +8923,14 @@ export interface components {
          *             "CallStatus": "completed"
          *           }
          *         }
-         *       ]
+         *       ],
+         *       "analysis": {
+         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
+         *         "disposition": "resolved",
+         *         "fields": {},
+         *         "method": "local:v1",
+         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
+         *       }
          *     }
          */
         CallDetail: {
@@ -8809,6 +8981,24 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
+            /** @description Post-call analysis, null until the post-call `analysis` step has run. */
+            analysis: {
+                /** @description A few sentences: what the caller wanted, what the agent did, how it ended. */
+                summary: string;
+                /**
+                 * @description How the call ended. Hard facts (no_answer, busy, failed, voicemail, transferred, opted_out, callback_booked, abandoned) come from the call's records; resolved / unresolved / wrong_number from the conversation.
+                 * @enum {string}
+                 */
+                disposition: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
+                /** @description The agent's extracted fields (its `extractionSchema`); fields not found or invalid are absent. */
+                fields: {
+                    [key: string]: string | number | boolean;
+                };
+                /** @description How it was produced: `llm:<model>` or `local:v1` (offline, or the LLM failed). */
+                method: string;
+                /** Format: date-time */
+                analyzedAt: string;
+            } | null;
         };
         TurnTimings: {
             /** @description End of caller speech → end-of-turn decision. */

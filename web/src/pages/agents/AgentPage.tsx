@@ -7,7 +7,7 @@ import { api, ApiFailure, fieldError, unwrap } from '../../api/client';
 import { PageLoader } from '../../app/PageLoader';
 import { Section } from '../../app/Section';
 import { useCan } from '../../auth/session';
-import { bodyOf, changedFields, emptyForm, formOf, JSON_FIELDS, type Agent, type AgentCreate, type AgentForm, type JsonField } from './agent-form';
+import { bodyOf, changedFields, emptyForm, EXTRACTION_SCHEMA_EXAMPLE, formOf, JSON_FIELDS, type Agent, type AgentCreate, type AgentForm, type JsonField } from './agent-form';
 import { KnowledgeBase } from './KnowledgeBase';
 
 const JSON_HELP: Record<JsonField, string> = {
@@ -32,7 +32,7 @@ export default function AgentPage() {
   const navigate = useNavigate();
   const q = useQuery({ queryKey: ['agent', id], enabled: !isNew, queryFn: () => unwrap(api.GET('/api/agents/{id}', { params: { path: { id: id! } } })) });
   const [form, setForm] = useState<AgentForm>(emptyForm);
-  const [jsonErrors, setJsonErrors] = useState<Partial<Record<JsonField, string>>>({});
+  const [jsonErrors, setJsonErrors] = useState<Partial<Record<JsonField | 'extractionSchema', string>>>({});
   const agent: Agent | undefined = q.data?.agent;
   useEffect(() => {
     if (agent) setForm(formOf(agent));
@@ -82,6 +82,14 @@ export default function AgentPage() {
     setJsonErrors({});
     save.mutate(r.body);
   };
+  // The server's messages about the schema, with where in it they apply (`properties.address.type: …`).
+  const schemaIssues =
+    err instanceof ApiFailure
+      ? err.issues
+          .filter((i) => i.path === 'body.extractionSchema' || i.path.startsWith('body.extractionSchema.'))
+          .map((i) => `${i.path.replace(/^body\.extractionSchema\.?/, '') || 'schema'}: ${i.message}`)
+          .join('; ') || undefined
+      : undefined;
   const unplaced = err instanceof ApiFailure ? err.issues.filter((i) => !i.path.startsWith('body.') || i.path === 'body') : [];
   const numberField = (label: string, value: number | '', onChange: (v: number | '') => void, path: string, description?: string) => (
     <NumberInput label={label} description={description} value={value} onChange={(v) => onChange(typeof v === 'number' ? v : '')} error={fe(path)} allowDecimal={false} />
@@ -169,6 +177,20 @@ export default function AgentPage() {
                   error={fe('endpointing.bargeIn')}
                 />
               </SimpleGrid>
+            </Fieldset>
+            <Fieldset legend="Post-call analysis">
+              <Textarea
+                label="Extracted fields (JSON schema)"
+                description='Fields pulled out of every call after it ends, e.g. an order number or an appointment time: { "type": "object", "properties": { name: { "type": "string" | "number" | "integer" | "boolean", "description"?, "enum"?, "format"?: "date-time" | "date" | "time" | "email" | "phone" } } }. Empty = none.'
+                placeholder={EXTRACTION_SCHEMA_EXAMPLE}
+                autosize
+                minRows={4}
+                maxRows={20}
+                styles={{ input: { fontFamily: 'monospace' } }}
+                value={form.extractionSchema}
+                onChange={(e) => set('extractionSchema', e.currentTarget.value)}
+                error={jsonErrors.extractionSchema ?? schemaIssues}
+              />
             </Fieldset>
             <Fieldset legend="Greetings, voices, DTMF menu and tools (JSON)">
               <Stack>

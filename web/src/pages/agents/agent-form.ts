@@ -28,6 +28,48 @@ export interface AgentForm {
   llmTemperature: number | '';
   endpointing: { silenceMs: number | ''; completeMs: number | ''; continuingMs: number | ''; minSpeechMs: number | ''; bargeInMinSpeechMs: number | ''; bargeIn: 'default' | 'on' | 'off' };
   json: { firstMessages: string; voices: string; ttsVoices: string; dtmfMenu: string; tools: string };
+  /** Post-call extracted fields: the JSON schema as text; empty = none. */
+  extractionSchema: string;
+}
+
+/** Property types and string formats an extraction schema may use (the server's rule, src/domain/extraction-schema.ts). */
+const FIELD_TYPES = ['string', 'number', 'integer', 'boolean'];
+const FIELD_FORMATS = ['date-time', 'date', 'time', 'email', 'phone'];
+
+/** An example extraction schema (shown as the textarea's placeholder). */
+export const EXTRACTION_SCHEMA_EXAMPLE = JSON.stringify(
+  { type: 'object', properties: { orderNumber: { type: 'string', description: "The caller's order number" }, appointmentTime: { type: 'string', format: 'date-time' } } },
+  null,
+  2,
+);
+
+/**
+ * Checks the extraction schema text before it is sent: empty is fine (no fields); otherwise it must be JSON of
+ * `{ "type": "object", "properties": { name: { "type": string|number|integer|boolean, "format"?, "enum"?, "description"? } } }`.
+ * @returns the parsed schema (null when empty), or the problems found, one sentence each.
+ */
+export function parseExtractionSchemaText(text: string): { schema: Record<string, unknown> | null } | { problems: string[] } {
+  if (!text.trim()) return { schema: null };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    return { problems: [`not valid JSON: ${(err as Error).message}`] };
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { problems: ['must be a JSON object'] };
+  const o = v as { type?: unknown; properties?: unknown };
+  const problems: string[] = [];
+  if (o.type !== 'object') problems.push('"type" must be "object"');
+  if (!o.properties || typeof o.properties !== 'object' || Array.isArray(o.properties) || !Object.keys(o.properties).length) {
+    problems.push('"properties" must list at least one field');
+  } else {
+    for (const [name, p] of Object.entries(o.properties as Record<string, { type?: unknown; format?: unknown }>)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) problems.push(`"${name}": names are letters, digits or _ and do not start with a digit`);
+      if (!p || typeof p !== 'object' || !FIELD_TYPES.includes(p.type as string)) problems.push(`"${name}": type must be one of ${FIELD_TYPES.join(', ')}`);
+      else if (p.format !== undefined && (p.type !== 'string' || !FIELD_FORMATS.includes(p.format as string))) problems.push(`"${name}": format must be one of ${FIELD_FORMATS.join(', ')} (strings only)`);
+    }
+  }
+  return problems.length ? { problems } : { schema: v as Record<string, unknown> };
 }
 
 /** The JSON-edited fields, in display order. */
@@ -57,6 +99,7 @@ export function emptyForm(): AgentForm {
     llmTemperature: '',
     endpointing: { silenceMs: '', completeMs: '', continuingMs: '', minSpeechMs: '', bargeInMinSpeechMs: '', bargeIn: 'default' },
     json: { firstMessages: '{}', voices: '{}', ttsVoices: '{}', dtmfMenu: '{}', tools: '[]' },
+    extractionSchema: '',
   };
 }
 
@@ -95,6 +138,7 @@ export function formOf(a: Agent): AgentForm {
       dtmfMenu: pretty(a.dtmfMenu ?? {}),
       tools: pretty(a.tools.map(({ hasSecret: _hasSecret, ...t }) => t)),
     },
+    extractionSchema: a.extractionSchema ? pretty(a.extractionSchema) : '',
   };
 }
 
@@ -102,12 +146,13 @@ const num = (v: number | '') => (v === '' ? undefined : v);
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as T;
 
 /**
- * The request body of a form: every field, nested maps parsed from their JSON. Returns the JSON fields that do
- * not parse instead (shown under them; nothing is sent).
+ * The request body of a form: every field, nested maps parsed from their JSON (and the extraction schema checked by
+ * {@link parseExtractionSchemaText}). Returns the JSON fields that do not parse or check instead (shown under them;
+ * nothing is sent).
  */
-export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { jsonErrors: Partial<Record<JsonField, string>> } {
+export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { jsonErrors: Partial<Record<JsonField | 'extractionSchema', string>> } {
   const parsed: Record<string, unknown> = {};
-  const jsonErrors: Partial<Record<JsonField, string>> = {};
+  const jsonErrors: Partial<Record<JsonField | 'extractionSchema', string>> = {};
   for (const k of JSON_FIELDS) {
     try {
       parsed[k] = JSON.parse(f.json[k] || (k === 'tools' ? '[]' : '{}'));
@@ -115,6 +160,9 @@ export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { json
       jsonErrors[k] = `not valid JSON: ${(err as Error).message}`;
     }
   }
+  const schema = parseExtractionSchemaText(f.extractionSchema);
+  if ('problems' in schema) jsonErrors.extractionSchema = schema.problems.join('; ');
+  else parsed.extractionSchema = schema.schema;
   if (Object.keys(jsonErrors).length) return { jsonErrors };
   const e = f.endpointing;
   return {

@@ -49,9 +49,60 @@ function Csat({ csat }: { csat: Detail['csat'] }) {
   );
 }
 
+/** Badge colour per disposition: green handled, orange needs a follow-up, gray never connected. */
+const DISPOSITION_COLORS: Record<NonNullable<Detail['analysis']>['disposition'], string> = {
+  resolved: 'green',
+  callback_booked: 'teal',
+  transferred: 'blue',
+  unresolved: 'orange',
+  wrong_number: 'orange',
+  opted_out: 'red',
+  voicemail: 'grape',
+  abandoned: 'gray',
+  no_answer: 'gray',
+  busy: 'gray',
+  failed: 'red',
+};
+
+/** Post-call analysis: disposition badge, summary and the agent's extracted fields. */
+function Analysis({ analysis }: { analysis: Detail['analysis'] }) {
+  if (!analysis) return <Text c="dimmed">Not analysed yet.</Text>;
+  const fields = Object.entries(analysis.fields);
+  return (
+    <Stack gap="xs">
+      <Group gap="xs">
+        <Badge color={DISPOSITION_COLORS[analysis.disposition]} variant="light" aria-label="Disposition">
+          {analysis.disposition.replace(/_/g, ' ')}
+        </Badge>
+        <Text size="sm" c="dimmed">
+          {analysis.method} · {formatTime(analysis.analyzedAt)}
+        </Text>
+      </Group>
+      <Text aria-label="Summary">{analysis.summary}</Text>
+      {fields.length ? (
+        <Table aria-label="Extracted fields">
+          <Table.Tbody>
+            {fields.map(([k, v]) => (
+              <Table.Tr key={k}>
+                <Table.Td>{k}</Table.Td>
+                <Table.Td>{String(v)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      ) : (
+        <Text size="sm" c="dimmed">
+          No extracted fields.
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
 /**
- * One call (`GET /api/calls/:callSid`): facts, CSAT with its formula components, CRM delivery state, the transcript
- * timeline, the per-turn latency waterfall, the call's events and its recording (a two-channel waveform with playback).
+ * One call (`GET /api/calls/:callSid`): facts, the post-call analysis (disposition, summary, extracted fields), CSAT
+ * with its formula components, CRM delivery state, the transcript timeline, the per-turn latency waterfall, the call's
+ * events and its recording (a two-channel waveform with playback).
  */
 export default function CallPage() {
   const { callSid = '' } = useParams();
@@ -100,6 +151,9 @@ export default function CallPage() {
           </Text>
         </Section>
       </SimpleGrid>
+      <Section title="Analysis">
+        <Analysis analysis={c.analysis} />
+      </Section>
       <Section title="Recording">
         {c.recordingUrl ? <RecordingPlayer url={c.recordingUrl} /> : <Text c="dimmed">No recording.</Text>}
       </Section>

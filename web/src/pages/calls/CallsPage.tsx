@@ -4,13 +4,13 @@ import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, ApiFailure, fieldError, unwrap } from '../../api/client';
 import { formatDuration, formatTime } from '../../lib/format';
-import { apiQuery, DIRECTIONS, filtersFromParams, paramsFromFilters, STATUSES, type FilterKey, type Filters } from './call-filters';
+import { apiQuery, DIRECTIONS, DISPOSITIONS, filtersFromParams, paramsFromFilters, STATUSES, type FilterKey, type Filters } from './call-filters';
 
 const PAGE = 25;
 const CSAT = ['1', '2', '3', '4', '5'];
 
 /**
- * Calls: filters (date range, agent, direction, status, language, CSAT range, campaign, transcript text) kept in the
+ * Calls: filters (date range, agent, direction, status, disposition, language, CSAT range, campaign, transcript text) kept in the
  * URL, the matching calls newest first with "Load more" (the API's keyset `nextCursor`), and a CSV export link with
  * the same filters. The API validates the filters; its 400 issues show next to the fields.
  */
@@ -56,6 +56,7 @@ export default function CallsPage() {
           <Select label="Agent" data={agentOptions} value={draft.agentId ?? null} onChange={set('agentId')} clearable searchable error={fe('agentId')} />
           <Select label="Direction" data={DIRECTIONS} value={draft.direction ?? null} onChange={set('direction')} clearable error={fe('direction')} />
           <Select label="Status" data={STATUSES} value={draft.status ?? null} onChange={set('status')} clearable error={fe('status')} />
+          <Select label="Disposition" data={DISPOSITIONS} value={draft.disposition ?? null} onChange={set('disposition')} clearable error={fe('disposition')} />
           <TextInput label="Language" placeholder="en" maxLength={2} value={draft.language ?? ''} onChange={(e) => set('language')(e.currentTarget.value)} error={fe('language')} />
           <Select label="CSAT at least" data={CSAT} value={draft.csatMin ?? null} onChange={set('csatMin')} clearable error={fe('csatMin')} />
           <Select label="CSAT at most" data={CSAT} value={draft.csatMax ?? null} onChange={set('csatMax')} clearable error={fe('csatMax')} />
@@ -110,7 +111,14 @@ export default function CallsPage() {
                 <Table.Td>{formatDuration(c.durationMs)}</Table.Td>
                 <Table.Td>{c.language ?? '—'}</Table.Td>
                 <Table.Td>{c.csat ?? '—'}</Table.Td>
-                <Table.Td>{c.transfer ? `transferred to ${c.transfer.target}` : (c.endReason ?? (c.endedAt ? 'caller hung up' : 'live'))}</Table.Td>
+                <Table.Td>
+                  {c.disposition && (
+                    <Badge variant="light" color="gray" mr="xs">
+                      {c.disposition.replace(/_/g, ' ')}
+                    </Badge>
+                  )}
+                  {c.transfer ? `transferred to ${c.transfer.target}` : (c.endReason ?? (c.endedAt ? 'caller hung up' : 'live'))}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

@@ -4,12 +4,15 @@ import type { paths } from '../../api/schema';
 export type CallsQuery = NonNullable<paths['/api/calls']['get']['parameters']['query']>;
 
 /** The filters the calls page keeps in its URL (`?direction=inbound&q=refund`), all strings as typed. */
-export const FILTER_KEYS = ['from', 'to', 'agentId', 'direction', 'status', 'language', 'csatMin', 'csatMax', 'campaignId', 'q'] as const;
+export const FILTER_KEYS = ['from', 'to', 'agentId', 'direction', 'status', 'disposition', 'language', 'csatMin', 'csatMax', 'campaignId', 'q'] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;
 
 /** Twilio `CallStatus` values the API filters by. */
 export const STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'];
+
+/** Post-call dispositions the API filters by (src/domain/disposition.ts). */
+export const DISPOSITIONS = ['resolved', 'unresolved', 'transferred', 'voicemail', 'no_answer', 'busy', 'failed', 'opted_out', 'callback_booked', 'wrong_number', 'abandoned'];
 
 /** The direction filter's values (`outbound` = both outbound kinds). */
 export const DIRECTIONS = ['inbound', 'outbound', 'outbound-api', 'outbound-dial'];
