@@ -60,6 +60,7 @@ const toAgent = (r: Record<string, any>): Agent => ({
   optOutPhrases: r.opt_out_phrases ?? [],
   recordCalls: r.record_calls ?? true,
   recordingNotice: r.recording_notice ?? { enabled: false, text: {} },
+  csatSurvey: r.csat_survey ?? { enabled: false },
   archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null,
 });
 
@@ -215,5 +216,6 @@ function agentRow(a: z.output<typeof agentSchema>): Record<string, unknown> {
     opt_out_phrases: a.optOutPhrases,
     record_calls: a.recordCalls,
     recording_notice: JSON.stringify(a.recordingNotice),
+    csat_survey: JSON.stringify(a.csatSurvey),
   };
 }
