@@ -1,14 +1,12 @@
 import type { AgentProfile } from '../domain/agents';
+import { CSAT_STATED_EVENT, CSAT_UNANSWERED_EVENT } from '../domain/csat';
 import { phrase } from './call-control-phrases';
 import type { Spoken } from './speaker';
 
 /** How long the survey waits for a key after its prompt when the agent sets no `timeoutMs` (ms). */
 export const CSAT_SURVEY_TIMEOUT_MS = 8_000;
 
-/** Call event holding the caller's stated score: `{ score: 1..5, via: 'dtmf' | 'speech', atMs }` (read by the csat post-call step). */
-export const CSAT_STATED_EVENT = 'csat.stated';
-/** Call event of a survey that ended without a score: `{ reason: 'timeout' | 'invalid' | 'ended' }`. */
-export const CSAT_UNANSWERED_EVENT = 'csat.unanswered';
+export { CSAT_STATED_EVENT, CSAT_UNANSWERED_EVENT };
 
 /** Spoken scores the survey accepts besides DTMF (en, es, fr, de), lower-case, accents as spelled. */
 const SCORE_WORDS: Record<string, number> = {

@@ -1124,6 +1124,10 @@ export interface paths {
                          *               "es": "Esta llamada puede ser grabada."
                          *             }
                          *           },
+                         *           "csatSurvey": {
+                         *             "enabled": true,
+                         *             "timeoutMs": 8000
+                         *           },
                          *           "vocabulary": [
                          *             "Acme"
                          *           ],
@@ -1299,6 +1303,10 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
@@ -1465,6 +1473,10 @@ export interface paths {
                          *             "en": "This call may be recorded for quality.",
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
+                         *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
                          *         },
                          *         "vocabulary": [
                          *           "Acme"
@@ -1633,6 +1645,10 @@ export interface paths {
                          *             "en": "This call may be recorded for quality.",
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
+                         *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
                          *         },
                          *         "vocabulary": [
                          *           "Acme"
@@ -1810,6 +1826,10 @@ export interface paths {
                          *             "en": "This call may be recorded for quality.",
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
+                         *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
                          *         },
                          *         "vocabulary": [
                          *           "Acme"
@@ -1991,6 +2011,10 @@ export interface paths {
                          *             "en": "This call may be recorded for quality.",
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
+                         *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
                          *         },
                          *         "vocabulary": [
                          *           "Acme"
@@ -6703,6 +6727,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSAT agreement: stated (survey) vs predicted scores — confusion matrix, mean absolute error, agreement rates */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Calls that started at or after this instant (default: `to` − 7 days). */
+                    from?: string;
+                    /** @description Calls that started before this instant (exclusive; default: now). */
+                    to?: string;
+                    /** @description Only calls answered by this agent. */
+                    agentId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The agreement of the calls that started in the range and have both scores. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "from": "2026-11-25T00:00:00.000Z",
+                         *       "to": "2026-12-02T00:00:00.000Z",
+                         *       "agentId": null,
+                         *       "n": 6,
+                         *       "matrix": [
+                         *         [
+                         *           1,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           1,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           1,
+                         *           1,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           2
+                         *         ]
+                         *       ],
+                         *       "meanAbsoluteError": 0.3333,
+                         *       "exactRate": 0.6667,
+                         *       "withinOneRate": 1,
+                         *       "meanStated": 3.5,
+                         *       "meanPredicted": 3.6667,
+                         *       "method": "heuristic-v2+default"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["CsatAgreement"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/live/calls": {
         parameters: {
             query?: never;
@@ -7966,6 +8111,14 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @description End-of-call CSAT survey (default off): when the agent ends the call it says `prompt` (per language, else the built-in line), waits `timeoutMs` (default 8000) for a key 1–5 and stores it as the stated score. */
+            csatSurvey?: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
+                };
+                timeoutMs?: number;
+            };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
@@ -8064,6 +8217,14 @@ export interface components {
                 text: {
                     [key: string]: string;
                 };
+            };
+            /** @description End-of-call CSAT survey (default off): when the agent ends the call it says `prompt` (per language, else the built-in line), waits `timeoutMs` (default 8000) for a key 1–5 and stores it as the stated score. */
+            csatSurvey?: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
+                };
+                timeoutMs?: number;
             };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
@@ -8456,6 +8617,10 @@ export interface components {
          *           "es": "Esta llamada puede ser grabada."
          *         }
          *       },
+         *       "csatSurvey": {
+         *         "enabled": true,
+         *         "timeoutMs": 8000
+         *       },
          *       "vocabulary": [
          *         "Acme"
          *       ],
@@ -8540,6 +8705,18 @@ export interface components {
                 text: {
                     [key: string]: string;
                 };
+            };
+            /**
+             * @default {
+             *       "enabled": false
+             *     }
+             */
+            csatSurvey: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
+                };
+                timeoutMs?: number;
             };
             /** @description When the agent was archived (it takes no new calls), or null. */
             archivedAt: string | null;
@@ -8788,10 +8965,12 @@ export interface components {
             csat: {
                 score: number;
                 method: string;
-                /** @description The formula's terms (`heuristic-v1`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none. */
+                /** @description The formula's terms (`heuristic-v1`/`-v2`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none. */
                 components: {
                     [key: string]: number;
                 } | null;
+                /** @description The caller's own score (1..5) from the agent's end-of-call survey, null when they gave none. */
+                statedScore?: number | null;
             } | null;
             crmSync: {
                 status: string;
@@ -9457,6 +9636,78 @@ export interface components {
             }[];
             /** @description Calls in progress now (no end, started in the last 4 hours). */
             liveNow: number;
+        };
+        /**
+         * @example {
+         *       "from": "2026-11-25T00:00:00.000Z",
+         *       "to": "2026-12-02T00:00:00.000Z",
+         *       "agentId": null,
+         *       "n": 6,
+         *       "matrix": [
+         *         [
+         *           1,
+         *           0,
+         *           0,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           1,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           0,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           1,
+         *           1,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           0,
+         *           0,
+         *           2
+         *         ]
+         *       ],
+         *       "meanAbsoluteError": 0.3333,
+         *       "exactRate": 0.6667,
+         *       "withinOneRate": 1,
+         *       "meanStated": 3.5,
+         *       "meanPredicted": 3.6667,
+         *       "method": "heuristic-v2+default"
+         *     }
+         */
+        CsatAgreement: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            agentId: string | null;
+            /** @description Calls in range with both a stated (survey) and a predicted score. */
+            n: number;
+            /** @description Confusion matrix: `matrix[s-1][p-1]` calls the caller rated `s` and the heuristic predicted `p` (rows stated 1..5, columns predicted 1..5). */
+            matrix: number[][];
+            /** @description Mean |stated − predicted|; null when n = 0. */
+            meanAbsoluteError: number | null;
+            /** @description Share of calls where stated = predicted. */
+            exactRate: number | null;
+            /** @description Share of calls where |stated − predicted| ≤ 1. */
+            withinOneRate: number | null;
+            meanStated: number | null;
+            meanPredicted: number | null;
+            /** @description The method new calls are scored with now (`heuristic-v2+default`, or `heuristic-v2+fit:<date>.<hash>` after `npm run csat:refit`). */
+            method: string;
         };
         LiveCalls: {
             calls: components["schemas"]["LiveCallSnapshot"][];
