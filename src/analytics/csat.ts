@@ -137,7 +137,8 @@ export function isFallbackReply(t: Pick<SummaryTurn, 'text' | 'intent'>): boolea
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-const round2 = (x: number) => Math.round(x * 100) / 100;
+/** Rounded to 0.01; never -0 (a negative weight times a 0 feature). */
+const round2 = (x: number) => Math.round(x * 100) / 100 || 0;
 
 /** The raw features of one call and the facts behind them (see the module comment). */
 export type CsatFeatureSet = Omit<CsatDetails, 'raw' | 'components'>;
