@@ -28,6 +28,8 @@ export interface AgentForm {
   llmTemperature: number | '';
   endpointing: { silenceMs: number | ''; completeMs: number | ''; continuingMs: number | ''; minSpeechMs: number | ''; bargeInMinSpeechMs: number | ''; bargeIn: 'default' | 'on' | 'off' };
   json: { firstMessages: string; voices: string; ttsVoices: string; dtmfMenu: string; tools: string };
+  /** End-of-call CSAT survey: `prompt` is the default language's line (empty = built-in); other languages' lines are kept as stored. */
+  csatSurvey: { enabled: boolean; prompt: string; otherPrompts: Record<string, string>; timeoutMs: number | '' };
 }
 
 /** The JSON-edited fields, in display order. */
@@ -57,6 +59,7 @@ export function emptyForm(): AgentForm {
     llmTemperature: '',
     endpointing: { silenceMs: '', completeMs: '', continuingMs: '', minSpeechMs: '', bargeInMinSpeechMs: '', bargeIn: 'default' },
     json: { firstMessages: '{}', voices: '{}', ttsVoices: '{}', dtmfMenu: '{}', tools: '[]' },
+    csatSurvey: { enabled: false, prompt: '', otherPrompts: {}, timeoutMs: '' },
   };
 }
 
@@ -95,7 +98,22 @@ export function formOf(a: Agent): AgentForm {
       dtmfMenu: pretty(a.dtmfMenu ?? {}),
       tools: pretty(a.tools.map(({ hasSecret: _hasSecret, ...t }) => t)),
     },
+    csatSurvey: csatSurveyForm(a),
   };
+}
+
+/** The survey part of the form of a stored agent. */
+function csatSurveyForm(a: Agent): AgentForm['csatSurvey'] {
+  const { [a.defaultLanguage]: prompt = '', ...otherPrompts } = a.csatSurvey?.prompt ?? {};
+  return { enabled: a.csatSurvey?.enabled ?? false, prompt, otherPrompts, timeoutMs: a.csatSurvey?.timeoutMs ?? '' };
+}
+
+/** The `csatSurvey` of a request body: the default language's prompt merged into the others' (absent when none). */
+export function csatSurveyBody(f: Pick<AgentForm, 'csatSurvey' | 'defaultLanguage'>): Record<string, unknown> {
+  const c = f.csatSurvey;
+  const { [f.defaultLanguage]: _old, ...others } = c.otherPrompts;
+  const prompt = c.prompt.trim() ? { ...others, [f.defaultLanguage]: c.prompt.trim() } : others;
+  return defined({ enabled: c.enabled, prompt: Object.keys(prompt).length ? prompt : undefined, timeoutMs: num(c.timeoutMs) });
 }
 
 const num = (v: number | '') => (v === '' ? undefined : v);
@@ -142,6 +160,7 @@ export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { json
         bargeInMinSpeechMs: num(e.bargeInMinSpeechMs),
         bargeIn: e.bargeIn === 'default' ? undefined : e.bargeIn === 'on',
       }),
+      csatSurvey: csatSurveyBody(f),
       ...parsed,
     },
   };
