@@ -36,6 +36,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force \
     && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
 COPY --from=build /app/dist dist
 COPY --from=build /app/models models
+# The CSAT weights (npm run csat:refit writes a fitted file; CSAT_WEIGHTS_FILE points elsewhere).
+COPY config config
 USER node
 EXPOSE 3000
 # Ready = PostgreSQL, Redis, the VAD and the STT answer (503 while draining after SIGTERM). No curl in slim: Node's fetch.

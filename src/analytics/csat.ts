@@ -4,24 +4,58 @@ import type { SummaryTurn } from './transcript';
 /**
  * Heuristic CSAT (customer satisfaction, 1..5) from a finished call — pure, no I/O.
  *
- * Formula `heuristic-v1` (every term is in `details.components`):
+ * Formula `heuristic-v2`: a linear model over raw features of the call ({@link csatFeatures}), its weights separate
+ * ({@link CsatWeights}: the built-in {@link DEFAULT_CSAT_WEIGHTS}, or weights fitted to callers' stated scores by
+ * `scripts/refit-csat.ts` and loaded from a JSON file, see `csat-weights.ts`):
  *
- *   raw = 3
- *       + 1.5 × S            S = AFINN-165 comparative sentiment of the caller's words, clamped to [-1, 1]:
- *                              Σ score / Σ tokens over caller turns in English (or untagged) — the `sentiment` npm
- *                              package (AFINN-165 word list, English only; other languages count as neutral)
- *       + 1.0 × (A − 0.5)    A = share of agent answers that were not fallback replies (answers = agent turns after
- *                              the caller first spoke, so the greeting does not count); term is 0 with no answers
- *       − 0.5 × min(2, F − 1)  F = longest run of consecutive fallback replies (F ≥ 2 means the agent kept failing)
- *       − 0.75 if a handoff to a human was requested (caller intent, caller words, or a handoff/transfer call event)
- *       + 0.5  if the caller said thanks/goodbye in one of their last two turns (a polite close)
- *       − 0.5  if the call lasted under 15 s (abandoned), − 0.25 if over 10 min (long calls rate lower)
+ *   raw = intercept + Σ_k w_k × x_k        (every term w_k × x_k is in `details.components`)
  *   score = clamp(round(raw), 1, 5)
  *
- * Weights are hand-set, not fitted: treat the score as a triage signal until survey data exists to calibrate it.
+ * Features x_k:
+ *   sentiment          S = AFINN-165 comparative sentiment of the caller's words, clamped to [-1, 1]:
+ *                      Σ score / Σ tokens over caller turns in English (or untagged) — the `sentiment` npm
+ *                      package (AFINN-165 word list, English only; other languages count as neutral)
+ *   resolution         A − 0.5, A = share of agent answers that were not fallback replies (answers = agent turns after
+ *                      the caller first spoke, so the greeting does not count); 0 with no answers
+ *   repeatedFallbacks  min(2, F − 1) when F ≥ 2, else 0; F = longest run of consecutive fallback replies
+ *   handoff            1 if a handoff to a human was requested (caller intent, caller words, or a handoff/transfer event)
+ *   closingCourtesy    1 if the caller said thanks/goodbye in one of their last two turns (a polite close)
+ *   shortCall          1 if the call lasted under 15 s (abandoned)
+ *   longCall           1 if it lasted over 10 min (long calls rate lower)
+ *
+ * The built-in weights are the hand-set ones of `heuristic-v1` (intercept 3; 1.5, 1.0, −0.5, −0.75, +0.5, −0.5,
+ * −0.25): with them scores are unchanged. The method string records which weights scored a call
+ * ({@link csatMethod}: `heuristic-v2+default`, or `heuristic-v2+fit:<date>.<hash>`).
  */
 
-export const CSAT_METHOD = 'heuristic-v1:afinn-sentiment+resolution';
+/** The features of the model, in the order of a weight vector. */
+export const CSAT_FEATURES = ['sentiment', 'resolution', 'repeatedFallbacks', 'handoff', 'closingCourtesy', 'shortCall', 'longCall'] as const;
+export type CsatFeature = (typeof CSAT_FEATURES)[number];
+/** One call's raw features (see the module comment). */
+export type CsatFeatures = Record<CsatFeature, number>;
+
+/** A weight set: `raw = intercept + Σ weights[k] × features[k]`; `version` names it in the method string. */
+export interface CsatWeights {
+  /** `default` for the built-in weights, `fit:<YYYY-MM-DD>.<hash>` for fitted ones (≤ 40 chars). */
+  version: string;
+  intercept: number;
+  weights: Record<CsatFeature, number>;
+}
+
+/** The built-in (hand-set, `heuristic-v1`) weights. */
+export const DEFAULT_CSAT_WEIGHTS: CsatWeights = Object.freeze({
+  version: 'default',
+  intercept: 3,
+  weights: Object.freeze({ sentiment: 1.5, resolution: 1, repeatedFallbacks: -0.5, handoff: -0.75, closingCourtesy: 0.5, shortCall: -0.5, longCall: -0.25 }),
+}) as CsatWeights;
+
+/** The method string of scores made with `w`: `heuristic-v2+<version>`. */
+export function csatMethod(w: Pick<CsatWeights, 'version'>): string {
+  return `heuristic-v2+${w.version}`;
+}
+
+/** The method of the built-in weights (what scores carry when no fitted weights file is loaded). */
+export const CSAT_METHOD = csatMethod(DEFAULT_CSAT_WEIGHTS);
 
 export interface CsatInput {
   /** The call's turns in order. */
@@ -43,6 +77,8 @@ export interface CsatComponents {
 }
 
 export interface CsatDetails {
+  /** The raw features the score was computed from. */
+  features: CsatFeatures;
   /** AFINN comparative score (Σ score / Σ tokens), clamped to [-1, 1]. */
   sentiment: number;
   sentimentTokens: number;
@@ -101,14 +137,17 @@ export function isFallbackReply(t: Pick<SummaryTurn, 'text' | 'intent'>): boolea
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-const round2 = (x: number) => Math.round(x * 100) / 100;
+/** Rounded to 0.01; never -0 (a negative weight times a 0 feature). */
+const round2 = (x: number) => Math.round(x * 100) / 100 || 0;
+
+/** The raw features of one call and the facts behind them (see the module comment). */
+export type CsatFeatureSet = Omit<CsatDetails, 'raw' | 'components'>;
 
 /**
- * Scores one call. See the module comment for the formula.
- * @returns `{ score: 1..5, method: CSAT_METHOD, details }`.
+ * Computes the raw features of one call (no weights). See the module comment.
  * @throws TypeError when `turns` is not an array.
  */
-export function scoreCsat(input: CsatInput): CsatResult {
+export function csatFeatures(input: CsatInput): CsatFeatureSet {
   if (!Array.isArray(input?.turns)) throw new TypeError('scoreCsat: input.turns must be an array of turns');
   const turns = input.turns;
   const caller = turns.filter((t) => t.role === 'caller');
@@ -151,32 +190,56 @@ export function scoreCsat(input: CsatInput): CsatResult {
   const span = turns.length ? Math.max(...turns.map((t) => t.endMs)) - Math.min(...turns.map((t) => t.startMs)) : 0;
   const durationMs = Math.max(0, input.durationMs ?? span);
 
+  return {
+    features: {
+      sentiment,
+      resolution: answeredRatio === null ? 0 : answeredRatio - 0.5,
+      repeatedFallbacks: maxRun >= 2 ? Math.min(2, maxRun - 1) : 0,
+      handoff: handoffRequested ? 1 : 0,
+      closingCourtesy: closingCourtesy ? 1 : 0,
+      shortCall: durationMs < SHORT_CALL_MS ? 1 : 0,
+      longCall: durationMs > LONG_CALL_MS ? 1 : 0,
+    },
+    sentiment: round2(sentiment),
+    sentimentTokens: tokens,
+    sentimentTurns,
+    agentAnswers: answers.length,
+    fallbackReplies,
+    answeredRatio: answeredRatio === null ? null : round2(answeredRatio),
+    maxConsecutiveFallbacks: maxRun,
+    handoffRequested,
+    closingCourtesy,
+    durationMs,
+  };
+}
+
+/** `intercept + Σ w_k × x_k`, unrounded (what the refit script's error is measured on before rounding). */
+export function csatRaw(features: CsatFeatures, w: CsatWeights = DEFAULT_CSAT_WEIGHTS): number {
+  return CSAT_FEATURES.reduce((sum, k) => sum + w.weights[k] * features[k], w.intercept);
+}
+
+/** The 1..5 score of a raw value: `clamp(round(raw), 1, 5)`. */
+export const csatScoreOf = (raw: number): number => clamp(Math.round(raw), 1, 5);
+
+/**
+ * Scores one call with `weights` (default: the built-in ones; the post-call step passes the loaded file's).
+ * See the module comment for the formula.
+ * @returns `{ score: 1..5, method: csatMethod(weights), details }` (details.raw, details.components rounded to 0.01).
+ * @throws TypeError when `turns` is not an array.
+ */
+export function scoreCsat(input: CsatInput, weights: CsatWeights = DEFAULT_CSAT_WEIGHTS): CsatResult {
+  const f = csatFeatures(input);
+  const w = weights.weights;
+  const x = f.features;
   const components: CsatComponents = {
-    base: 3,
-    sentiment: round2(1.5 * sentiment),
-    resolution: answeredRatio === null ? 0 : round2(answeredRatio - 0.5),
-    repeatedFallbacks: maxRun >= 2 ? -0.5 * Math.min(2, maxRun - 1) : 0,
-    handoff: handoffRequested ? -0.75 : 0,
-    closingCourtesy: closingCourtesy ? 0.5 : 0,
-    callLength: durationMs < SHORT_CALL_MS ? -0.5 : durationMs > LONG_CALL_MS ? -0.25 : 0,
+    base: weights.intercept,
+    sentiment: round2(w.sentiment * x.sentiment),
+    resolution: round2(w.resolution * x.resolution),
+    repeatedFallbacks: round2(w.repeatedFallbacks * x.repeatedFallbacks),
+    handoff: round2(w.handoff * x.handoff),
+    closingCourtesy: round2(w.closingCourtesy * x.closingCourtesy),
+    callLength: round2(w.shortCall * x.shortCall + w.longCall * x.longCall),
   };
   const raw = round2(Object.values(components).reduce((a, b) => a + b, 0));
-  return {
-    score: clamp(Math.round(raw), 1, 5),
-    method: CSAT_METHOD,
-    details: {
-      sentiment: round2(sentiment),
-      sentimentTokens: tokens,
-      sentimentTurns,
-      agentAnswers: answers.length,
-      fallbackReplies,
-      answeredRatio: answeredRatio === null ? null : round2(answeredRatio),
-      maxConsecutiveFallbacks: maxRun,
-      handoffRequested,
-      closingCourtesy,
-      durationMs,
-      raw,
-      components,
-    },
-  };
+  return { score: csatScoreOf(raw), method: csatMethod(weights), details: { ...f, features: { ...x, sentiment: round2(x.sentiment), resolution: round2(x.resolution) }, raw, components } };
 }

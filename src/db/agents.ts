@@ -62,6 +62,7 @@ const toAgent = (r: Record<string, any>): Agent => ({
   recordCalls: r.record_calls ?? true,
   recordingNotice: r.recording_notice ?? { enabled: false, text: {} },
   extractionSchema: parseExtractionSchema(r.extraction_schema),
+  csatSurvey: r.csat_survey ?? { enabled: false },
   archivedAt: r.archived_at ? new Date(r.archived_at).toISOString() : null,
 });
 
@@ -219,5 +220,6 @@ function agentRow(a: z.output<typeof agentSchema>): Record<string, unknown> {
     record_calls: a.recordCalls,
     recording_notice: JSON.stringify(a.recordingNotice),
     extraction_schema: a.extractionSchema ? JSON.stringify(a.extractionSchema) : null,
+    csat_survey: JSON.stringify(a.csatSurvey),
   };
 }

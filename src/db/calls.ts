@@ -65,7 +65,8 @@ export function callFields(c: CallRow): CallFields {
  */
 export interface CallDetail extends CallFields {
   turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number; interrupted: boolean; timings: TurnTimings | null }>;
-  csat: { score: number; method: string; components: Record<string, number> | null } | null;
+  /** `statedScore`: the caller's own score from the end-of-call survey (1..5), null when none. */
+  csat: { score: number; method: string; components: Record<string, number> | null; statedScore?: number | null } | null;
   crmSync: { status: string; attempts: number };
   /** What the call consumed per provider and its estimated cost (USD). */
   usage: { lines: UsageLine[]; costUsd: number };
@@ -406,7 +407,7 @@ export class CallsRepo implements CallStore {
     return {
       ...callFields(call),
       turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs, interrupted: !!t.interrupted, timings: t.timings ?? null })),
-      csat: csat ? { score: csat.score, method: csat.method, components: components && typeof components === 'object' ? components : null } : null,
+      csat: csat ? { score: csat.score, method: csat.method, components: components && typeof components === 'object' ? components : null, statedScore: csat.stated_score ?? null } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
       usage,
       recordingUrl: recording ? `/api/calls/${encodeURIComponent(callSid)}/recording` : null,

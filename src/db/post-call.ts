@@ -11,6 +11,9 @@ export interface CsatRow {
   score: number;
   method: string;
   details: Record<string, unknown>;
+  /** The caller's own score from the end-of-call survey (1..5), or null. */
+  statedScore: number | null;
+  statedAt: Date | null;
   createdAt: Date;
 }
 
@@ -77,17 +80,21 @@ export class PostCallRepo {
     return r.rowCount === 1;
   }
 
-  /** Inserts or replaces the call's CSAT (idempotent). @throws on score outside 1..5 (DB CHECK). */
-  async upsertCsat(callSid: string, c: { score: number; method: string; details: Record<string, unknown> }): Promise<void> {
+  /**
+   * Inserts or replaces the call's CSAT (idempotent): the predicted `score`, and the caller's `stated` score when
+   * given (absent keeps the stored one). @throws on a score outside 1..5 (DB CHECKs).
+   */
+  async upsertCsat(callSid: string, c: { score: number; method: string; details: Record<string, unknown>; stated?: { score: number; at: Date } | null }): Promise<void> {
+    const stated = c.stated === undefined ? {} : { stated_score: c.stated?.score ?? null, stated_at: c.stated?.at ?? null };
     await this.db('call_csat')
-      .insert({ call_sid: callSid, score: c.score, method: c.method, details: JSON.stringify(c.details) })
+      .insert({ call_sid: callSid, score: c.score, method: c.method, details: JSON.stringify(c.details), ...stated })
       .onConflict('call_sid')
-      .merge(['score', 'method', 'details']);
+      .merge(['score', 'method', 'details', ...(c.stated === undefined ? [] : ['stated_score', 'stated_at'])]);
   }
 
   async getCsat(callSid: string): Promise<CsatRow | null> {
     const r = await this.db('call_csat').where({ call_sid: callSid }).first();
-    return r ? { callSid: r.call_sid, score: r.score, method: r.method, details: r.details, createdAt: r.created_at } : null;
+    return r ? { callSid: r.call_sid, score: r.score, method: r.method, details: r.details, statedScore: r.stated_score ?? null, statedAt: r.stated_at ?? null, createdAt: r.created_at } : null;
   }
 
   async getDelivery(callSid: string): Promise<CrmDeliveryRow | null> {

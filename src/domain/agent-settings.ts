@@ -61,6 +61,21 @@ export const recordingNoticeSchema = z
   .strict();
 export type RecordingNotice = z.infer<typeof recordingNoticeSchema>;
 
+/**
+ * The optional end-of-call CSAT survey (issue 13 §5; default off): when the agent ends the conversation itself (its
+ * `end_call`), it says `prompt` (per ISO 639-1 language; else the `defaultLanguage` line, else the built-in
+ * `csatPrompt` of `src/engine/call-control-phrases.ts`), waits up to `timeoutMs` (default 8000) for one DTMF digit
+ * 1–5, thanks the caller and hangs up. Never on a transfer, voicemail, opt-out, caller hang-up or drain.
+ */
+export const csatSurveySchema = z
+  .object({
+    enabled: z.boolean(),
+    prompt: z.record(lang, z.string().trim().min(1).max(500)).optional(),
+    timeoutMs: ms(2_000, 30_000).optional(),
+  })
+  .strict();
+export type CsatSurvey = z.infer<typeof csatSurveySchema>;
+
 /** The settings columns of an agent, with their defaults (what an agent created without them gets). */
 export const agentSettingsShape = {
   /** Greeting per ISO 639-1 language; `firstMessage` is used for a language without one. */
@@ -80,4 +95,6 @@ export const agentSettingsShape = {
   recordingNotice: recordingNoticeSchema.default({ enabled: false, text: {} }),
   /** The fields post-call analysis extracts from each call (src/domain/extraction-schema.ts); null = none. */
   extractionSchema: extractionSchemaSchema.nullable().default(null),
+  /** The end-of-call DTMF CSAT survey; default off. */
+  csatSurvey: csatSurveySchema.default({ enabled: false }),
 };

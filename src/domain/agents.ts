@@ -1,6 +1,6 @@
 import type { DtmfMenu, HttpToolSpec, TtsVoices } from './tools';
 import type { ExtractionSchema } from './extraction-schema';
-import type { AgentEndpointing, AgentLlm, AgentProviders, RecordingNotice } from './agent-settings';
+import type { AgentEndpointing, AgentLlm, AgentProviders, CsatSurvey, RecordingNotice } from './agent-settings';
 
 /** An agent: who answers a call, in which languages and voices, and which intents it recognises. */
 export interface Agent {
@@ -49,10 +49,12 @@ export interface Agent {
   recordingNotice: RecordingNotice;
   /** Post-call analysis: the fields to extract from each call (a small JSON Schema object), or null for none. */
   extractionSchema: ExtractionSchema | null;
+  /** The end-of-call DTMF CSAT survey (off unless `enabled`). */
+  csatSurvey: CsatSurvey;
   /** When the agent was archived (ISO 8601), or null. An archived agent takes no new calls. */
   archivedAt: string | null;
 }
 
 /** The parts of an agent a call needs (the engine's view). */
 export type AgentProfile = Pick<Agent, 'id' | 'systemPrompt' | 'firstMessage' | 'defaultLanguage' | 'languages' | 'voices' | 'intents'> &
-  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary' | 'firstMessages' | 'providers' | 'llm' | 'endpointing' | 'maxCallDurationMs' | 'voicemailMessage' | 'optOutPhrases' | 'recordCalls' | 'recordingNotice'>>;
+  Partial<Pick<Agent, 'handoffNumber' | 'dtmfMenu' | 'ttsVoices' | 'tools' | 'vocabulary' | 'firstMessages' | 'providers' | 'llm' | 'endpointing' | 'maxCallDurationMs' | 'voicemailMessage' | 'optOutPhrases' | 'recordCalls' | 'recordingNotice' | 'csatSurvey'>>;

@@ -1,5 +1,5 @@
 /** Lines the engine says for call control, per ISO 639-1 language (English is the fallback). */
-export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage' | 'optOut' | 'recordingNotice', Record<string, string>> = {
+export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnderstood' | 'reprompt' | 'goodbyeSilence' | 'goodbye' | 'maxDuration' | 'handoff' | 'noHandoff' | 'unsupportedLanguage' | 'optOut' | 'recordingNotice' | 'csatPrompt' | 'csatThanks', Record<string, string>> = {
   oneMoment: {
     en: 'One moment, please.',
     es: 'Un momento, por favor.',
@@ -75,6 +75,20 @@ export const CALL_CONTROL_PHRASES: Record<'oneMoment' | 'didNotCatch' | 'notUnde
     es: 'Esta llamada puede ser grabada.',
     fr: 'Cet appel peut être enregistré.',
     de: 'Dieses Gespräch kann aufgezeichnet werden.',
+  },
+  /** The end-of-call CSAT survey (agent `csatSurvey.enabled`) when the agent has no prompt of its own. */
+  csatPrompt: {
+    en: 'Before you go: on a scale of 1 to 5, how satisfied were you with this call? Press a number from 1 to 5.',
+    es: 'Antes de colgar: del 1 al 5, ¿qué tan satisfecho quedó con esta llamada? Pulse un número del 1 al 5.',
+    fr: "Avant de raccrocher : sur une échelle de 1 à 5, êtes-vous satisfait de cet appel ? Appuyez sur un chiffre de 1 à 5.",
+    de: 'Bevor Sie auflegen: Wie zufrieden waren Sie auf einer Skala von 1 bis 5 mit diesem Gespräch? Drücken Sie eine Zahl von 1 bis 5.',
+  },
+  /** Said after the caller gave a CSAT score, before the hang-up. */
+  csatThanks: {
+    en: 'Thank you.',
+    es: 'Gracias.',
+    fr: 'Merci.',
+    de: 'Danke.',
   },
 };
 

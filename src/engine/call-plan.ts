@@ -8,6 +8,7 @@ import type { PhraseKind } from './call-control-phrases';
  * - `listen`: the agent is done: time the caller's silence (reprompt timer);
  * - `transfer` / `hangup`: over Twilio REST (the call is then closing); a transfer goes to `target` (E.164) when set,
  *   else to the agent's handoff number;
+ * - `survey`: the end-of-call CSAT survey (prompt, one key 1–5, thanks or goodbye; see CsatSurvey), before the hangup;
  * - `close`: from here on the caller's speech no longer interrupts the agent (it is kept, not answered): the agent
  *   decided to transfer or end the call. A silence goodbye has none, so a caller who comes back is still heard.
  */
@@ -15,6 +16,7 @@ export type CallStep =
   | { type: 'close'; reason: string }
   | { type: 'say'; phrase: PhraseKind }
   | { type: 'listen' }
+  | { type: 'survey' }
   | { type: 'transfer'; reason: string; target?: string }
   | { type: 'hangup'; reason: string };
 
@@ -24,10 +26,12 @@ const LISTEN: CallStep = { type: 'listen' };
 /**
  * What to do for a transfer or an end of call: the handoff or goodbye line (unless the reply that led to it was
  * already spoken, `alreadySpoke`), then the REST action. A transfer without a handoff number (or without call
- * control) says so and keeps listening.
+ * control) says so and keeps listening. `survey`: an end of call runs the CSAT survey instead of the goodbye line
+ * (the survey ends with its own thanks or goodbye); ignored for a transfer.
  */
-export function planAction(action: CallAction, o: { alreadySpoke: boolean; canTransfer: boolean }): CallStep[] {
+export function planAction(action: CallAction, o: { alreadySpoke: boolean; canTransfer: boolean; survey?: boolean }): CallStep[] {
   const close: CallStep = { type: 'close', reason: action.type === 'transfer' ? 'transfer' : action.reason };
+  if (action.type === 'end_call' && o.survey) return [close, { type: 'survey' }, { type: 'hangup', reason: action.reason }];
   if (action.type === 'end_call') return [close, ...(o.alreadySpoke ? [] : [say('goodbye')]), { type: 'hangup', reason: action.reason }];
   if (!o.canTransfer) return [say('noHandoff'), LISTEN];
   return [close, ...(o.alreadySpoke ? [] : [say('handoff')]), { type: 'transfer', reason: action.reason }];

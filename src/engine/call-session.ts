@@ -9,6 +9,7 @@ import { closeCall } from './call-end';
 import { phrase } from './call-control-phrases';
 import { MAX_DURATION_PLAN, planAction, planSilence, planTransferTo, TRANSFER_FAILED, type CallStep } from './call-plan';
 import { CallTimers, type CallLimits, type TimerEvent } from './call-timers';
+import { CsatSurvey } from './csat-survey';
 import { adaptiveEndpointingFor, Speculator } from './speculation';
 import { CallerInput, type Utterance } from './caller-input';
 import { systemClock, type Clock } from './clock';
@@ -73,6 +74,8 @@ export class CallSession {
   private readonly eventParts: TurnEventParts;
   /** What the call's providers consumed (written at the end, with the call's rows). */
   private readonly usage = new CallUsage();
+  /** The end-of-call CSAT survey (runs only when the agent has it on and ends the conversation itself). */
+  private readonly survey: CsatSurvey;
 
   constructor(private readonly d: CallSessionDeps) {
     this.log = d.logger.child({ callSid: d.callSid, streamSid: d.streamSid, agentId: d.agent.id });
@@ -101,6 +104,7 @@ export class CallSession {
       recordCaller: (t) => this.recorder.turn(t), turns: () => this.recorder.turns, track: (p) => this.track(p), enqueue: (k, run) => this.enqueue(k, run), enqueuePlan: (steps) => this.enqueuePlan(steps),
       sayLine: (text, signal) => this.sayLine(text, signal), sayTurn: (text, signal) => this.sayTurn(text, signal), report: (e) => this.providerError('outcome', e),
     });
+    this.survey = new CsatSurvey({ agent: d.agent, language: () => this.language, sayLine: (text, signal) => this.sayLine(text, signal), event: (type, payload) => this.recorder.event(type, payload), now: () => this.now() });
     this.eventParts = { timers: this.timers, interruptions: this.interruptions, speculator: this.speculator, recorder: this.recorder, log: this.log, metrics: d.metrics, language: () => this.language, onUtterance: (u, endWall) => this.onUtterance(u, endWall, this.clock.now()) };
     this.pipeline = new ReplyPipeline({
       agent: d.agent, conversation: this.conversation, speaker: this.speaker, clock: this.clock, deadAirMs: this.limits.deadAirMs, minSttConfidence: this.limits.minSttConfidence, tools: d.tools,
@@ -125,11 +129,15 @@ export class CallSession {
     if (!this.ended) this.inbound.push(mulaw);
   }
 
-  /** A DTMF digit. Never logged; stored masked (`*`, `#`, `0` kept). A menu key interrupts and runs its action. */
+  /**
+   * A DTMF digit. Never logged; stored masked (`*`, `#`, `0` kept). While the CSAT survey runs it is the survey's
+   * answer; otherwise a menu key interrupts and runs its action.
+   */
   onDtmf(digit: string): void {
     if (this.ended) return;
     this.recorder.event('dtmf', { digit: /^[*#0]$/.test(digit) ? digit : 'X', atMs: Math.round(this.now()) });
     this.timers.callerActivity();
+    if (this.survey.offerDigit(digit)) return;
     const action = this.d.agent.dtmfMenu?.[digit];
     if (!action || this.actions.closing) return;
     this.d.metrics?.callControl.inc({ action: `dtmf_${action}` });
@@ -185,6 +193,7 @@ export class CallSession {
   private onUtterance(u: Utterance, speechEndWall: number, decidedWall: number): void {
     if (this.interruptions.wasBackchannel(u)) return this.keepBackchannel(u);
     const p = this.input.add(u, speechEndWall, decidedWall, this.language, this.speculator.take(u));
+    if (this.survey.active) this.track(p.transcription.then((t) => t.ok && this.survey.offerSpeech(t.transcript.text))); // "five"
     if (this.actions.closing) return; // kept and recorded at the end, not answered
     if (this.outcomes.flow.heard(p)) return; // an outbound callee's "hello?": answered by the greeting
     if (this.turns.running === 'answer' && this.answering && !this.answering.committed) this.turns.abortCurrent('caller kept talking');
@@ -231,7 +240,9 @@ export class CallSession {
     if (answered && this.d.metrics) observeTimings(this.d.metrics, out.timings);
     this.log.info({ ...out.timings, kind: out.kind, language: out.language, intent: out.caller?.intent ?? null, interrupted: out.heard ? !out.heard.complete : false }, 'turn answered');
     if (signal.aborted) return;
-    if (out.action) await this.runSteps(planAction(out.action, { alreadySpoke: !!out.heard?.text && answered, canTransfer: this.actions.canTransfer }), signal);
+    // The CSAT survey follows the agent's own end of the conversation only (not an opt-out's confirmation).
+    const survey = this.survey.enabled && out.action?.type === 'end_call' && out.action.reason !== 'opt_out';
+    if (out.action) await this.runSteps(planAction(out.action, { alreadySpoke: !!out.heard?.text && answered, canTransfer: this.actions.canTransfer, survey }), signal);
     else this.timers.awaitCaller();
   }
 
@@ -257,6 +268,7 @@ export class CallSession {
       if (step.type === 'close') this.actions.beginClosing(step.reason);
       else if (step.type === 'say') await this.sayLine(phrase(step.phrase, this.language), signal);
       else if (step.type === 'listen') this.timers.awaitCaller();
+      else if (step.type === 'survey') await this.survey.run(signal);
       else if (step.type === 'hangup') await this.actions.hangup(step.reason);
       else if (!(await this.actions.transfer(step.reason, this.recorder.summary(step.reason), step.target))) return this.runSteps(TRANSFER_FAILED, signal);
     }

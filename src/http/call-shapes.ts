@@ -144,7 +144,8 @@ export const callDetailSchema = z
       .object({
         score: z.number().int().min(1).max(5),
         method: z.string(),
-        components: z.record(z.string(), z.number()).nullable().meta({ description: "The formula's terms (`heuristic-v1`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none." }),
+        components: z.record(z.string(), z.number()).nullable().meta({ description: "The formula's terms (`heuristic-v1`/`-v2`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none." }),
+        statedScore: z.number().int().min(1).max(5).nullable().optional().meta({ description: "The caller's own score (1..5) from the agent's end-of-call survey, null when they gave none." }),
       })
       .nullable(),
     crmSync: z.object({ status: z.string(), attempts: z.number().int().nonnegative() }),

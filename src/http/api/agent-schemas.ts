@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import 'zod-openapi';
 import { agentSchema } from '../../db/agents';
-import { agentEndpointingSchema, agentLlmSchema, agentProvidersSchema, agentSettingsShape, recordingNoticeSchema } from '../../domain/agent-settings';
+import { agentEndpointingSchema, agentLlmSchema, agentProvidersSchema, agentSettingsShape, csatSurveySchema, recordingNoticeSchema } from '../../domain/agent-settings';
 import { phoneNumberInputSchema } from '../../domain/phone-number';
 import { dtmfMenuSchema, httpToolSchema, ttsVoicesSchema } from '../../domain/tools';
 
@@ -59,6 +59,7 @@ const fields = {
   optOutPhrases: agentSettingsShape.optOutPhrases.unwrap().meta(d('Outbound: caller phrases that opt the number out.')),
   recordCalls: z.boolean().meta(d('Whether calls are recorded (two-channel WAV, caller left / agent right; default true). RECORDINGS_ENABLED=false turns recording off for every agent.')),
   recordingNotice: recordingNoticeSchema.meta(d('"This call may be recorded", spoken before the greeting when `enabled` (default off); `text` per language, else the built-in line.')),
+  csatSurvey: csatSurveySchema.meta(d('End-of-call CSAT survey (default off): when the agent ends the call it says `prompt` (per language, else the built-in line), waits `timeoutMs` (default 8000) for a key 1–5 and stores it as the stated score.')),
   vocabulary: s.vocabulary.unwrap().meta(d('Words callers use that STT mishears; near-misses are corrected to them.')),
   extractionSchema: agentSettingsShape.extractionSchema
     .unwrap()
@@ -93,6 +94,7 @@ export const agentCreateSchema = z
     optOutPhrases: fields.optOutPhrases.optional(),
     recordCalls: fields.recordCalls.optional(),
     recordingNotice: fields.recordingNotice.optional(),
+    csatSurvey: fields.csatSurvey.optional(),
     vocabulary: fields.vocabulary.optional(),
     extractionSchema: fields.extractionSchema.optional(),
     isDefault: fields.isDefault.optional(),
@@ -135,6 +137,7 @@ const AGENT_EXAMPLE = {
   optOutPhrases: ['stop calling me'],
   recordCalls: true,
   recordingNotice: { enabled: true, text: { en: 'This call may be recorded for quality.', es: 'Esta llamada puede ser grabada.' } },
+  csatSurvey: { enabled: true, timeoutMs: 8000 },
   vocabulary: ['Acme'],
   extractionSchema: {
     type: 'object',

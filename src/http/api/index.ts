@@ -3,9 +3,11 @@ import type { DialerPort } from '../../campaigns/dialer-port';
 import type { CallsRepo } from '../../db/calls';
 import { AuditRepo } from '../../db/audit';
 import { OverviewRepo } from '../../db/overview';
+import { CsatAgreementRepo } from '../../db/csat-agreement';
 import { UsageBudgets } from '../../campaigns/budget';
 import { agentRoutes } from './agents';
 import { analyticsRoutes } from './analytics';
+import { csatAnalyticsRoutes } from './csat-analytics';
 import { auditRoutes } from './audit';
 import { callRoutes } from './calls';
 import { campaignContactRoutes } from './campaign-contacts';
@@ -49,5 +51,6 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),
+    ...csatAnalyticsRoutes({ csat: new CsatAgreementRepo(d.db) }),
   ];
 }

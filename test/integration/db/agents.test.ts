@@ -17,6 +17,7 @@ const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
   optOutPhrases: [],
   recordCalls: true,
   recordingNotice: { enabled: false, text: {} },
+  csatSurvey: { enabled: false },
   archivedAt: null,
   id,
   name: `Agent ${id}`,

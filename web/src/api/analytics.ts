@@ -18,3 +18,12 @@ export function fetchOverview(from: Date, to: Date): Promise<Overview> {
   const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
   return requestJson<Overview>('GET', `/api/analytics/overview?${q}`);
 }
+
+/** `GET /api/analytics/csat` (viewer): stated (survey) vs predicted CSAT of the calls that started in [from, to). */
+export type CsatAgreement = components['schemas']['CsatAgreement'];
+
+/** The CSAT agreement of [from, to), optionally of one agent. @throws ApiFailure */
+export function fetchCsatAgreement(from: Date, to: Date, agentId?: string): Promise<CsatAgreement> {
+  const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), ...(agentId ? { agentId } : {}) });
+  return requestJson<CsatAgreement>('GET', `/api/analytics/csat?${q}`);
+}

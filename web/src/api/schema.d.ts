@@ -1124,22 +1124,13 @@ export interface paths {
                          *               "es": "Esta llamada puede ser grabada."
                          *             }
                          *           },
+                         *           "csatSurvey": {
+                         *             "enabled": true,
+                         *             "timeoutMs": 8000
+                         *           },
                          *           "vocabulary": [
                          *             "Acme"
                          *           ],
-                         *           "extractionSchema": {
-                         *             "type": "object",
-                         *             "properties": {
-                         *               "orderNumber": {
-                         *                 "type": "string",
-                         *                 "description": "The caller's order number"
-                         *               },
-                         *               "appointmentTime": {
-                         *                 "type": "string",
-                         *                 "format": "date-time"
-                         *               }
-                         *             }
-                         *           },
                          *           "isDefault": true,
                          *           "archivedAt": null
                          *         }
@@ -1312,22 +1303,13 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
-                         *         "extractionSchema": {
-                         *           "type": "object",
-                         *           "properties": {
-                         *             "orderNumber": {
-                         *               "type": "string",
-                         *               "description": "The caller's order number"
-                         *             },
-                         *             "appointmentTime": {
-                         *               "type": "string",
-                         *               "format": "date-time"
-                         *             }
-                         *           }
-                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1492,22 +1474,13 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
-                         *         "extractionSchema": {
-                         *           "type": "object",
-                         *           "properties": {
-                         *             "orderNumber": {
-                         *               "type": "string",
-                         *               "description": "The caller's order number"
-                         *             },
-                         *             "appointmentTime": {
-                         *               "type": "string",
-                         *               "format": "date-time"
-                         *             }
-                         *           }
-                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1673,22 +1646,13 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
-                         *         "extractionSchema": {
-                         *           "type": "object",
-                         *           "properties": {
-                         *             "orderNumber": {
-                         *               "type": "string",
-                         *               "description": "The caller's order number"
-                         *             },
-                         *             "appointmentTime": {
-                         *               "type": "string",
-                         *               "format": "date-time"
-                         *             }
-                         *           }
-                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1863,22 +1827,13 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
-                         *         "extractionSchema": {
-                         *           "type": "object",
-                         *           "properties": {
-                         *             "orderNumber": {
-                         *               "type": "string",
-                         *               "description": "The caller's order number"
-                         *             },
-                         *             "appointmentTime": {
-                         *               "type": "string",
-                         *               "format": "date-time"
-                         *             }
-                         *           }
-                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": "2026-12-02T10:00:00.000Z"
                          *       }
@@ -2057,22 +2012,13 @@ export interface paths {
                          *             "es": "Esta llamada puede ser grabada."
                          *           }
                          *         },
+                         *         "csatSurvey": {
+                         *           "enabled": true,
+                         *           "timeoutMs": 8000
+                         *         },
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
-                         *         "extractionSchema": {
-                         *           "type": "object",
-                         *           "properties": {
-                         *             "orderNumber": {
-                         *               "type": "string",
-                         *               "description": "The caller's order number"
-                         *             },
-                         *             "appointmentTime": {
-                         *               "type": "string",
-                         *               "format": "date-time"
-                         *             }
-                         *           }
-                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": null
                          *       }
@@ -2575,8 +2521,6 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
-                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
-                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -2626,8 +2570,7 @@ export interface paths {
                          *           "endReason": null,
                          *           "csat": 4,
                          *           "turnCount": 6,
-                         *           "transfer": null,
-                         *           "disposition": "resolved"
+                         *           "transfer": null
                          *         }
                          *       ],
                          *       "nextCursor": "MjAyNi0xMi0wMVQxNTowNDowNS4xMjM0NTZafENBMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -2825,8 +2768,6 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
-                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
-                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -3033,14 +2974,7 @@ export interface paths {
                          *             "CallStatus": "completed"
                          *           }
                          *         }
-                         *       ],
-                         *       "analysis": {
-                         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
-                         *         "disposition": "resolved",
-                         *         "fields": {},
-                         *         "method": "local:v1",
-                         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
-                         *       }
+                         *       ]
                          *     }
                          */
                         "application/json": components["schemas"]["CallDetail"];
@@ -6793,6 +6727,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/analytics/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CSAT agreement: stated (survey) vs predicted scores — confusion matrix, mean absolute error, agreement rates */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Calls that started at or after this instant (default: `to` − 7 days). */
+                    from?: string;
+                    /** @description Calls that started before this instant (exclusive; default: now). */
+                    to?: string;
+                    /** @description Only calls answered by this agent. */
+                    agentId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The agreement of the calls that started in the range and have both scores. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "from": "2026-11-25T00:00:00.000Z",
+                         *       "to": "2026-12-02T00:00:00.000Z",
+                         *       "agentId": null,
+                         *       "n": 6,
+                         *       "matrix": [
+                         *         [
+                         *           1,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           1,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           1,
+                         *           1,
+                         *           0
+                         *         ],
+                         *         [
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           0,
+                         *           2
+                         *         ]
+                         *       ],
+                         *       "meanAbsoluteError": 0.3333,
+                         *       "exactRate": 0.6667,
+                         *       "withinOneRate": 1,
+                         *       "meanStated": 3.5,
+                         *       "meanPredicted": 3.6667,
+                         *       "method": "heuristic-v2+default"
+                         *     }
+                         */
+                        "application/json": components["schemas"]["CsatAgreement"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/live/calls": {
         parameters: {
             query?: never;
@@ -7463,7 +7518,7 @@ export interface webhooks {
         put?: never;
         /**
          * call.completed
-         * @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         * @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
          */
         post: {
             parameters: {
@@ -7495,7 +7550,7 @@ export interface webhooks {
                             kind: "call" | "campaign";
                             id: string;
                         };
-                        /** @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). */
+                        /** @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). */
                         data: {
                             callSid: string;
                             direction: string;
@@ -7514,14 +7569,6 @@ export interface webhooks {
                             csat: {
                                 score: number;
                                 method: string;
-                            } | null;
-                            /** @description Post-call summary (a few sentences), null when the call was not analysed. */
-                            summary: string | null;
-                            /** @description How the call ended (src/domain/disposition.ts), null when not analysed. */
-                            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
-                            /** @description The agent's extracted fields (its extractionSchema), null when not analysed. */
-                            extractedFields: {
-                                [key: string]: string | number | boolean;
                             } | null;
                             status: string;
                             /** Format: date-time */
@@ -8064,25 +8111,16 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @description End-of-call CSAT survey (default off): when the agent ends the call it says `prompt` (per language, else the built-in line), waits `timeoutMs` (default 8000) for a key 1–5 and stores it as the stated score. */
+            csatSurvey?: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
+                };
+                timeoutMs?: number;
+            };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
-            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
-            extractionSchema?: ({
-                /** @constant */
-                type: "object";
-                properties: {
-                    [key: string]: {
-                        /** @enum {string} */
-                        type: "string" | "number" | "integer" | "boolean";
-                        description?: string;
-                        enum?: (string | number)[];
-                        /** @enum {string} */
-                        format?: "date-time" | "date" | "time" | "email" | "phone";
-                    };
-                };
-                required?: string[];
-                description?: string;
-            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -8180,25 +8218,16 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @description End-of-call CSAT survey (default off): when the agent ends the call it says `prompt` (per language, else the built-in line), waits `timeoutMs` (default 8000) for a key 1–5 and stores it as the stated score. */
+            csatSurvey?: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
+                };
+                timeoutMs?: number;
+            };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
-            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
-            extractionSchema?: ({
-                /** @constant */
-                type: "object";
-                properties: {
-                    [key: string]: {
-                        /** @enum {string} */
-                        type: "string" | "number" | "integer" | "boolean";
-                        description?: string;
-                        enum?: (string | number)[];
-                        /** @enum {string} */
-                        format?: "date-time" | "date" | "time" | "email" | "phone";
-                    };
-                };
-                required?: string[];
-                description?: string;
-            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -8588,22 +8617,13 @@ export interface components {
          *           "es": "Esta llamada puede ser grabada."
          *         }
          *       },
+         *       "csatSurvey": {
+         *         "enabled": true,
+         *         "timeoutMs": 8000
+         *       },
          *       "vocabulary": [
          *         "Acme"
          *       ],
-         *       "extractionSchema": {
-         *         "type": "object",
-         *         "properties": {
-         *           "orderNumber": {
-         *             "type": "string",
-         *             "description": "The caller's order number"
-         *           },
-         *           "appointmentTime": {
-         *             "type": "string",
-         *             "format": "date-time"
-         *           }
-         *         }
-         *       },
          *       "isDefault": true,
          *       "archivedAt": null
          *     }
@@ -8686,23 +8706,18 @@ export interface components {
                     [key: string]: string;
                 };
             };
-            /** @default null */
-            extractionSchema: {
-                /** @constant */
-                type: "object";
-                properties: {
-                    [key: string]: {
-                        /** @enum {string} */
-                        type: "string" | "number" | "integer" | "boolean";
-                        description?: string;
-                        enum?: (string | number)[];
-                        /** @enum {string} */
-                        format?: "date-time" | "date" | "time" | "email" | "phone";
-                    };
+            /**
+             * @default {
+             *       "enabled": false
+             *     }
+             */
+            csatSurvey: {
+                enabled: boolean;
+                prompt?: {
+                    [key: string]: string;
                 };
-                required?: string[];
-                description?: string;
-            } | null;
+                timeoutMs?: number;
+            };
             /** @description When the agent was archived (it takes no new calls), or null. */
             archivedAt: string | null;
         };
@@ -8765,8 +8780,7 @@ export interface components {
          *       "endReason": null,
          *       "csat": 4,
          *       "turnCount": 6,
-         *       "transfer": null,
-         *       "disposition": "resolved"
+         *       "transfer": null
          *     }
          */
         CallSummary: {
@@ -8801,8 +8815,6 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
-            /** @description Post-call disposition, null until the call is analysed. */
-            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
         };
         SingleCallResult: {
             /** Format: uuid */
@@ -8923,14 +8935,7 @@ export interface components {
          *             "CallStatus": "completed"
          *           }
          *         }
-         *       ],
-         *       "analysis": {
-         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
-         *         "disposition": "resolved",
-         *         "fields": {},
-         *         "method": "local:v1",
-         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
-         *       }
+         *       ]
          *     }
          */
         CallDetail: {
@@ -8960,10 +8965,12 @@ export interface components {
             csat: {
                 score: number;
                 method: string;
-                /** @description The formula's terms (`heuristic-v1`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none. */
+                /** @description The formula's terms (`heuristic-v1`/`-v2`: base, sentiment, resolution, repeatedFallbacks, handoff, closingCourtesy, callLength), null when the method has none. */
                 components: {
                     [key: string]: number;
                 } | null;
+                /** @description The caller's own score (1..5) from the agent's end-of-call survey, null when they gave none. */
+                statedScore?: number | null;
             } | null;
             crmSync: {
                 status: string;
@@ -8981,24 +8988,6 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
-            /** @description Post-call analysis, null until the post-call `analysis` step has run. */
-            analysis: {
-                /** @description A few sentences: what the caller wanted, what the agent did, how it ended. */
-                summary: string;
-                /**
-                 * @description How the call ended. Hard facts (no_answer, busy, failed, voicemail, transferred, opted_out, callback_booked, abandoned) come from the call's records; resolved / unresolved / wrong_number from the conversation.
-                 * @enum {string}
-                 */
-                disposition: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
-                /** @description The agent's extracted fields (its `extractionSchema`); fields not found or invalid are absent. */
-                fields: {
-                    [key: string]: string | number | boolean;
-                };
-                /** @description How it was produced: `llm:<model>` or `local:v1` (offline, or the LLM failed). */
-                method: string;
-                /** Format: date-time */
-                analyzedAt: string;
-            } | null;
         };
         TurnTimings: {
             /** @description End of caller speech → end-of-turn decision. */
@@ -9647,6 +9636,78 @@ export interface components {
             }[];
             /** @description Calls in progress now (no end, started in the last 4 hours). */
             liveNow: number;
+        };
+        /**
+         * @example {
+         *       "from": "2026-11-25T00:00:00.000Z",
+         *       "to": "2026-12-02T00:00:00.000Z",
+         *       "agentId": null,
+         *       "n": 6,
+         *       "matrix": [
+         *         [
+         *           1,
+         *           0,
+         *           0,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           1,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           0,
+         *           0,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           1,
+         *           1,
+         *           0
+         *         ],
+         *         [
+         *           0,
+         *           0,
+         *           0,
+         *           0,
+         *           2
+         *         ]
+         *       ],
+         *       "meanAbsoluteError": 0.3333,
+         *       "exactRate": 0.6667,
+         *       "withinOneRate": 1,
+         *       "meanStated": 3.5,
+         *       "meanPredicted": 3.6667,
+         *       "method": "heuristic-v2+default"
+         *     }
+         */
+        CsatAgreement: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            agentId: string | null;
+            /** @description Calls in range with both a stated (survey) and a predicted score. */
+            n: number;
+            /** @description Confusion matrix: `matrix[s-1][p-1]` calls the caller rated `s` and the heuristic predicted `p` (rows stated 1..5, columns predicted 1..5). */
+            matrix: number[][];
+            /** @description Mean |stated − predicted|; null when n = 0. */
+            meanAbsoluteError: number | null;
+            /** @description Share of calls where stated = predicted. */
+            exactRate: number | null;
+            /** @description Share of calls where |stated − predicted| ≤ 1. */
+            withinOneRate: number | null;
+            meanStated: number | null;
+            meanPredicted: number | null;
+            /** @description The method new calls are scored with now (`heuristic-v2+default`, or `heuristic-v2+fit:<date>.<hash>` after `npm run csat:refit`). */
+            method: string;
         };
         LiveCalls: {
             calls: components["schemas"]["LiveCallSnapshot"][];

@@ -149,6 +149,26 @@ export default function AgentPage() {
               </SimpleGrid>
               <Switch mt="sm" label="Default agent (answers numbers without their own agent)" checked={form.isDefault} onChange={(e) => set('isDefault', e.currentTarget.checked)} error={fe('isDefault')} />
             </Fieldset>
+            <Fieldset legend="CSAT survey">
+              <Switch
+                label="Ask callers for a 1–5 rating when the agent ends the call (DTMF)"
+                checked={form.csatSurvey.enabled}
+                onChange={(e) => set('csatSurvey', { ...form.csatSurvey, enabled: e.currentTarget.checked })}
+                error={fe('csatSurvey.enabled')}
+              />
+              <SimpleGrid cols={{ base: 1, md: 2 }} mt="sm">
+                <Textarea
+                  label={`Survey prompt (${form.defaultLanguage || 'default language'})`}
+                  description="Empty = the built-in line: “Before you go: on a scale of 1 to 5, how satisfied were you with this call? Press a number from 1 to 5.”"
+                  autosize
+                  minRows={2}
+                  value={form.csatSurvey.prompt}
+                  onChange={(e) => set('csatSurvey', { ...form.csatSurvey, prompt: e.currentTarget.value })}
+                  error={fe('csatSurvey.prompt')}
+                />
+                {numberField('Wait for a key (ms)', form.csatSurvey.timeoutMs, (v) => set('csatSurvey', { ...form.csatSurvey, timeoutMs: v }), 'csatSurvey.timeoutMs', '2000 to 30000; empty = 8000')}
+              </SimpleGrid>
+            </Fieldset>
             <Fieldset legend="Providers and LLM">
               <SimpleGrid cols={{ base: 1, md: 3 }}>
                 <Select label="STT provider" data={['openai', 'local', 'fake']} clearable placeholder="server default" value={form.providers.stt || null} onChange={(v) => set('providers', { ...form.providers, stt: v ?? '' })} error={fe('providers.stt')} />

@@ -30,6 +30,8 @@ export interface AgentForm {
   json: { firstMessages: string; voices: string; ttsVoices: string; dtmfMenu: string; tools: string };
   /** Post-call extracted fields: the JSON schema as text; empty = none. */
   extractionSchema: string;
+  /** End-of-call CSAT survey: `prompt` is the default language's line (empty = built-in); other languages' lines are kept as stored. */
+  csatSurvey: { enabled: boolean; prompt: string; otherPrompts: Record<string, string>; timeoutMs: number | '' };
 }
 
 /** Property types and string formats an extraction schema may use (the server's rule, src/domain/extraction-schema.ts). */
@@ -100,6 +102,7 @@ export function emptyForm(): AgentForm {
     endpointing: { silenceMs: '', completeMs: '', continuingMs: '', minSpeechMs: '', bargeInMinSpeechMs: '', bargeIn: 'default' },
     json: { firstMessages: '{}', voices: '{}', ttsVoices: '{}', dtmfMenu: '{}', tools: '[]' },
     extractionSchema: '',
+    csatSurvey: { enabled: false, prompt: '', otherPrompts: {}, timeoutMs: '' },
   };
 }
 
@@ -139,7 +142,22 @@ export function formOf(a: Agent): AgentForm {
       tools: pretty(a.tools.map(({ hasSecret: _hasSecret, ...t }) => t)),
     },
     extractionSchema: a.extractionSchema ? pretty(a.extractionSchema) : '',
+    csatSurvey: csatSurveyForm(a),
   };
+}
+
+/** The survey part of the form of a stored agent. */
+function csatSurveyForm(a: Agent): AgentForm['csatSurvey'] {
+  const { [a.defaultLanguage]: prompt = '', ...otherPrompts } = a.csatSurvey?.prompt ?? {};
+  return { enabled: a.csatSurvey?.enabled ?? false, prompt, otherPrompts, timeoutMs: a.csatSurvey?.timeoutMs ?? '' };
+}
+
+/** The `csatSurvey` of a request body: the default language's prompt merged into the others' (absent when none). */
+export function csatSurveyBody(f: Pick<AgentForm, 'csatSurvey' | 'defaultLanguage'>): Record<string, unknown> {
+  const c = f.csatSurvey;
+  const { [f.defaultLanguage]: _old, ...others } = c.otherPrompts;
+  const prompt = c.prompt.trim() ? { ...others, [f.defaultLanguage]: c.prompt.trim() } : others;
+  return defined({ enabled: c.enabled, prompt: Object.keys(prompt).length ? prompt : undefined, timeoutMs: num(c.timeoutMs) });
 }
 
 const num = (v: number | '') => (v === '' ? undefined : v);
@@ -190,6 +208,7 @@ export function bodyOf(f: AgentForm): { body: Record<string, unknown> } | { json
         bargeInMinSpeechMs: num(e.bargeInMinSpeechMs),
         bargeIn: e.bargeIn === 'default' ? undefined : e.bargeIn === 'on',
       }),
+      csatSurvey: csatSurveyBody(f),
       ...parsed,
     },
   };

@@ -27,11 +27,16 @@ function Csat({ csat }: { csat: Detail['csat'] }) {
   if (!csat) return <Text c="dimmed">Not scored yet.</Text>;
   return (
     <>
-      <Text size="xl" fw={700}>
-        {csat.score} / 5
-      </Text>
+      <Group gap="lg" align="baseline">
+        <Text size="xl" fw={700}>
+          {csat.score} / 5
+        </Text>
+        <Text size="lg" aria-label="Stated CSAT">
+          {csat.statedScore != null ? `Stated: ${csat.statedScore}/5` : <Text span c="dimmed">No stated score</Text>}
+        </Text>
+      </Group>
       <Text size="sm" c="dimmed" mb="xs">
-        method {csat.method}
+        predicted, method {csat.method}
       </Text>
       {csat.components && (
         <Table aria-label="CSAT components">

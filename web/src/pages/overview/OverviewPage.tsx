@@ -1,7 +1,7 @@
 import { Alert, Card, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { fetchOverview, type Overview } from '../../api/analytics';
+import { fetchCsatAgreement, fetchOverview, type Overview } from '../../api/analytics';
 import { PageLoader } from '../../app/PageLoader';
 import { callsPerDay, latencyPerDay } from './overview-series';
 import { UPlotChart } from './UPlotChart';
@@ -51,6 +51,20 @@ function CsatDistribution({ csat }: { csat: Overview['csat'] }) {
 }
 
 /** A two-column table (name, calls) with a caption. */
+/** How the predicted CSAT agrees with callers' survey answers (GET /api/analytics/csat) over the same range. */
+function CsatAgreementNote({ range }: { range: Range }) {
+  const q = useQuery({ queryKey: ['analytics', 'csat', range], queryFn: () => fetchCsatAgreement(...rangeOf(range)), refetchInterval: REFRESH_MS });
+  const a = q.data;
+  if (!a) return null;
+  return (
+    <Text size="xs" mt="xs" data-testid="csat-agreement">
+      {a.n
+        ? `Vs. survey answers (${a.n} calls): mean error ${a.meanAbsoluteError?.toFixed(2)}, exact ${pct(a.exactRate)}, within 1 ${pct(a.withinOneRate)}`
+        : 'No survey answers in this period.'}
+    </Text>
+  );
+}
+
 function CountTable({ caption, rows }: { caption: string; rows: Array<[string, number]> }) {
   return (
     <Table aria-label={caption}>
@@ -132,6 +146,7 @@ export default function OverviewPage() {
                 CSAT distribution
               </Title>
               <CsatDistribution csat={o.csat} />
+              <CsatAgreementNote range={range} />
             </Card>
             <Card withBorder>
               <CountTable caption="Language" rows={o.languages.map((l) => [l.language ?? 'unknown', l.calls])} />
