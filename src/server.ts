@@ -36,7 +36,7 @@ import { RecordingsRepo } from './db/recordings';
 import { openRecordingStorage } from './recordings/open-storage';
 import { recordingTaps } from './recordings/recording-writer';
 import type { RecordingStorage } from './recordings/storage';
-import { webhookApiDeps } from './webhooks/config';
+import { crmConnectorDeps, webhookApiDeps } from './webhooks/config';
 
 export interface RunningServer {
   port: number;
@@ -200,7 +200,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
     config,
     routes: [
-      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage, contactsUploadMaxBytes: config.outbound.contactsUploadMaxBytes, webhooks: webhookApiDeps(config) }),
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage, contactsUploadMaxBytes: config.outbound.contactsUploadMaxBytes, webhooks: webhookApiDeps(config), integrations: crmConnectorDeps(config) }),
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],
