@@ -12,6 +12,7 @@ import { RecordingsRepo } from '../src/db/recordings';
 import { openRecordingStorage } from '../src/recordings/open-storage';
 import { startRecordingRetention } from '../src/recordings/retention';
 import { startWebhookDelivery } from '../src/webhooks/start';
+import { crmConnectorDeps } from '../src/webhooks/config';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     prefix: config.queuePrefix,
     logger,
     crm: config.crm,
+    connectors: { ...crmConnectorDeps(config), publicBaseUrl: config.publicBaseUrl },
     knowledge: { embedder, vectors },
     lockDurationMs: config.worker.lockDurationMs,
     stalledIntervalMs: config.worker.stalledIntervalMs,

@@ -34,6 +34,26 @@ export interface CrmConnectorDelivery {
   deliveredAt: string | null;
 }
 
+/** What src/crm/activity.ts buildCallActivity reads about a finished call (CrmConnectorsRepo.activitySource). */
+export interface CallActivitySource {
+  callSid: string;
+  direction: string;
+  from: string;
+  to: string;
+  status: string;
+  startedAt: Date;
+  endedAt: Date | null;
+  /** Post-call analysis columns (migration 20261203000050); null when not analysed (yet). */
+  summary: string | null;
+  disposition: string | null;
+  extractedFields: Record<string, unknown> | null;
+  transferred: boolean;
+  callerTurns: number;
+  hasRecording: boolean;
+  /** `call_events` of the call: type and payload, oldest first. */
+  events: Array<{ type: string; payload: Record<string, unknown> }>;
+}
+
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
 const toRow = (r: Record<string, any>): CrmConnectorRow => ({
   id: r.id,
@@ -160,11 +180,46 @@ export class CrmConnectorsRepo {
     return toDelivery(r);
   }
 
-  /** Records the call as logged (activity and contact ids). */
-  async recordDelivered(callSid: string, connectorId: string, r: { activityId: string; contactId: string | null }): Promise<void> {
+  /** Records the activity the CRM created (before any follow-up such as do-not-call), so a retry never logs it again. */
+  async recordLogged(callSid: string, connectorId: string, r: { activityId: string; contactId: string | null }): Promise<void> {
+    await this.db('crm_connector_deliveries').where({ call_sid: callSid, connector_id: connectorId }).update({ activity_id: r.activityId, contact_id: r.contactId, updated_at: this.db.fn.now() });
+  }
+
+  /** Marks the delivery done. */
+  async recordDelivered(callSid: string, connectorId: string): Promise<void> {
     await this.db('crm_connector_deliveries')
       .where({ call_sid: callSid, connector_id: connectorId })
-      .update({ status: 'delivered', activity_id: r.activityId, contact_id: r.contactId, last_error: null, delivered_at: this.db.fn.now(), updated_at: this.db.fn.now() });
+      .update({ status: 'delivered', last_error: null, delivered_at: this.db.fn.now(), updated_at: this.db.fn.now() });
+  }
+
+  /**
+   * What a CRM activity is built from (src/crm/activity.ts): the call row with its analysis columns, whether it was
+   * transferred, its caller-turn count, whether a recording exists, and its events. Null for an unknown call.
+   */
+  async activitySource(callSid: string): Promise<CallActivitySource | null> {
+    const c = await this.db('calls').where({ call_sid: callSid }).first();
+    if (!c) return null;
+    const [turns, rec, events] = await Promise.all([
+      this.db('call_turns').where({ call_sid: callSid, role: 'caller' }).count<{ n: string }[]>({ n: '*' }),
+      this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
+      this.db('call_events').where({ call_sid: callSid }).orderBy('id').select('type', 'payload'),
+    ]);
+    return {
+      callSid,
+      direction: c.direction,
+      from: c.from_number,
+      to: c.to_number,
+      status: c.status,
+      startedAt: c.started_at,
+      endedAt: c.ended_at,
+      summary: c.summary ?? null,
+      disposition: c.disposition ?? null,
+      extractedFields: c.extracted_fields ?? null,
+      transferred: !!c.transfer || c.end_reason === 'transfer',
+      callerTurns: Number(turns[0]?.n ?? 0),
+      hasRecording: !!rec,
+      events,
+    };
   }
 
   /** Records a failed attempt: `pending` (will retry) or `failed` (final); `error` is secret-free text (truncated). */

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
  *   `VALIDATION_ERROR` (HubSpot refuses unknown properties); unknown id → 404.
  * - `POST /crm/v3/objects/calls` `{ properties, associations }` → 201; `hs_timestamp` missing → 400; an association
  *   to an unknown contact → 400.
- * - `fail(status, { times, retryAfterS, path })`: the next matching requests answer `status` (429 with a
+ * - `fail(status, { times, retryAfterS, path, method })`: the next matching requests (path prefix, method) answer `status` (429 with a
  *   `Retry-After` header in seconds when given), before the auth check's success path.
  * - `requests`: every request `{ method, path, headers, body, status }`.
  */
@@ -45,7 +45,7 @@ export interface HubspotDouble {
   calls: Map<string, HsObject & { associations: unknown }>;
   /** Contact properties PATCH accepts (HubSpot's defaults we use plus `do_not_call`, a custom property). */
   contactProperties: Set<string>;
-  fail(status: number, o?: { times?: number; retryAfterS?: number; path?: string }): void;
+  fail(status: number, o?: { times?: number; retryAfterS?: number; path?: string; method?: string }): void;
   close(): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
   const requests: HubspotRequest[] = [];
   const contacts = new Map<string, HsObject>();
   const calls = new Map<string, HsObject & { associations: unknown }>();
-  const failures: Array<{ status: number; retryAfterS?: number; path?: string }> = [];
+  const failures: Array<{ status: number; retryAfterS?: number; path?: string; method?: string }> = [];
   let nextId = 1000;
   const contactProperties = new Set(DEFAULT_CONTACT_PROPS);
 
@@ -81,7 +81,7 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
         requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, status });
         res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers }).end(JSON.stringify(payload));
       };
-      const i = failures.findIndex((f) => !f.path || url.pathname.startsWith(f.path));
+      const i = failures.findIndex((f) => (!f.path || url.pathname.startsWith(f.path)) && (!f.method || f.method === req.method));
       if (i >= 0) {
         const [f] = failures.splice(i, 1);
         if (f.status === 429)
@@ -137,7 +137,7 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
     calls,
     contactProperties,
     fail(status, f = {}) {
-      for (let n = 0; n < (f.times ?? 1); n++) failures.push({ status, retryAfterS: f.retryAfterS, path: f.path });
+      for (let n = 0; n < (f.times ?? 1); n++) failures.push({ status, retryAfterS: f.retryAfterS, path: f.path, method: f.method });
     },
     close: async () => {
       server.closeAllConnections();

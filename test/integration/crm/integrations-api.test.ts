@@ -9,6 +9,7 @@ import { startHubspotDouble, type HubspotDouble } from '../../doubles/hubspot-do
 
 const TOKEN = 'pat-na1-aaaaaaaa-2222-3333-4444-555555555555';
 /** Test DNS: `meta.test` resolves to the cloud metadata address. */
+const json = (r: Response): Promise<any> => r.json();
 const resolver: Resolver = async (host) => {
   if (host === 'meta.test') return [{ address: '169.254.169.254', family: 4 }];
   throw new Error('ENOTFOUND');
@@ -38,7 +39,7 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
   const create = async (token = TOKEN) => {
     const res = await post('/api/integrations', { kind: 'hubspot', name: 'HubSpot sales', settings: { basePath: hs.base }, credentials: { accessToken: token } });
     expect(res.status).toBe(201);
-    return ((await res.json()) as { integration: { id: string } }).integration;
+    return ((await json(res)) as { integration: { id: string } }).integration;
   };
 
   it('creates without ever returning the token, and stores it sealed', async () => {
@@ -74,30 +75,30 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
   it('refuses bad credentials, unknown settings, a metadata-address basePath and the unavailable salesforce kind', async () => {
     const bad = await post('/api/integrations', { kind: 'hubspot', name: 'x', credentials: { token: TOKEN } });
     expect(bad.status).toBe(400);
-    const body = await bad.json();
+    const body = await json(bad);
     expect(body.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['body.credentials.accessToken']));
     expect(JSON.stringify(body)).not.toContain(TOKEN);
     const ssrf = await post('/api/integrations', { kind: 'hubspot', name: 'x', settings: { basePath: 'http://meta.test/' }, credentials: { accessToken: TOKEN } });
     expect(ssrf.status).toBe(400);
-    expect((await ssrf.json()).error).toMatch(/^body\.settings\.basePath: /);
+    expect((await json(ssrf)).error).toMatch(/^body\.settings\.basePath: /);
     expect((await post('/api/integrations', { kind: 'hubspot', name: 'x', settings: { foo: 1 }, credentials: { accessToken: TOKEN } })).status).toBe(400);
     const sf = await post('/api/integrations', { kind: 'salesforce', name: 'x', credentials: {} });
     expect(sf.status).toBe(400);
-    expect((await sf.json()).error).toMatch(/salesforce connector is not available/);
+    expect((await json(sf)).error).toMatch(/salesforce connector is not available/);
   });
 
   it('tests the connection: ok, then a rejected token in words an admin understands (stored on the row)', async () => {
     const good = await create();
     const ok = await post(`/api/integrations/${good.id}/test`, {});
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ ok: true, message: 'Connected to HubSpot: the private app token can read contacts.' });
+    expect(await json(ok)).toEqual({ ok: true, message: 'Connected to HubSpot: the private app token can read contacts.' });
     expect(hs.requests.at(-1)!.headers.authorization).toBe(`Bearer ${TOKEN}`);
 
     const wrong = await create('pat-na1-bbbbbbbb-2222-3333-4444-555555555555');
     const res = await post(`/api/integrations/${wrong.id}/test`, {});
-    const check = await res.json();
+    const check = await json(res);
     expect(check).toEqual({ ok: false, message: 'HubSpot rejected the private app token (401): check that the token is current and the app has the crm.objects.contacts.read scope.' });
-    const got = await (await fetch(`${api.base}/api/integrations/${wrong.id}`, { headers: api.as('admin') })).json();
+    const got = await json(await fetch(`${api.base}/api/integrations/${wrong.id}`, { headers: api.as('admin') }));
     expect(got.integration.lastTestResult).toEqual(check);
     expect(got.integration.lastTestAt).not.toBeNull();
 
@@ -105,13 +106,13 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
     const patch = await fetch(`${api.base}/api/integrations/${wrong.id}`, { method: 'PATCH', headers: api.as('admin'), body: JSON.stringify({ credentials: { accessToken: TOKEN } }) });
     expect(patch.status).toBe(200);
     expect(await patch.text()).not.toContain(TOKEN);
-    expect((await (await post(`/api/integrations/${wrong.id}/test`, {})).json()).ok).toBe(true);
+    expect((await json(await post(`/api/integrations/${wrong.id}/test`, {}))).ok).toBe(true);
   });
 
   it('enables/disables, renames and deletes', async () => {
     const it0 = await create();
     const patch = await fetch(`${api.base}/api/integrations/${it0.id}`, { method: 'PATCH', headers: api.as('admin'), body: JSON.stringify({ enabled: false, name: 'Renamed' }) });
-    expect((await patch.json()).integration).toMatchObject({ enabled: false, name: 'Renamed', credentialsSet: true, settings: { basePath: hs.base } });
+    expect((await json(patch)).integration).toMatchObject({ enabled: false, name: 'Renamed', credentialsSet: true, settings: { basePath: hs.base } });
     const row = await db('crm_connectors').where({ id: it0.id }).first();
     expect(JSON.parse(deps.box!.open(row.credentials_enc))).toEqual({ accessToken: TOKEN }); // kept
     expect((await fetch(`${api.base}/api/integrations/${it0.id}`, { method: 'DELETE', headers: api.as('admin') })).status).toBe(204);
@@ -124,7 +125,7 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
     try {
       const res = await fetch(`${noKey.base}/api/integrations`, { method: 'POST', headers: noKey.as('admin'), body: JSON.stringify({ kind: 'hubspot', name: 'x', credentials: { accessToken: TOKEN } }) });
       expect(res.status).toBe(503);
-      expect((await res.json()).error).toMatch(/CRM_CREDENTIALS_KEY/);
+      expect((await json(res)).error).toMatch(/CRM_CREDENTIALS_KEY/);
     } finally {
       await noKey.close();
     }
