@@ -1,16 +1,17 @@
 import { Tabs, Title } from '@mantine/core';
 import { useNavigate, useParams } from 'react-router';
 import { ApiKeysPanel } from './ApiKeysPanel';
+import { IntegrationsPanel } from './IntegrationsPanel';
 import { UsersPanel } from './UsersPanel';
 
-const TABS = { users: 'Users and roles', 'api-keys': 'API keys' } as const;
+const TABS = { users: 'Users and roles', 'api-keys': 'API keys', integrations: 'Integrations' } as const;
 type Tab = keyof typeof TABS;
 
-/** Settings (admin only; the route is guarded): users and roles, API keys — one tab each, the tab in the URL. */
+/** Settings (admin only; the route is guarded): users and roles, API keys, CRM integrations — one tab each, the tab in the URL. */
 export default function SettingsPage() {
   const { '*': rest } = useParams();
   const navigate = useNavigate();
-  const tab: Tab = rest === 'api-keys' ? 'api-keys' : 'users';
+  const tab: Tab = rest && rest in TABS ? (rest as Tab) : 'users';
   return (
     <>
       <Title order={1} size="h2" mb="md">
@@ -29,6 +30,9 @@ export default function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="api-keys">
           <ApiKeysPanel />
+        </Tabs.Panel>
+        <Tabs.Panel value="integrations">
+          <IntegrationsPanel />
         </Tabs.Panel>
       </Tabs>
     </>
