@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
  *   to an unknown contact → 400.
  * - `fail(status, { times, retryAfterS, path, method })`: the next matching requests (path prefix, method) answer `status` (429 with a
  *   `Retry-After` header in seconds when given), before the auth check's success path.
- * - `requests`: every request `{ method, path, headers, body, status }`.
+ * - `requests`: every request `{ method, path, headers, body, status, at }`.
  */
 export interface HubspotRequest {
   method: string;
@@ -27,6 +27,8 @@ export interface HubspotRequest {
   headers: IncomingHttpHeaders;
   body: any;
   status: number;
+  /** Date.now() when it was answered (ms). */
+  at: number;
 }
 
 interface HsObject {
@@ -78,7 +80,7 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
         body = raw;
       }
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-        requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, status });
+        requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, status, at: Date.now() });
         res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers }).end(JSON.stringify(payload));
       };
       const i = failures.findIndex((f) => (!f.path || url.pathname.startsWith(f.path)) && (!f.method || f.method === req.method));

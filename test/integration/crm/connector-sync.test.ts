@@ -114,6 +114,19 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
     expect(engagementsFor(from)[0].properties).toMatchObject({ hs_call_status: 'NO_ANSWER', hs_call_disposition: HUBSPOT_OUTCOMES.noAnswer, hs_call_duration: '0', hs_call_body: `Call details: ${BASE_URL}/calls/${callSid}` });
   });
 
+  it("429: the retry waits for HubSpot's Retry-After (BullMQ custom backoff), then logs once", async () => {
+    const from = '+14155550306';
+    const callSid = await insertCall(from, { disposition: 'resolved' });
+    hs.fail(429, { path: '/crm/v3/objects/calls', method: 'POST', retryAfterS: 1 });
+    await enqueuePostCall(workers.queue, calls, callSid);
+    const d = await delivered(callSid);
+    expect(d).toMatchObject({ status: 'delivered', attempts: 2 });
+    const posts = hs.requests.filter((q) => q.path === '/crm/v3/objects/calls' && q.body?.properties?.hs_call_from_number === from);
+    expect(posts.map((q) => q.status)).toEqual([429, 201]);
+    // retryBaseMs is 20 ms here: only the Retry-After (1 s) explains the gap between the two attempts.
+    expect(posts[1].at - posts[0].at).toBeGreaterThanOrEqual(1_000);
+  });
+
   it('opt-out: marks the contact do-not-call; a failed PATCH is retried without logging the call again', async () => {
     const from = '+14155550303';
     const callSid = await insertCall(from, { summary: 'Asked not to be called again.', disposition: 'opted_out' });

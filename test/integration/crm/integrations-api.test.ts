@@ -120,6 +120,12 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
     expect((await fetch(`${api.base}/api/integrations/not-a-uuid`, { headers: api.as('admin') })).status).toBe(400);
   });
 
+  it("lets a viewer read a call's per-integration delivery state", async () => {
+    const res = await fetch(`${api.base}/api/calls/CAnone/integrations`, { headers: api.as('viewer') });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toEqual({ deliveries: [] });
+  });
+
   it('answers 503 for writes without a credentials key', async () => {
     const noKey = await serveRoutes(integrationRoutes({ db, box: null, policy: deps.policy }));
     try {

@@ -11,7 +11,7 @@ type Tab = keyof typeof TABS;
 export default function SettingsPage() {
   const { '*': rest } = useParams();
   const navigate = useNavigate();
-  const tab: Tab = rest && rest in TABS ? (rest as Tab) : 'users';
+  const tab: Tab = rest && Object.hasOwn(TABS, rest) ? (rest as Tab) : 'users';
   return (
     <>
       <Title order={1} size="h2" mb="md">
