@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
  *   to an unknown contact → 400.
  * - `fail(status, { times, retryAfterS, path, method })`: the next matching requests (path prefix, method) answer `status` (429 with a
  *   `Retry-After` header in seconds when given), before the auth check's success path.
+ * - `hangNext()`: the next request is read but never answered.
  * - `requests`: every request `{ method, path, headers, body, status, at }`.
  */
 export interface HubspotRequest {
@@ -48,6 +49,8 @@ export interface HubspotDouble {
   /** Contact properties PATCH accepts (HubSpot's defaults we use plus `do_not_call`, a custom property). */
   contactProperties: Set<string>;
   fail(status: number, o?: { times?: number; retryAfterS?: number; path?: string; method?: string }): void;
+  /** The next request never gets an answer (a hung HubSpot); `status` 0 in `requests`. */
+  hangNext(): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
   const calls = new Map<string, HsObject & { associations: unknown }>();
   const failures: Array<{ status: number; retryAfterS?: number; path?: string; method?: string }> = [];
   let nextId = 1000;
+  let hang = false;
   const contactProperties = new Set(DEFAULT_CONTACT_PROPS);
 
   const obj = (properties: Record<string, string>): HsObject => {
@@ -83,6 +87,11 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
         requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, status, at: Date.now() });
         res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers }).end(JSON.stringify(payload));
       };
+      if (hang) {
+        hang = false;
+        requests.push({ method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body, status: 0, at: Date.now() });
+        return;
+      }
       const i = failures.findIndex((f) => (!f.path || url.pathname.startsWith(f.path)) && (!f.method || f.method === req.method));
       if (i >= 0) {
         const [f] = failures.splice(i, 1);
@@ -140,6 +149,9 @@ export async function startHubspotDouble(o: { token: string }): Promise<HubspotD
     contactProperties,
     fail(status, f = {}) {
       for (let n = 0; n < (f.times ?? 1); n++) failures.push({ status, retryAfterS: f.retryAfterS, path: f.path, method: f.method });
+    },
+    hangNext() {
+      hang = true;
     },
     close: async () => {
       server.closeAllConnections();

@@ -276,7 +276,7 @@ export function createHubspotConnector(credentials: HubspotCredentials, settings
         return { ok: true, message: 'Connected to HubSpot: the private app token can read contacts.' };
       } catch (err) {
         const e = hubspotError(err, 'reading contacts');
-        if (e.kind === 'unavailable' && e.status === null) return { ok: false, message: `HubSpot is unreachable at ${new URL(basePath).host}: ${e.message}` };
+        if (e.message.startsWith('HubSpot is unreachable')) return { ok: false, message: e.message.replace('HubSpot is unreachable', `HubSpot is unreachable at ${new URL(basePath).host}`) };
         return { ok: false, message: e.message };
       }
     },

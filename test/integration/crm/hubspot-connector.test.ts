@@ -132,13 +132,28 @@ describe('HubSpot connector through @hubspot/api-client against the HubSpot doub
     expect(hs.calls.size).toBe(1);
   });
 
+  it('a hung HubSpot: unavailable after the timeout, and the caller can abort', async () => {
+    hs.hangNext();
+    const c = createConnector({ kind: 'hubspot', settings: { basePath: hs.base } }, { accessToken: TOKEN }, { timeoutMs: 200 });
+    const err = await c.logCall(activity()).catch((e) => e);
+    expect(err).toMatchObject({ kind: 'unavailable', retryable: true, message: 'HubSpot did not answer within 200 ms while searching contacts by phone.' });
+    hs.hangNext();
+    const ac = new AbortController();
+    const pending = connector().testConnection(ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    expect(await pending).toEqual({ ok: false, message: 'HubSpot request aborted while reading contacts.' });
+    expect(hs.requests.map((q) => q.status)).toEqual([0, 0]);
+    await c.logCall(activity()); // the connector still works after its agent dropped the hung socket
+    expect(hs.calls.size).toBe(1);
+  });
+
   it('unreachable host: unavailable, and test connection says so', async () => {
     const base = hs.base;
     await hs.close();
     const c = createConnector({ kind: 'hubspot', settings: { basePath: base } }, { accessToken: TOKEN });
     const err = await c.logCall(activity()).catch((e) => e);
     expect(err).toMatchObject({ kind: 'unavailable', status: null, retryable: true });
-    expect((await c.testConnection()).message).toMatch(/^HubSpot is unreachable at 127\.0\.0\.1:\d+/);
+    expect((await c.testConnection()).message).toMatch(/^HubSpot is unreachable at 127\.0\.0\.1:\d+ while reading contacts \(ECONNREFUSED\): check the network or the base URL\.$/);
     hs = await startHubspotDouble({ token: TOKEN }); // for afterEach
   });
 
