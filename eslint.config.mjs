@@ -80,7 +80,7 @@ export default [
             allow('campaigns', [...LEAVES, 'db', 'telephony', 'twiml', 'jobs']),
             allow('live', ['domain', 'jobs']),
             allow('recordings', [...LEAVES, 'audio', 'db', 'jobs']),
-            allow('http', [...LEAVES, 'audio', 'providers', 'db', 'knowledge', 'jobs', 'telephony', 'twiml', 'analytics', 'campaigns', 'live', 'recordings', 'webhooks']),
+            allow('http', [...LEAVES, 'audio', 'providers', 'db', 'knowledge', 'jobs', 'telephony', 'twiml', 'analytics', 'campaigns', 'live', 'recordings', 'webhooks', 'crm']),
             allow('app', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'tools', 'jobs', 'http', 'analytics', 'campaigns', 'live', 'recordings', 'webhooks', 'app']),
             allow('cli', [...LEAVES, 'audio', 'providers', 'engine', 'telephony', 'db', 'knowledge', 'jobs', 'http', 'analytics', 'eval', 'crm', 'campaigns', 'recordings', 'webhooks', 'app']),
             allow('workers', [...LEAVES, 'providers', 'db', 'knowledge', 'jobs', 'analytics', 'crm', 'campaigns', 'recordings', 'webhooks', 'app']),

@@ -22,6 +22,7 @@ import * as m1202_1500 from './20261202001500_web_calls';
 import * as m1202_1600 from './20261202001600_webhooks';
 import * as m1203_0050 from './20261203000050_call_analysis';
 import * as m1203_0200 from './20261203000200_csat_survey';
+import * as m1203_0300 from './20261203000300_crm_connectors';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -49,6 +50,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202001600_webhooks', m1202_1600],
   ['20261203000050_call_analysis', m1203_0050],
   ['20261203000200_csat_survey', m1203_0200],
+  ['20261203000300_crm_connectors', m1203_0300],
 ];
 
 /**

@@ -26,6 +26,7 @@ export const DEV_DEFAULTS = {
   SESSION_SECRET: 'dev-session-secret-not-for-production-0123',
   METRICS_TOKEN: 'dev-metrics-token',
   WEBHOOK_SECRETS_KEY: 'ZGV2LXdlYmhvb2stc2VjcmV0cy1rZXktMzJieXRlcyE=',
+  CRM_CREDENTIALS_KEY: 'ZGV2LWNybS1jb25uZWN0b3ItY3JlZGVudGlhbHMtayE=',
 } as const;
 
 const intMs = (def: number) => z.coerce.number().int().nonnegative().default(def);
@@ -230,6 +231,13 @@ const envSchema = z.object({
     emptyToUndefined,
     z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be the base64 of 32 random bytes (openssl rand -base64 32)').optional(),
   ),
+  /** AES-256-GCM key (base64 of 32 bytes) that encrypts native CRM connector credentials at rest. Without it in production, CRM connectors are unavailable. */
+  CRM_CREDENTIALS_KEY: z.preprocess(
+    emptyToUndefined,
+    z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be the base64 of 32 random bytes (openssl rand -base64 32)').optional(),
+  ),
+  /** Per-request timeout of a native CRM connector's API call (ms). */
+  CRM_CONNECTOR_TIMEOUT_MS: intMs(10_000),
   /** Hosts (exact names) or CIDRs webhook endpoints may use although they are private/loopback (SSRF guard exceptions). */
   WEBHOOK_ALLOW_PRIVATE_HOSTS: z.preprocess(emptyToUndefined, z.string().optional()),
   /** Webhook delivery: attempts before the dead letter, first retry delay, longest delay (ms); defaults span about a day. */
@@ -362,6 +370,9 @@ function toConfig(e: Env, missing: string[]) {
       webhookSecret: e.CRM_WEBHOOK_URL || !prod ? pick('CRM_WEBHOOK_SECRET', e.CRM_WEBHOOK_SECRET) : e.CRM_WEBHOOK_SECRET,
       maxAttempts: e.CRM_MAX_ATTEMPTS,
       retryBaseMs: e.CRM_RETRY_BASE_MS,
+      /** Native connectors (HubSpot, Salesforce): credentials key (null in production without CRM_CREDENTIALS_KEY: connectors unavailable) and request timeout (ms). */
+      credentialsKey: e.CRM_CREDENTIALS_KEY ?? (prod ? null : DEV_DEFAULTS.CRM_CREDENTIALS_KEY),
+      connectorTimeoutMs: e.CRM_CONNECTOR_TIMEOUT_MS,
     },
     /** Signed event webhooks (src/webhooks/): secret encryption key, SSRF allow-list, retry policy, auto-disable. */
     webhooks: {

@@ -38,7 +38,7 @@ import { openRecordingStorage } from './recordings/open-storage';
 import { recordingTaps } from './recordings/recording-writer';
 import { startPartialRecordingSweep } from './recordings/partial-sweep';
 import type { RecordingStorage } from './recordings/storage';
-import { webhookApiDeps } from './webhooks/config';
+import { crmConnectorDeps, webhookApiDeps } from './webhooks/config';
 import { createWebhookQueue } from './webhooks/delivery-queue';
 import { createQueueBoardRouter, queueBoardAliasRouter } from './http/routes/queue-board';
 
@@ -210,7 +210,7 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
     redisPrefix: o.redisPrefix ?? ctx.authRedisPrefix,
     config,
     routes: [
-      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage, contactsUploadMaxBytes: config.outbound.contactsUploadMaxBytes, webhooks: webhookApiDeps(config) }),
+      ...managementRoutes({ db: ctx.db, calls: ctx.calls, dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }), budgets, recordingStorage, contactsUploadMaxBytes: config.outbound.contactsUploadMaxBytes, webhooks: webhookApiDeps(config), integrations: crmConnectorDeps(config) }),
       ...liveRoutes({ ...liveService, audit }),
       ...(o.apiRoutes ?? []),
     ],

@@ -12,6 +12,10 @@ import type { ChunkOptions } from '../src/knowledge/chunker';
 import { createKnowledgeIngestProcessor, type KnowledgeJobResult } from './processors/knowledge-ingest';
 import { createAnalysisProcessor } from './processors/analysis';
 import { createCrmSyncProcessor } from './processors/crm-sync';
+import { connectorBackoff, createConnectorSyncProcessor, enqueueConnectorSyncs } from './processors/connector-sync';
+import { CrmConnectorsRepo } from '../src/db/crm-connectors';
+import type { SecretBox } from '../src/webhooks/secret-box';
+import { ssrfPolicy, type SsrfPolicy } from '../src/webhooks/ssrf';
 import { createCsatProcessor } from './processors/csat';
 import { createFinalizeTranscriptProcessor } from './processors/finalize-transcript';
 
@@ -34,6 +38,13 @@ export interface WorkerDeps {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   fetchImpl?: typeof fetch;
+  /**
+   * Native CRM connectors (HubSpot, Salesforce): after `call.completed`, one `connector-sync` job per enabled
+   * connector (retried `crm.maxAttempts` times from `crm.retryBaseMs`, honouring Retry-After). `box` opens the sealed
+   * credentials (CRM_CREDENTIALS_KEY; null → those jobs fail with that reason), `policy` re-checks URL settings,
+   * `publicBaseUrl` makes the call link. Absent: no connector jobs are enqueued.
+   */
+  connectors?: { box: SecretBox | null; policy?: SsrfPolicy; publicBaseUrl: string; timeoutMs?: number };
   /**
    * Knowledge ingestion (queue `knowledge`, see src/jobs/knowledge-queue.ts): when given, a second Worker ingests
    * uploaded documents with this embedder and vector store, one job at a time (so runs for one document never interleave).
@@ -58,8 +69,9 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts the post-call Worker on the `post-call` queue, dispatching by job name to the four processors
- * (finalize-transcript → analysis → csat → crm-sync; each enqueues the next), and, with `deps.knowledge`, the knowledge
+ * Starts the post-call Worker on the `post-call` queue, dispatching by job name to the processors
+ * (finalize-transcript → analysis → csat → crm-sync; each enqueues the next; crm-sync then fans out one connector-sync
+ * job per enabled native CRM connector when `deps.connectors` is given), and, with `deps.knowledge`, the knowledge
  * Worker on the `knowledge` queue (processors/knowledge-ingest.ts). Used by workers/main.ts and in-process by
  * tests and the demo.
  */
@@ -69,6 +81,8 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
   const queue = createPostCallQueue(deps.connection, { prefix });
   const calls = new CallsRepo(deps.db);
   const postCall = new PostCallRepo(deps.db);
+  const connectors = new CrmConnectorsRepo(deps.db);
+  const conn = deps.connectors;
   const processors: Record<PostCallKind, (job: Job<PostCallPayload>, token?: string, signal?: AbortSignal) => Promise<unknown>> = {
     'finalize-transcript': createFinalizeTranscriptProcessor({ calls, postCall, queue, logger }),
     analysis: createAnalysisProcessor({ analyses: new CallAnalysisRepo(deps.db), postCall, queue, logger, llm: deps.analysis?.llm, llmTimeoutMs: deps.analysis?.llmTimeoutMs }),
@@ -79,7 +93,19 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
       logger,
       crmJobOptions: { attempts: deps.crm.maxAttempts, backoff: { type: 'exponential', delay: deps.crm.retryBaseMs } },
     }),
-    'crm-sync': createCrmSyncProcessor({ calls, postCall, logger, crm: deps.crm, fetchImpl: deps.fetchImpl }),
+    'crm-sync': createCrmSyncProcessor({
+      calls,
+      postCall,
+      logger,
+      crm: deps.crm,
+      fetchImpl: deps.fetchImpl,
+      afterCompleted: conn ? (callSid) => enqueueConnectorSyncs({ connectors, queue, maxAttempts: deps.crm.maxAttempts, retryBaseMs: deps.crm.retryBaseMs }, callSid).then(() => undefined) : undefined,
+    }),
+    'connector-sync': conn
+      ? createConnectorSyncProcessor({ connectors, box: conn.box, policy: conn.policy ?? ssrfPolicy([]), publicBaseUrl: conn.publicBaseUrl, timeoutMs: conn.timeoutMs, logger })
+      : async () => {
+          throw new UnrecoverableError('native CRM connectors are not configured on this worker');
+        },
   };
   const worker = new Worker<PostCallPayload, unknown, PostCallKind>(
     POST_CALL_QUEUE,
@@ -88,7 +114,14 @@ export function startWorkers(deps: WorkerDeps): RunningWorkers {
       if (!processor) throw new UnrecoverableError(`unknown post-call job name '${job.name}'`);
       return processor(job, token, signal);
     },
-    { connection: deps.connection, prefix, concurrency: deps.concurrency ?? 4, lockDuration: deps.lockDurationMs ?? 30_000, stalledInterval: deps.stalledIntervalMs ?? 30_000 },
+    {
+      connection: deps.connection,
+      prefix,
+      concurrency: deps.concurrency ?? 4,
+      lockDuration: deps.lockDurationMs ?? 30_000,
+      stalledInterval: deps.stalledIntervalMs ?? 30_000,
+      settings: { backoffStrategy: connectorBackoff() },
+    },
   );
   worker.on('failed', (job, err) => {
     logger.warn({ jobId: job?.id, kind: job?.name, attemptsMade: job?.attemptsMade, err: err.message }, 'post-call job attempt failed');

@@ -14,6 +14,7 @@ import { RecordingsRepo } from '../src/db/recordings';
 import { openRecordingStorage } from '../src/recordings/open-storage';
 import { startRecordingRetention } from '../src/recordings/retention';
 import { startWebhookDelivery } from '../src/webhooks/start';
+import { crmConnectorDeps } from '../src/webhooks/config';
 
 /**
  * `npm run worker` entrypoint (`tsx workers/main.ts`): loads Config, connects Postgres and Redis, runs the post-call
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     prefix: config.queuePrefix,
     logger,
     crm: config.crm,
+    connectors: { ...crmConnectorDeps(config), publicBaseUrl: config.publicBaseUrl },
     knowledge: { embedder, vectors },
     // Post-call analysis: OpenAI structured output when the server's LLM is OpenAI, else the offline analyzer.
     analysis: { llm: buildCallAnalyzer(config, DEFAULT_LLM_ANALYSIS_TIMEOUT_MS), llmTimeoutMs: DEFAULT_LLM_ANALYSIS_TIMEOUT_MS },

@@ -23,8 +23,11 @@ export const POST_CALL_QUEUE = 'post-call';
 /** Default Redis key prefix; tests pass a unique one per file so parallel runs never collide. */
 export const DEFAULT_QUEUE_PREFIX = 'callcenter';
 
-/** Job kinds in pipeline order. */
-export const POST_CALL_KINDS = ['finalize-transcript', 'analysis', 'csat', 'crm-sync'] as const;
+/**
+ * Job kinds in pipeline order. `connector-sync` fans out after `crm-sync` (which writes `call.completed`): one job
+ * per enabled native CRM connector, payload `{ callSid, connectorId }`, jobId `<callSid>-connector-<connectorId>`.
+ */
+export const POST_CALL_KINDS = ['finalize-transcript', 'analysis', 'csat', 'crm-sync', 'connector-sync'] as const;
 export type PostCallKind = (typeof POST_CALL_KINDS)[number];
 
 /** Completed jobs are kept this long (s) so a repeated enqueue of the same jobId is still ignored. */
@@ -42,12 +45,17 @@ export const callSidSchema = z.string().regex(/^[A-Za-z0-9_]{2,64}$/, 'callSid m
 export const postCallPayloadSchema = z.object({ callSid: callSidSchema }).strict();
 export type PostCallPayload = z.infer<typeof postCallPayloadSchema>;
 
-/** Payload schema per job kind (identical today; separate entries so a kind can grow its own fields). */
-export const PAYLOAD_SCHEMAS: Record<PostCallKind, typeof postCallPayloadSchema> = {
+/** The `connector-sync` payload: the call and the native CRM connector (crm_connectors.id) to log it to. */
+export const connectorSyncPayloadSchema = z.object({ callSid: callSidSchema, connectorId: z.uuid() }).strict();
+export type ConnectorSyncPayload = z.infer<typeof connectorSyncPayloadSchema>;
+
+/** Payload schema per job kind (separate entries so a kind can grow its own fields). */
+export const PAYLOAD_SCHEMAS: Record<PostCallKind, z.ZodType<PostCallPayload>> = {
   'finalize-transcript': postCallPayloadSchema,
   analysis: postCallPayloadSchema,
   csat: postCallPayloadSchema,
   'crm-sync': postCallPayloadSchema,
+  'connector-sync': connectorSyncPayloadSchema,
 };
 
 export type PostCallQueue = Queue<PostCallPayload, unknown, PostCallKind>;
@@ -99,5 +107,22 @@ export async function enqueuePostCallJob(
   const data = PAYLOAD_SCHEMAS[kind].parse(payload);
   const jobId = postCallJobId(data.callSid, kind);
   await queue.add(kind, data, { ...opts, jobId });
+  return jobId;
+}
+
+/** The connector-sync job id `<callSid>-connector-<connectorId>` (no ':'; see the module comment). */
+export function connectorSyncJobId(callSid: string, connectorId: string): string {
+  const p = connectorSyncPayloadSchema.parse({ callSid, connectorId });
+  return `${p.callSid}-connector-${p.connectorId}`;
+}
+
+/**
+ * Adds the `connector-sync` job of one call and connector (a job with the same id already in Redis makes this a
+ * no-op). `opts` sets the retry policy (see workers/processors/connector-sync.ts `connectorBackoff`).
+ * @returns the jobId. @throws ZodError on a bad callSid / connectorId; Redis errors from `queue.add`.
+ */
+export async function enqueueConnectorSync(queue: PostCallQueue, callSid: string, connectorId: string, opts: Omit<JobsOptions, 'jobId'> = {}): Promise<string> {
+  const jobId = connectorSyncJobId(callSid, connectorId);
+  await queue.add('connector-sync', { callSid, connectorId } as ConnectorSyncPayload, { ...opts, jobId });
   return jobId;
 }

@@ -18,6 +18,8 @@ export interface CrmSyncDeps {
     timeoutMs?: number;
   };
   fetchImpl?: typeof fetch;
+  /** Runs once `call.completed` is written (every attempt; must be idempotent): enqueues the native CRM connector jobs. */
+  afterCompleted?: (callSid: string) => Promise<void>;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createCrmSyncProcessor(deps: CrmSyncDeps) {
     const completed = await deps.calls.detail(callSid);
     if (!completed) throw new UnrecoverableError(`unknown callSid ${callSid}`);
     await deps.postCall.emitCallCompleted({ ...buildCallCompletedEvent(completed).data, direction: completed.direction });
+    await deps.afterCompleted?.(callSid);
 
     if (!deps.crm.webhookUrl) {
       await deps.postCall.markDeliverySkipped(callSid, webhookId);

@@ -22,6 +22,7 @@ import { recordingRoutes } from './recordings';
 import { RecordingsRepo } from '../../db/recordings';
 import type { RecordingStorage } from '../../recordings/storage';
 import { webhookEndpointRoutes } from './webhook-endpoints';
+import { integrationRoutes } from './integrations';
 import type { SecretBox } from '../../webhooks/secret-box';
 import type { SsrfPolicy } from '../../webhooks/ssrf';
 
@@ -33,9 +34,10 @@ import type { SsrfPolicy } from '../../webhooks/ssrf';
  * `createApiRouter` adds the account routes (login, me, users, API keys) and the OpenAPI routes, and mounts them all
  * behind authentication. `dialer` places single calls (`POST /api/calls`; without it that route answers 503).
  * `webhooks`: the secret box and SSRF policy of webhook endpoints (without it creating one answers 503).
+ * `integrations`: the credentials box, SSRF policy and request timeout of native CRM connectors (without a box, writing one answers 503).
  * `contactsUploadMaxBytes` caps a campaign's CSV contacts upload (CONTACTS_UPLOAD_MAX_BYTES).
  */
-export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage; contactsUploadMaxBytes?: number; webhooks?: { box: SecretBox | null; policy: SsrfPolicy } }): ApiRoute<any, any, any>[] {
+export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: DialerPort; budgets?: UsageBudgets; recordingStorage?: RecordingStorage; contactsUploadMaxBytes?: number; webhooks?: { box: SecretBox | null; policy: SsrfPolicy }; integrations?: { box: SecretBox | null; policy: SsrfPolicy; timeoutMs?: number } }): ApiRoute<any, any, any>[] {
   const budgets = d.budgets ?? new UsageBudgets({ usage: d.calls.usage, audit: new AuditRepo(d.db), budgets: {} });
   return [
     ...agentRoutes(d),
@@ -48,6 +50,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...campaignContactRoutes(d),
     ...dncRoutes(d),
     ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
+    ...integrationRoutes({ db: d.db, box: d.integrations?.box ?? null, policy: d.integrations?.policy, timeoutMs: d.integrations?.timeoutMs }),
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),

@@ -13,11 +13,12 @@ const COMPLETE = {
   SESSION_SECRET: 'a-session-secret-from-the-vault-0123456789',
 };
 /**
- * Every value with a development default; METRICS_TOKEN (unset: /metrics is off) and WEBHOOK_SECRETS_KEY (unset:
- * webhook endpoints are unavailable) are optional in production.
+ * Every value with a development default; METRICS_TOKEN (unset: /metrics is off), WEBHOOK_SECRETS_KEY (unset:
+ * webhook endpoints are unavailable) and CRM_CREDENTIALS_KEY (unset: native CRM connectors are unavailable) are
+ * optional in production.
  */
 const ALL_KEYS = Object.keys(DEV_DEFAULTS) as Array<keyof typeof DEV_DEFAULTS>;
-const OPTIONAL_IN_PRODUCTION = ['METRICS_TOKEN', 'WEBHOOK_SECRETS_KEY'];
+const OPTIONAL_IN_PRODUCTION = ['METRICS_TOKEN', 'WEBHOOK_SECRETS_KEY', 'CRM_CREDENTIALS_KEY'];
 const KEYS = ALL_KEYS.filter((k) => !OPTIONAL_IN_PRODUCTION.includes(k));
 
 /** The ConfigError's issues of `env` (fails the test when it does not throw). */
@@ -51,6 +52,11 @@ describe('development defaults need NODE_ENV=development or test', () => {
     expect(c.apiKey).toBe(COMPLETE.API_KEY);
     expect(c.twilio.authToken).toBe(COMPLETE.TWILIO_AUTH_TOKEN);
     expect(c.crm.webhookSecret).toBe(COMPLETE.CRM_WEBHOOK_SECRET);
+  });
+
+  it('unset NODE_ENV without CRM_CREDENTIALS_KEY has no connector key rather than the well-known one', () => {
+    expect(loadConfig(COMPLETE).crm.credentialsKey).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'test' }).crm.credentialsKey).toBe(DEV_DEFAULTS.CRM_CREDENTIALS_KEY);
   });
 
   it('unset NODE_ENV without METRICS_TOKEN serves no metrics rather than accept the well-known token', () => {

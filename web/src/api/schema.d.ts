@@ -5999,6 +5999,562 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List CRM integrations */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every integration, oldest first (credentials never included). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "integrations": [
+                         *         {
+                         *           "id": "5f0c9a3e-1b2d-4c5e-8f70-112233445566",
+                         *           "kind": "hubspot",
+                         *           "name": "HubSpot (sales portal)",
+                         *           "enabled": true,
+                         *           "settings": {},
+                         *           "credentialsSet": true,
+                         *           "lastTestAt": "2026-12-03T09:00:00.000Z",
+                         *           "lastTestResult": {
+                         *             "ok": true,
+                         *             "message": "Connected to HubSpot: the private app token can read contacts."
+                         *           },
+                         *           "createdAt": "2026-12-03T08:55:00.000Z",
+                         *           "updatedAt": "2026-12-03T08:55:00.000Z"
+                         *         }
+                         *       ]
+                         *     }
+                         */
+                        "application/json": {
+                            integrations: components["schemas"]["CrmIntegration"][];
+                        };
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a CRM integration
+         * @description Completed calls are logged to every enabled integration. Credentials are stored encrypted and never returned.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "hubspot",
+                     *       "name": "HubSpot (sales portal)",
+                     *       "credentials": {
+                     *         "accessToken": "pat-na1-…"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CrmIntegrationCreate"];
+                };
+            };
+            responses: {
+                /** @description Created (`Location` names it). */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            integration: components["schemas"]["CrmIntegration"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No CRM_CREDENTIALS_KEY on the server. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/integrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a CRM integration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The integration. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            integration: components["schemas"]["CrmIntegration"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Remove a CRM integration
+         * @description Its stored credentials and its per-call delivery records are deleted with it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a CRM integration
+         * @description Absent fields are kept; `settings` replaces the settings; `credentials` replaces the stored credentials.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "enabled": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CrmIntegrationPatch"];
+                };
+            };
+            responses: {
+                /** @description The integration. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            integration: components["schemas"]["CrmIntegration"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/integrations/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test a CRM integration
+         * @description One cheap read with the stored credentials. Answers 200 whether or not it worked: `ok` and a message saying what failed (e.g. a rejected token, a missing scope, an unreachable instance). The result is stored as the integration's `lastTestResult`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The check. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectionCheck"];
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calls/{callSid}/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A call's delivery to each CRM integration */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    callSid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One entry per integration the call was sent to (none yet: empty). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: components["schemas"]["CrmIntegrationDelivery"][];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/{agentId}/knowledge": {
         parameters: {
             query?: never;
@@ -8463,6 +9019,32 @@ export interface components {
             enabled?: boolean;
             description?: string | null;
         };
+        CrmIntegrationCreate: {
+            /** @enum {string} */
+            kind: "hubspot" | "salesforce";
+            name: string;
+            enabled?: boolean;
+            /** @description Per kind (see CrmIntegration.settings); unknown keys are refused. */
+            settings?: {
+                [key: string]: unknown;
+            };
+            /** @description Write-only. HubSpot: `{ accessToken }` (a private app token with crm.objects.contacts.read/write). */
+            credentials: {
+                [key: string]: unknown;
+            };
+        };
+        CrmIntegrationPatch: {
+            name?: string;
+            enabled?: boolean;
+            /** @description Per kind (see CrmIntegration.settings); unknown keys are refused. */
+            settings?: {
+                [key: string]: unknown;
+            };
+            /** @description Write-only. HubSpot: `{ accessToken }` (a private app token with crm.objects.contacts.read/write). */
+            credentials?: {
+                [key: string]: unknown;
+            };
+        };
         LiveTransfer: {
             /** @description Where to transfer, international form (E.164 after parsing). */
             to: string;
@@ -9367,6 +9949,63 @@ export interface components {
                 responseExcerpt: string | null;
                 error: string | null;
             }[];
+        };
+        /**
+         * @example {
+         *       "id": "5f0c9a3e-1b2d-4c5e-8f70-112233445566",
+         *       "kind": "hubspot",
+         *       "name": "HubSpot (sales portal)",
+         *       "enabled": true,
+         *       "settings": {},
+         *       "credentialsSet": true,
+         *       "lastTestAt": "2026-12-03T09:00:00.000Z",
+         *       "lastTestResult": {
+         *         "ok": true,
+         *         "message": "Connected to HubSpot: the private app token can read contacts."
+         *       },
+         *       "createdAt": "2026-12-03T08:55:00.000Z",
+         *       "updatedAt": "2026-12-03T08:55:00.000Z"
+         *     }
+         */
+        CrmIntegration: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "hubspot" | "salesforce";
+            name: string;
+            enabled: boolean;
+            /** @description Non-secret settings: HubSpot `basePath` (API base URL override) and `doNotCallProperty`; Salesforce `instanceUrl`. */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** @description Credentials are stored (encrypted); they are write-only and never returned. */
+            credentialsSet: boolean;
+            lastTestAt: string | null;
+            lastTestResult: components["schemas"]["ConnectionCheck"] | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ConnectionCheck: {
+            ok: boolean;
+            /** @description What worked or failed, in words a CRM admin understands (no secrets). */
+            message: string;
+        };
+        CrmIntegrationDelivery: {
+            /** Format: uuid */
+            connectorId: string;
+            connectorName: string;
+            /** @enum {string} */
+            kind: "hubspot" | "salesforce";
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            /** @description The CRM's id of the logged activity (HubSpot call engagement, Salesforce Task). */
+            activityId: string | null;
+            contactId: string | null;
+            attempts: number;
+            lastError: string | null;
+            deliveredAt: string | null;
         };
         /**
          * @example {

@@ -1,13 +1,14 @@
 import { Anchor, Group, Tabs, Title } from '@mantine/core';
 import { useNavigate, useParams } from 'react-router';
 import { ApiKeysPanel } from './ApiKeysPanel';
+import { IntegrationsPanel } from './IntegrationsPanel';
 import { UsersPanel } from './UsersPanel';
 import { WebhooksPanel } from './webhooks/WebhooksPanel';
 
-const TABS = { users: 'Users and roles', 'api-keys': 'API keys', webhooks: 'Webhook endpoints' } as const;
+const TABS = { users: 'Users and roles', 'api-keys': 'API keys', webhooks: 'Webhook endpoints', integrations: 'Integrations' } as const;
 type Tab = keyof typeof TABS;
 
-/** Settings (admin only; the route is guarded): users and roles, API keys, webhook endpoints — one tab each, the tab in the URL — and a link to the queue monitor (Bull Board). */
+/** Settings (admin only; the route is guarded): users and roles, API keys, webhook endpoints, CRM integrations — one tab each, the tab in the URL — and a link to the queue monitor (Bull Board). */
 export default function SettingsPage() {
   const { '*': rest } = useParams();
   const navigate = useNavigate();
@@ -37,6 +38,9 @@ export default function SettingsPage() {
         </Tabs.Panel>
         <Tabs.Panel value="webhooks">
           <WebhooksPanel />
+        </Tabs.Panel>
+        <Tabs.Panel value="integrations">
+          <IntegrationsPanel />
         </Tabs.Panel>
       </Tabs>
     </>

@@ -1,0 +1,56 @@
+import type { z } from 'zod';
+import { CrmError, type CrmConnector } from '../connector';
+import { createHubspotConnector, hubspotCredentialsSchema, hubspotSettingsSchema } from './hubspot';
+
+/** Connector kinds stored in `crm_connectors.kind`. */
+export const CRM_KINDS = ['hubspot', 'salesforce'] as const;
+export type CrmKindName = (typeof CRM_KINDS)[number];
+
+/** What the connector factory needs from a stored connector. */
+export interface ConnectorSpec {
+  kind: CrmKindName;
+  /** Non-secret settings (jsonb). */
+  settings: Record<string, unknown>;
+}
+
+export interface ConnectorOptions {
+  /** Per-request timeout (ms). Default 10 000. */
+  timeoutMs?: number;
+}
+
+/**
+ * The zod schemas of a kind's credentials and settings, or null when this build has no connector of that kind.
+ * MERGE NOTE: 'salesforce' returns null until src/crm/connectors/salesforce.ts (another helper) is wired: then
+ * return `{ credentials: salesforceCredentialsSchema, settings: <its settings schema> }`.
+ */
+export function connectorSchemas(kind: CrmKindName): { credentials: z.ZodType; settings: z.ZodType } | null {
+  switch (kind) {
+    case 'hubspot':
+      return { credentials: hubspotCredentialsSchema, settings: hubspotSettingsSchema };
+    case 'salesforce':
+      return null;
+  }
+}
+
+/**
+ * Builds the connector of a stored row from its decrypted credentials (validated here per kind).
+ * @throws CrmError('invalid') when the credentials or settings do not match the kind's schema (e.g. a row written
+ *   by an older version), or when the kind is not available in this build.
+ */
+export function createConnector(row: ConnectorSpec, decryptedCredentials: unknown, opts: ConnectorOptions = {}): CrmConnector {
+  switch (row.kind) {
+    case 'hubspot': {
+      const creds = hubspotCredentialsSchema.safeParse(decryptedCredentials);
+      if (!creds.success) throw new CrmError('invalid', 'the stored HubSpot credentials are not a private app token: set them again');
+      const settings = hubspotSettingsSchema.safeParse(row.settings ?? {});
+      if (!settings.success) throw new CrmError('invalid', `the HubSpot settings are invalid: ${settings.error.issues[0]?.message}`);
+      return createHubspotConnector(creds.data, settings.data, opts);
+    }
+    case 'salesforce':
+      // MERGE: wire createSalesforceConnector(salesforceCredentialsSchema.parse(decryptedCredentials), row.settings, opts)
+      // from src/crm/connectors/salesforce.ts here (and its schemas in connectorSchemas above).
+      throw new CrmError('invalid', 'salesforce connector not available');
+    default:
+      throw new CrmError('invalid', `unknown CRM connector kind '${String((row as { kind: unknown }).kind)}'`);
+  }
+}
