@@ -21,6 +21,7 @@ import * as m1202_1300 from './20261202001300_recordings';
 import * as m1202_1500 from './20261202001500_web_calls';
 import * as m1202_1600 from './20261202001600_webhooks';
 import * as m1203_0050 from './20261203000050_call_analysis';
+import * as m1203_0400 from './20261203000400_inbound_triggers';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -47,6 +48,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261202001500_web_calls', m1202_1500],
   ['20261202001600_webhooks', m1202_1600],
   ['20261203000050_call_analysis', m1203_0050],
+  ['20261203000400_inbound_triggers', m1203_0400],
 ];
 
 /**
