@@ -37,6 +37,8 @@ import { openRecordingStorage } from './recordings/open-storage';
 import { recordingTaps } from './recordings/recording-writer';
 import type { RecordingStorage } from './recordings/storage';
 import { webhookApiDeps } from './webhooks/config';
+import { createInboundTriggersRouter } from './http/inbound-triggers';
+import { requestRateLimit } from './http/auth/rate-limit';
 
 export interface RunningServer {
   port: number;
@@ -235,6 +237,14 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         logger: ctx.logger,
         publishAmd: (m) => amd.publish(m),
         draining: () => draining,
+      }),
+      // Triggers in (issue 13 §6): signature-verified, raw body, 120 requests/min per client IP.
+      createInboundTriggersRouter({
+        db: ctx.db,
+        box: webhookApiDeps(config).box,
+        publicBaseUrl: config.publicBaseUrl,
+        dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }),
+        rateLimit: requestRateLimit({ redis: ctx.authRedis, keyPrefix: `${o.redisPrefix ?? ctx.authRedisPrefix}:rl:inbound-trigger`, points: 120, durationS: 60, key: (req) => req.ip ?? null, message: 'too many inbound trigger requests' }),
       }),
       api,
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),
