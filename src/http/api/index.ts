@@ -20,6 +20,7 @@ import { recordingRoutes } from './recordings';
 import { RecordingsRepo } from '../../db/recordings';
 import type { RecordingStorage } from '../../recordings/storage';
 import { webhookEndpointRoutes } from './webhook-endpoints';
+import { inboundTriggerRoutes } from './inbound-triggers';
 import type { SecretBox } from '../../webhooks/secret-box';
 import type { SsrfPolicy } from '../../webhooks/ssrf';
 
@@ -46,6 +47,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...campaignContactRoutes(d),
     ...dncRoutes(d),
     ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
+    ...inboundTriggerRoutes({ db: d.db, box: d.webhooks?.box ?? null }),
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),

@@ -5975,6 +5975,369 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbound-triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List inbound triggers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every trigger, oldest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTriggers: components["schemas"]["InboundTrigger"][];
+                        };
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add an inbound trigger (HubSpot workflow webhook or Standard Webhooks sender)
+         * @description kind `hubspot` takes the app client secret; kind `standard` returns a generated `whsec_` secret once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "HubSpot: new lead → renewals",
+                     *       "kind": "hubspot",
+                     *       "secret": "your-hubspot-app-client-secret",
+                     *       "action": {
+                     *         "type": "enroll",
+                     *         "campaignId": "7a0c9a52-2f49-4a0b-8d8e-3b3f1c2d4e5f"
+                     *       },
+                     *       "mapping": {
+                     *         "phone": "properties.phone",
+                     *         "variables": {
+                     *           "first_name": "properties.firstname"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundTriggerCreate"];
+                };
+            };
+            responses: {
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                            /** @description kind `standard`: the generated `whsec_…` signing secret, shown only here. null for `hubspot`. */
+                            secret: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No WEBHOOK_SECRETS_KEY. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbound-triggers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an inbound trigger */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The trigger. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove an inbound trigger */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an inbound trigger */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InboundTriggerPatch"];
+                };
+            };
+            responses: {
+                /** @description The trigger. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                        };
+                    };
+                };
+                /** @description Invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/agents/{agentId}/knowledge": {
         parameters: {
             query?: never;
@@ -8302,6 +8665,46 @@ export interface components {
             enabled?: boolean;
             description?: string | null;
         };
+        InboundTriggerCreate: {
+            name: string;
+            /** @enum {string} */
+            kind: "hubspot" | "standard";
+            /** @description kind `hubspot`: the HubSpot app's client secret (required, write-only). kind `standard`: not allowed — a `whsec_` secret is generated and returned once. */
+            secret?: string;
+            action: components["schemas"]["InboundTriggerAction"];
+            mapping: components["schemas"]["InboundTriggerMapping"];
+            enabled?: boolean;
+        };
+        /** @description `enroll` the contact into a campaign (draft, running or paused) or place a `call` with an agent. */
+        InboundTriggerAction: {
+            /** @constant */
+            type: "enroll";
+            /** Format: uuid */
+            campaignId: string;
+        } | {
+            /** @constant */
+            type: "call";
+            agentId: string;
+            fromNumber?: string;
+        };
+        /** @description Where the phone number, name and template variables are in the payload. */
+        InboundTriggerMapping: {
+            /** @description Dotted path into the JSON body, e.g. `properties.phone` or `items.0.phone`. */
+            phone: string;
+            /** @description Dotted path into the JSON body, e.g. `properties.phone` or `items.0.phone`. */
+            name?: string;
+            variables?: {
+                [key: string]: string;
+            };
+        };
+        InboundTriggerPatch: {
+            name?: string;
+            /** @description kind `hubspot` only: a new client secret (write-only). */
+            secret?: string;
+            action?: components["schemas"]["InboundTriggerAction"];
+            mapping?: components["schemas"]["InboundTriggerMapping"];
+            enabled?: boolean;
+        };
         LiveTransfer: {
             /** @description Where to transfer, international form (E.164 after parsing). */
             to: string;
@@ -9188,6 +9591,54 @@ export interface components {
                 responseExcerpt: string | null;
                 error: string | null;
             }[];
+        };
+        /**
+         * @example {
+         *       "id": "2c5e0e7a-3a3e-4f0c-9b55-0e2b8a6f1d11",
+         *       "name": "HubSpot: new lead → renewals",
+         *       "kind": "hubspot",
+         *       "action": {
+         *         "type": "enroll",
+         *         "campaignId": "7a0c9a52-2f49-4a0b-8d8e-3b3f1c2d4e5f"
+         *       },
+         *       "mapping": {
+         *         "phone": "properties.phone",
+         *         "variables": {
+         *           "first_name": "properties.firstname"
+         *         }
+         *       },
+         *       "enabled": true,
+         *       "receiverPath": "/integrations/hubspot/webhook?trigger=2c5e0e7a-3a3e-4f0c-9b55-0e2b8a6f1d11",
+         *       "createdAt": "2026-12-03T10:00:00.000Z",
+         *       "updatedAt": "2026-12-03T10:00:00.000Z"
+         *     }
+         */
+        InboundTrigger: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "hubspot" | "standard";
+            action: components["schemas"]["InboundTriggerActionOut"];
+            mapping: components["schemas"]["InboundTriggerMapping"];
+            enabled: boolean;
+            receiverPath: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        InboundTriggerActionOut: {
+            /** @constant */
+            type: "enroll";
+            /** Format: uuid */
+            campaignId: string;
+        } | {
+            /** @constant */
+            type: "call";
+            agentId: string;
+            /** @description E.164. */
+            fromNumber?: string;
         };
         /**
          * @example {
