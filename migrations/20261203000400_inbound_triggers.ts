@@ -8,6 +8,8 @@ import type { Knex } from 'knex';
  * `{ phone: 'properties.phone', variables?: { first_name: 'properties.firstname' }, name? }` (dotted paths).
  * `inbound_trigger_deliveries` dedupes deliveries for 24 h by (trigger, delivery key): HubSpot's delivery id when
  * sent, a body hash otherwise, the `webhook-id` for Standard Webhooks.
+ * `contact_import_keys`: `Idempotency-Key` of JSON contact imports (`POST /api/campaigns/:id/contacts`), written in
+ * the import's transaction with the SHA-256 of the body and the result answered again on a repeat.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('inbound_triggers', (t) => {
@@ -30,10 +32,19 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['trigger_id', 'delivery_key']);
     t.index(['received_at'], 'inbound_trigger_deliveries_received');
   });
+  await knex.schema.createTable('contact_import_keys', (t) => {
+    t.string('campaign_id', 64).notNullable().references('id').inTable('campaigns').onDelete('CASCADE');
+    t.string('idempotency_key', 200).notNullable();
+    t.string('request_hash', 64).notNullable();
+    t.jsonb('result').notNullable();
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.primary(['campaign_id', 'idempotency_key']);
+  });
 }
 
 /** Reverts {@link up}. */
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('contact_import_keys');
   await knex.schema.dropTable('inbound_trigger_deliveries');
   await knex.schema.dropTable('inbound_triggers');
 }

@@ -13,13 +13,13 @@ const iso = z.iso.datetime({ offset: true });
 const path = z.string().trim().min(1).max(200).meta({ description: 'Dotted path into the JSON body, e.g. `properties.phone` or `items.0.phone`.' });
 const actionSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('enroll'), campaignId: z.uuid() }),
+    z.strictObject({ type: z.literal('enroll'), campaignId: z.string().min(1).max(64) }),
     z.strictObject({ type: z.literal('call'), agentId: z.string().min(1).max(100), fromNumber: phoneNumberInputSchema.optional() }),
   ])
   .meta({ id: 'InboundTriggerAction', description: '`enroll` the contact into a campaign (draft, running or paused) or place a `call` with an agent.' });
 const actionOutSchema = z
   .discriminatedUnion('type', [
-    z.object({ type: z.literal('enroll'), campaignId: z.uuid() }),
+    z.object({ type: z.literal('enroll'), campaignId: z.string().min(1).max(64) }),
     z.object({ type: z.literal('call'), agentId: z.string(), fromNumber: z.string().optional().meta({ description: 'E.164.' }) }),
   ])
   .meta({ id: 'InboundTriggerActionOut' });

@@ -4523,7 +4523,7 @@ export interface paths {
         put?: never;
         /**
          * Add contacts (CSV or JSON)
-         * @description `text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing.
+         * @description `text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing. Optional `Idempotency-Key` header (JSON bodies): a repeat with the same key and body answers the first result without importing again; another body under the key → 422.
          */
         post: {
             parameters: {
@@ -4645,6 +4645,15 @@ export interface paths {
                 };
                 /** @description Another content type. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The Idempotency-Key was used with another body. */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8679,7 +8688,6 @@ export interface components {
         InboundTriggerAction: {
             /** @constant */
             type: "enroll";
-            /** Format: uuid */
             campaignId: string;
         } | {
             /** @constant */
@@ -9631,7 +9639,6 @@ export interface components {
         InboundTriggerActionOut: {
             /** @constant */
             type: "enroll";
-            /** Format: uuid */
             campaignId: string;
         } | {
             /** @constant */
