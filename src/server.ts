@@ -41,6 +41,8 @@ import type { RecordingStorage } from './recordings/storage';
 import { crmConnectorDeps, webhookApiDeps } from './webhooks/config';
 import { createWebhookQueue } from './webhooks/delivery-queue';
 import { createQueueBoardRouter, queueBoardAliasRouter } from './http/routes/queue-board';
+import { createInboundTriggersRouter } from './http/inbound-triggers';
+import { requestRateLimit } from './http/auth/rate-limit';
 
 export interface RunningServer {
   port: number;
@@ -251,6 +253,14 @@ export async function startServer(config: Readonly<Config>, ctx: AppContext, o: 
         logger: ctx.logger,
         publishAmd: (m) => amd.publish(m),
         draining: () => draining,
+      }),
+      // Triggers in (issue 13 §6): signature-verified, raw body, 120 requests/min per client IP.
+      createInboundTriggersRouter({
+        db: ctx.db,
+        box: webhookApiDeps(config).box,
+        publicBaseUrl: config.publicBaseUrl,
+        dialer: o.dialer ?? createTwilioDialer({ config, db: ctx.db, logger: ctx.logger, budgets }),
+        rateLimit: requestRateLimit({ redis: ctx.authRedis, keyPrefix: `${o.redisPrefix ?? ctx.authRedisPrefix}:rl:inbound-trigger`, points: 120, durationS: 60, key: (req) => req.ip ?? null, message: 'too many inbound trigger requests' }),
       }),
       api,
       ...(config.metricsEnabled && config.auth.metricsToken ? [createMetricsRouter({ registry: ctx.metrics.registry, token: config.auth.metricsToken })] : []),

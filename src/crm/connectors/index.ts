@@ -1,6 +1,10 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CrmError, type CrmConnector } from '../connector';
 import { createHubspotConnector, hubspotCredentialsSchema, hubspotSettingsSchema } from './hubspot';
+import { createSalesforceConnector, salesforceCredentialsSchema } from './salesforce';
+
+/** Salesforce's non-secret settings: the REST API version without the `v` (e.g. `62.0`; default in salesforce.ts). */
+export const salesforceSettingsSchema = z.object({ apiVersion: z.string().regex(/^\d{2,3}\.0$/, 'apiVersion is like 62.0').optional() }).strict();
 
 /** Connector kinds stored in `crm_connectors.kind`. */
 export const CRM_KINDS = ['hubspot', 'salesforce'] as const;
@@ -20,15 +24,13 @@ export interface ConnectorOptions {
 
 /**
  * The zod schemas of a kind's credentials and settings, or null when this build has no connector of that kind.
- * MERGE NOTE: 'salesforce' returns null until src/crm/connectors/salesforce.ts (another helper) is wired: then
- * return `{ credentials: salesforceCredentialsSchema, settings: <its settings schema> }`.
  */
 export function connectorSchemas(kind: CrmKindName): { credentials: z.ZodType; settings: z.ZodType } | null {
   switch (kind) {
     case 'hubspot':
       return { credentials: hubspotCredentialsSchema, settings: hubspotSettingsSchema };
     case 'salesforce':
-      return null;
+      return { credentials: salesforceCredentialsSchema, settings: salesforceSettingsSchema };
   }
 }
 
@@ -46,10 +48,13 @@ export function createConnector(row: ConnectorSpec, decryptedCredentials: unknow
       if (!settings.success) throw new CrmError('invalid', `the HubSpot settings are invalid: ${settings.error.issues[0]?.message}`);
       return createHubspotConnector(creds.data, settings.data, opts);
     }
-    case 'salesforce':
-      // MERGE: wire createSalesforceConnector(salesforceCredentialsSchema.parse(decryptedCredentials), row.settings, opts)
-      // from src/crm/connectors/salesforce.ts here (and its schemas in connectorSchemas above).
-      throw new CrmError('invalid', 'salesforce connector not available');
+    case 'salesforce': {
+      const creds = salesforceCredentialsSchema.safeParse(decryptedCredentials);
+      if (!creds.success) throw new CrmError('invalid', 'the stored Salesforce credentials are not an instance URL and access token: set them again');
+      const settings = salesforceSettingsSchema.safeParse(row.settings ?? {});
+      if (!settings.success) throw new CrmError('invalid', `the Salesforce settings are invalid: ${settings.error.issues[0]?.message}`);
+      return createSalesforceConnector(creds.data, settings.data, opts);
+    }
     default:
       throw new CrmError('invalid', `unknown CRM connector kind '${String((row as { kind: unknown }).kind)}'`);
   }

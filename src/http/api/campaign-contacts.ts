@@ -13,6 +13,7 @@ import { campaignParams } from './campaigns';
 import { contactSchema, importResultSchema } from './campaign-schemas';
 import { ApiError, defineRoute, errorSchema, type ApiRoute } from './route';
 import { consumeUpload } from './upload-stream';
+import { importOnce } from './import-idempotency';
 import { streamCsv } from './csv-export';
 
 const error = (description: string) => ({ description, schema: errorSchema });
@@ -65,7 +66,7 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number; c
       tag: 'campaigns',
       summary: 'Add contacts (CSV or JSON)',
       description:
-        '`text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing.',
+        '`text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing. Optional `Idempotency-Key` header (JSON bodies): a repeat with the same key and body answers the first result without importing again; another body under the key → 422.',
       params: campaignParams,
       body: contactsJsonSchema,
       bodyLimitBytes: 16 * 1024 * 1024,
@@ -79,6 +80,7 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number; c
         400: error('Unreadable CSV (no phone column, broken quoting) or invalid JSON.'),
         404: error('No such campaign.'),
         409: error('The campaign is completed or cancelled.'),
+        422: error('The Idempotency-Key was used with another body.'),
         413: error('The CSV is larger than CONTACTS_UPLOAD_MAX_BYTES (default 50 MB); nothing was imported.'),
         415: error('Another content type.'),
       },
@@ -94,10 +96,15 @@ export function campaignContactRoutes(d: { db: Knex; reportBatchSize?: number; c
           beforeCommit: (trx: Knex.Transaction, r: ImportResult) =>
             new AuditRepo(trx).record({ actor: actorOf(principal), action: 'campaign.contacts_import', entityType: 'campaign', entityId: c.id, before: null, after: { source, accepted: r.accepted, duplicates: r.duplicates, suppressed: r.suppressed, rejectedCount: r.rejectedCount } }, trx),
         });
+        const key = req.get('idempotency-key');
+        if (key !== undefined && (key.length === 0 || key.length > 200)) throw new ApiError(400, 'headers.idempotency-key: 1-200 characters');
         if (body) {
           const rows: ContactInput[] = body.contacts.map((x: Omit<ContactInput, 'line'>, i: number) => ({ ...x, line: i + 1 }));
-          return { ...(await importContacts(d.db, target, rows, audited('json'))) };
+          if (key === undefined) return { ...(await importContacts(d.db, target, rows, audited('json'))) };
+          const audit = audited('json').beforeCommit;
+          return { ...(await importOnce(d.db, c.id, key, body, (keep) => importContacts(d.db, target, rows, { beforeCommit: async (trx, r) => { await audit(trx, r); await keep(trx, r); } }))) };
         }
+        if (key !== undefined) throw new ApiError(400, 'headers.idempotency-key: supported with a JSON body only (a CSV import merges duplicates, so repeating it stores nothing twice)');
         try {
           return await consumeUpload(req, res, async (input, fileName) => {
             async function* inputs() {

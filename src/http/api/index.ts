@@ -23,6 +23,7 @@ import { RecordingsRepo } from '../../db/recordings';
 import type { RecordingStorage } from '../../recordings/storage';
 import { webhookEndpointRoutes } from './webhook-endpoints';
 import { integrationRoutes } from './integrations';
+import { inboundTriggerRoutes } from './inbound-triggers';
 import type { SecretBox } from '../../webhooks/secret-box';
 import type { SsrfPolicy } from '../../webhooks/ssrf';
 
@@ -51,6 +52,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...dncRoutes(d),
     ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
     ...integrationRoutes({ db: d.db, box: d.integrations?.box ?? null, policy: d.integrations?.policy, timeoutMs: d.integrations?.timeoutMs }),
+    ...inboundTriggerRoutes({ db: d.db, box: d.webhooks?.box ?? null }),
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),

@@ -71,38 +71,51 @@ export function singleCallRoutes(d: { db: Knex; dialer?: DialerPort }): ApiRoute
           const message = key ? 'at most 200 characters' : 'required (1-200 characters, e.g. a uuid)';
           return reply(400, { error: `headers.idempotency-key: ${message}`, issues: [{ path: 'headers.idempotency-key', message }] });
         }
-        if (!d.dialer) throw new ApiError(503, 'outbound dialing is not configured on this server');
-        const dialer = d.dialer;
-        const b = { ...body, variables: body.variables && Object.fromEntries(Object.entries(body.variables).map(([k, v]) => [variableName(k), v])) } as Body;
-        const hash = requestHash(b);
-        const earlier = await d.db('call_attempts').where({ idempotency_key: key }).first();
-        if (earlier) return replay(earlier, hash);
-        const agent = await new AgentsRepo(d.db).get(b.agentId);
-        if (!agent) throw new ApiError(404, `agent ${b.agentId} does not exist`);
-        if (agent.archivedAt) throw new ApiError(409, `agent ${b.agentId} is archived`);
-        if (await new DncRepo(d.db).isListed(b.to)) throw new ApiError(409, `${b.to} is on the do-not-call list`);
-        const from = b.from ?? (await d.db('phone_numbers').where({ agent_id: agent.id }).orderBy('e164').first('e164'))?.e164;
-        if (!from) return reply(400, { error: `body.from: agent ${agent.id} has no phone number; give from`, issues: [{ path: 'body.from', message: 'required: the agent has no phone number' }] });
-        const [row] = await d
-          .db('call_attempts')
-          .insert({ id: randomUUID(), attempt_no: 1, to_number: b.to, from_number: from, agent_id: agent.id, variables: JSON.stringify(b.variables ?? {}), idempotency_key: key, request_hash: hash })
-          .onConflict('idempotency_key')
-          .ignore()
-          .returning('*');
-        if (!row) return replay(await d.db('call_attempts').where({ idempotency_key: key }).first(), hash);
-        let callSid: string;
-        try {
-          ({ callSid } = await dialer.dial(row.id));
-        } catch (err) {
-          const refused = err instanceof DialRefused;
-          const message = refused ? err.message : `the call could not be placed: ${(err as Error).message}`;
-          await d.db('call_attempts').where({ id: row.id }).update({ status: 'failed', error: refused ? `refused:${message}` : message, ended_at: d.db.fn.now() });
-          throw new ApiError(refused ? 409 : 502, message);
-        }
-        await d.db('call_attempts').where({ id: row.id }).whereNull('call_sid').update({ call_sid: callSid });
-        const after = await d.db('call_attempts').where({ id: row.id }).first('status');
-        return reply(201, { attemptId: row.id, callSid, status: after?.status ?? row.status });
+        return placeSingleCall(d, key, body);
       },
     }),
   ];
+}
+
+/** The input of {@link placeSingleCall}: the `POST /api/calls` body. */
+export type SingleCallInput = Body;
+
+/**
+ * Places one outbound call under an idempotency key (the `POST /api/calls` logic, shared with inbound triggers,
+ * src/http/inbound-triggers.ts): 201 `{ attemptId, callSid, status }` for a new key, the first answer (200) for a repeat
+ * with the same body. @throws ApiError 404 (no agent), 409 (archived agent, DNC, still dialing, dialer refused),
+ * 422 (key reused with another body), 502 (Twilio refused), 503 (no dialer); a 400 reply when the agent has no number.
+ */
+export async function placeSingleCall(d: { db: Knex; dialer?: DialerPort }, key: string, body: Body) {
+    if (!d.dialer) throw new ApiError(503, 'outbound dialing is not configured on this server');
+    const dialer = d.dialer;
+    const b = { ...body, variables: body.variables && Object.fromEntries(Object.entries(body.variables).map(([k, v]) => [variableName(k), v])) } as Body;
+    const hash = requestHash(b);
+    const earlier = await d.db('call_attempts').where({ idempotency_key: key }).first();
+    if (earlier) return replay(earlier, hash);
+    const agent = await new AgentsRepo(d.db).get(b.agentId);
+    if (!agent) throw new ApiError(404, `agent ${b.agentId} does not exist`);
+    if (agent.archivedAt) throw new ApiError(409, `agent ${b.agentId} is archived`);
+    if (await new DncRepo(d.db).isListed(b.to)) throw new ApiError(409, `${b.to} is on the do-not-call list`);
+    const from = b.from ?? (await d.db('phone_numbers').where({ agent_id: agent.id }).orderBy('e164').first('e164'))?.e164;
+    if (!from) return reply(400, { error: `body.from: agent ${agent.id} has no phone number; give from`, issues: [{ path: 'body.from', message: 'required: the agent has no phone number' }] });
+    const [row] = await d
+      .db('call_attempts')
+      .insert({ id: randomUUID(), attempt_no: 1, to_number: b.to, from_number: from, agent_id: agent.id, variables: JSON.stringify(b.variables ?? {}), idempotency_key: key, request_hash: hash })
+      .onConflict('idempotency_key')
+      .ignore()
+      .returning('*');
+    if (!row) return replay(await d.db('call_attempts').where({ idempotency_key: key }).first(), hash);
+    let callSid: string;
+    try {
+      ({ callSid } = await dialer.dial(row.id));
+    } catch (err) {
+      const refused = err instanceof DialRefused;
+      const message = refused ? err.message : `the call could not be placed: ${(err as Error).message}`;
+      await d.db('call_attempts').where({ id: row.id }).update({ status: 'failed', error: refused ? `refused:${message}` : message, ended_at: d.db.fn.now() });
+      throw new ApiError(refused ? 409 : 502, message);
+    }
+    await d.db('call_attempts').where({ id: row.id }).whereNull('call_sid').update({ call_sid: callSid });
+    const after = await d.db('call_attempts').where({ id: row.id }).first('status');
+    return reply(201, { attemptId: row.id, callSid, status: after?.status ?? row.status });
 }

@@ -207,4 +207,27 @@ describe('campaign contact import', () => {
     const last = rows.filter((l) => l.startsWith('+44 20 7946 0999')).pop()!.split(',')[3];
     expect((await contact(c.id, '+442079460999')).variables.order_id).toBe(last);
   });
+
+  it('Idempotency-Key (JSON): a repeat answers the first result without importing again; another body → 422; CSV with a key → 400', async () => {
+    const c = await createTestCampaign(db, agentId);
+    const send = async (body: unknown, key: string, contentType = 'application/json') => {
+      const res = await fetch(`${srv.base}/api/campaigns/${c.id}/contacts`, { method: 'POST', headers: { 'x-test-role': 'supervisor', 'content-type': contentType, 'idempotency-key': key }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const phone = randomUsPhone();
+    const body = { contacts: [{ phone, variables: { plan: 'gold' } }] };
+    const first = await send(body, 'key-1');
+    expect(first).toEqual({ status: 200, body: { accepted: 1, rejected: [], rejectedCount: 0, duplicates: 0, suppressed: 0 } });
+    await db('campaign_contacts').where({ campaign_id: c.id, phone }).update({ variables: JSON.stringify({ plan: 'changed' }) });
+    const again = await send(body, 'key-1');
+    expect(again).toEqual(first); // not `duplicates: 1`: nothing ran
+    expect((await contact(c.id, phone)).variables).toEqual({ plan: 'changed' });
+    expect(await db('audit_log').where({ entity_id: c.id, action: 'campaign.contacts_import' }).count('* as n').first()).toEqual({ n: '1' });
+    expect((await send({ contacts: [{ phone: randomUsPhone() }] }, 'key-1')).status).toBe(422);
+    expect((await send('phone\n+14155550123\n', 'key-2', 'text/csv')).status).toBe(400);
+    // Another campaign may use the same key.
+    const other = await createTestCampaign(db, agentId);
+    const res = await fetch(`${srv.base}/api/campaigns/${other.id}/contacts`, { method: 'POST', headers: { 'x-test-role': 'supervisor', 'content-type': 'application/json', 'idempotency-key': 'key-1' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+  });
 });
