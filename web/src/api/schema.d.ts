@@ -1131,6 +1131,19 @@ export interface paths {
                          *           "vocabulary": [
                          *             "Acme"
                          *           ],
+                         *           "extractionSchema": {
+                         *             "type": "object",
+                         *             "properties": {
+                         *               "orderNumber": {
+                         *                 "type": "string",
+                         *                 "description": "The caller's order number"
+                         *               },
+                         *               "appointmentTime": {
+                         *                 "type": "string",
+                         *                 "format": "date-time"
+                         *               }
+                         *             }
+                         *           },
                          *           "isDefault": true,
                          *           "archivedAt": null
                          *         }
@@ -1310,6 +1323,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1481,6 +1507,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1653,6 +1692,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": true,
                          *         "archivedAt": null
                          *       }
@@ -1834,6 +1886,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": "2026-12-02T10:00:00.000Z"
                          *       }
@@ -2019,6 +2084,19 @@ export interface paths {
                          *         "vocabulary": [
                          *           "Acme"
                          *         ],
+                         *         "extractionSchema": {
+                         *           "type": "object",
+                         *           "properties": {
+                         *             "orderNumber": {
+                         *               "type": "string",
+                         *               "description": "The caller's order number"
+                         *             },
+                         *             "appointmentTime": {
+                         *               "type": "string",
+                         *               "format": "date-time"
+                         *             }
+                         *           }
+                         *         },
                          *         "isDefault": false,
                          *         "archivedAt": null
                          *       }
@@ -2521,6 +2599,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
+                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
+                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -2570,7 +2650,8 @@ export interface paths {
                          *           "endReason": null,
                          *           "csat": 4,
                          *           "turnCount": 6,
-                         *           "transfer": null
+                         *           "transfer": null,
+                         *           "disposition": "resolved"
                          *         }
                          *       ],
                          *       "nextCursor": "MjAyNi0xMi0wMVQxNTowNDowNS4xMjM0NTZafENBMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"
@@ -2768,6 +2849,8 @@ export interface paths {
                     direction?: "inbound" | "outbound" | "outbound-api" | "outbound-dial" | "web";
                     /** @description Twilio CallStatus. */
                     status?: "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "failed" | "no-answer" | "canceled";
+                    /** @description Post-call disposition (`resolved`, `transferred`, `voicemail` …); calls not analysed yet never match. */
+                    disposition?: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
                     /** @description The call's dominant language (`en`, `es` …). */
                     language?: string;
                     /** @description Calls that started at or after this instant. */
@@ -2974,7 +3057,14 @@ export interface paths {
                          *             "CallStatus": "completed"
                          *           }
                          *         }
-                         *       ]
+                         *       ],
+                         *       "analysis": {
+                         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
+                         *         "disposition": "resolved",
+                         *         "fields": {},
+                         *         "method": "local:v1",
+                         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
+                         *       }
                          *     }
                          */
                         "application/json": components["schemas"]["CallDetail"];
@@ -4547,7 +4637,7 @@ export interface paths {
         put?: never;
         /**
          * Add contacts (CSV or JSON)
-         * @description `text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing.
+         * @description `text/csv` (header row; `phone` required; `name`, `timezone`, `language` optional; every other column a variable, named like `First Name` → `first_name`), a multipart `file` with such a CSV, or JSON `{ contacts }`. Streamed: any size. Numbers are normalised to E.164 (the campaign defaultRegion for national numbers); invalid rows come back with their line; duplicates merge; DNC-listed numbers are stored suppressed. All or nothing: a file that cannot be parsed changes nothing. Optional `Idempotency-Key` header (JSON bodies): a repeat with the same key and body answers the first result without importing again; another body under the key → 422.
          */
         post: {
             parameters: {
@@ -4669,6 +4759,15 @@ export interface paths {
                 };
                 /** @description Another content type. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The Idempotency-Key was used with another body. */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6555,6 +6654,369 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/inbound-triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List inbound triggers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Every trigger, oldest first. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTriggers: components["schemas"]["InboundTrigger"][];
+                        };
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add an inbound trigger (HubSpot workflow webhook or Standard Webhooks sender)
+         * @description kind `hubspot` takes the app client secret; kind `standard` returns a generated `whsec_` secret once.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "HubSpot: new lead → renewals",
+                     *       "kind": "hubspot",
+                     *       "secret": "your-hubspot-app-client-secret",
+                     *       "action": {
+                     *         "type": "enroll",
+                     *         "campaignId": "7a0c9a52-2f49-4a0b-8d8e-3b3f1c2d4e5f"
+                     *       },
+                     *       "mapping": {
+                     *         "phone": "properties.phone",
+                     *         "variables": {
+                     *           "first_name": "properties.firstname"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InboundTriggerCreate"];
+                };
+            };
+            responses: {
+                /** @description Created. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                            /** @description kind `standard`: the generated `whsec_…` signing secret, shown only here. null for `hubspot`. */
+                            secret: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No WEBHOOK_SECRETS_KEY. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/inbound-triggers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an inbound trigger */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The trigger. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                        };
+                    };
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Remove an inbound trigger */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid path parameter, query or body (`issues` lists each problem). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an inbound trigger */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InboundTriggerPatch"];
+                };
+            };
+            responses: {
+                /** @description The trigger. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboundTrigger: components["schemas"]["InboundTrigger"];
+                        };
+                    };
+                };
+                /** @description Invalid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No valid session cookie or API key. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Needs the admin role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/agents/{agentId}/knowledge": {
         parameters: {
             query?: never;
@@ -8074,7 +8536,7 @@ export interface webhooks {
         put?: never;
         /**
          * call.completed
-         * @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
+         * @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). Catalog version 1. Signed per Standard Webhooks; retried with exponential backoff for about a day on a non-2xx answer.
          */
         post: {
             parameters: {
@@ -8106,7 +8568,7 @@ export interface webhooks {
                             kind: "call" | "campaign";
                             id: string;
                         };
-                        /** @description Post-call work is done: the transcript, intent and CSAT (the same fields as the CRM webhook). */
+                        /** @description Post-call work is done: the transcript, intent, summary, disposition, extracted fields and CSAT (the same fields as the CRM webhook). */
                         data: {
                             callSid: string;
                             direction: string;
@@ -8125,6 +8587,14 @@ export interface webhooks {
                             csat: {
                                 score: number;
                                 method: string;
+                            } | null;
+                            /** @description Post-call summary (a few sentences), null when the call was not analysed. */
+                            summary: string | null;
+                            /** @description How the call ended (src/domain/disposition.ts), null when not analysed. */
+                            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
+                            /** @description The agent's extracted fields (its extractionSchema), null when not analysed. */
+                            extractedFields: {
+                                [key: string]: string | number | boolean;
                             } | null;
                             status: string;
                             /** Format: date-time */
@@ -8677,6 +9147,23 @@ export interface components {
             };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
+            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
+            extractionSchema?: ({
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -8784,6 +9271,23 @@ export interface components {
             };
             /** @description Words callers use that STT mishears; near-misses are corrected to them. */
             vocabulary?: string[];
+            /** @description Post-call analysis: the fields to extract from each call, as a JSON Schema object `{ "type": "object", "properties": { "<name>": { "type": "string"|"number"|"integer"|"boolean", "description"?, "enum"?, "format"? } } }` (format on strings: date-time, date, time, email, phone; at most 30 properties); null = none. */
+            extractionSchema?: ({
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null) | null;
             /** @description The agent answering numbers without their own agent (at most one; setting it clears the previous default). */
             isDefault?: boolean;
         };
@@ -9045,6 +9549,45 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        InboundTriggerCreate: {
+            name: string;
+            /** @enum {string} */
+            kind: "hubspot" | "standard";
+            /** @description kind `hubspot`: the HubSpot app's client secret (required, write-only). kind `standard`: not allowed — a `whsec_` secret is generated and returned once. */
+            secret?: string;
+            action: components["schemas"]["InboundTriggerAction"];
+            mapping: components["schemas"]["InboundTriggerMapping"];
+            enabled?: boolean;
+        };
+        /** @description `enroll` the contact into a campaign (draft, running or paused) or place a `call` with an agent. */
+        InboundTriggerAction: {
+            /** @constant */
+            type: "enroll";
+            campaignId: string;
+        } | {
+            /** @constant */
+            type: "call";
+            agentId: string;
+            fromNumber?: string;
+        };
+        /** @description Where the phone number, name and template variables are in the payload. */
+        InboundTriggerMapping: {
+            /** @description Dotted path into the JSON body, e.g. `properties.phone` or `items.0.phone`. */
+            phone: string;
+            /** @description Dotted path into the JSON body, e.g. `properties.phone` or `items.0.phone`. */
+            name?: string;
+            variables?: {
+                [key: string]: string;
+            };
+        };
+        InboundTriggerPatch: {
+            name?: string;
+            /** @description kind `hubspot` only: a new client secret (write-only). */
+            secret?: string;
+            action?: components["schemas"]["InboundTriggerAction"];
+            mapping?: components["schemas"]["InboundTriggerMapping"];
+            enabled?: boolean;
+        };
         LiveTransfer: {
             /** @description Where to transfer, international form (E.164 after parsing). */
             to: string;
@@ -9206,6 +9749,19 @@ export interface components {
          *       "vocabulary": [
          *         "Acme"
          *       ],
+         *       "extractionSchema": {
+         *         "type": "object",
+         *         "properties": {
+         *           "orderNumber": {
+         *             "type": "string",
+         *             "description": "The caller's order number"
+         *           },
+         *           "appointmentTime": {
+         *             "type": "string",
+         *             "format": "date-time"
+         *           }
+         *         }
+         *       },
          *       "isDefault": true,
          *       "archivedAt": null
          *     }
@@ -9288,6 +9844,23 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @default null */
+            extractionSchema: {
+                /** @constant */
+                type: "object";
+                properties: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "string" | "number" | "integer" | "boolean";
+                        description?: string;
+                        enum?: (string | number)[];
+                        /** @enum {string} */
+                        format?: "date-time" | "date" | "time" | "email" | "phone";
+                    };
+                };
+                required?: string[];
+                description?: string;
+            } | null;
             /**
              * @default {
              *       "enabled": false
@@ -9362,7 +9935,8 @@ export interface components {
          *       "endReason": null,
          *       "csat": 4,
          *       "turnCount": 6,
-         *       "transfer": null
+         *       "transfer": null,
+         *       "disposition": "resolved"
          *     }
          */
         CallSummary: {
@@ -9397,6 +9971,8 @@ export interface components {
                 /** Format: date-time */
                 at: string;
             } | null;
+            /** @description Post-call disposition, null until the call is analysed. */
+            disposition: ("resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned") | null;
         };
         SingleCallResult: {
             /** Format: uuid */
@@ -9517,7 +10093,14 @@ export interface components {
          *             "CallStatus": "completed"
          *           }
          *         }
-         *       ]
+         *       ],
+         *       "analysis": {
+         *         "summary": "Caller: \"When are you open?\" Agent: \"We are open Monday to Friday, nine to five.\" The request was handled.",
+         *         "disposition": "resolved",
+         *         "fields": {},
+         *         "method": "local:v1",
+         *         "analyzedAt": "2026-12-01T15:04:22.000Z"
+         *       }
          *     }
          */
         CallDetail: {
@@ -9570,6 +10153,24 @@ export interface components {
                     [key: string]: unknown;
                 };
             }[];
+            /** @description Post-call analysis, null until the post-call `analysis` step has run. */
+            analysis: {
+                /** @description A few sentences: what the caller wanted, what the agent did, how it ended. */
+                summary: string;
+                /**
+                 * @description How the call ended. Hard facts (no_answer, busy, failed, voicemail, transferred, opted_out, callback_booked, abandoned) come from the call's records; resolved / unresolved / wrong_number from the conversation.
+                 * @enum {string}
+                 */
+                disposition: "resolved" | "unresolved" | "transferred" | "voicemail" | "no_answer" | "busy" | "failed" | "opted_out" | "callback_booked" | "wrong_number" | "abandoned";
+                /** @description The agent's extracted fields (its `extractionSchema`); fields not found or invalid are absent. */
+                fields: {
+                    [key: string]: string | number | boolean;
+                };
+                /** @description How it was produced: `llm:<model>` or `local:v1` (offline, or the LLM failed). */
+                method: string;
+                /** Format: date-time */
+                analyzedAt: string;
+            } | null;
         };
         TurnTimings: {
             /** @description End of caller speech → end-of-turn decision. */
@@ -10006,6 +10607,53 @@ export interface components {
             attempts: number;
             lastError: string | null;
             deliveredAt: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "2c5e0e7a-3a3e-4f0c-9b55-0e2b8a6f1d11",
+         *       "name": "HubSpot: new lead → renewals",
+         *       "kind": "hubspot",
+         *       "action": {
+         *         "type": "enroll",
+         *         "campaignId": "7a0c9a52-2f49-4a0b-8d8e-3b3f1c2d4e5f"
+         *       },
+         *       "mapping": {
+         *         "phone": "properties.phone",
+         *         "variables": {
+         *           "first_name": "properties.firstname"
+         *         }
+         *       },
+         *       "enabled": true,
+         *       "receiverPath": "/integrations/hubspot/webhook?trigger=2c5e0e7a-3a3e-4f0c-9b55-0e2b8a6f1d11",
+         *       "createdAt": "2026-12-03T10:00:00.000Z",
+         *       "updatedAt": "2026-12-03T10:00:00.000Z"
+         *     }
+         */
+        InboundTrigger: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "hubspot" | "standard";
+            action: components["schemas"]["InboundTriggerActionOut"];
+            mapping: components["schemas"]["InboundTriggerMapping"];
+            enabled: boolean;
+            receiverPath: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        InboundTriggerActionOut: {
+            /** @constant */
+            type: "enroll";
+            campaignId: string;
+        } | {
+            /** @constant */
+            type: "call";
+            agentId: string;
+            /** @description E.164. */
+            fromNumber?: string;
         };
         /**
          * @example {
