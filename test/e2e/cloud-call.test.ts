@@ -184,7 +184,13 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     expect(Buffer.from(sim.agentAudio).equals(streamed)).toBe(true);
     const agent = turns.filter((t) => t.role === 'agent');
     expect(agent.at(-1)).toMatchObject({ text: REPLY_ES.join('').trim(), language: 'es' });
-    const call = await db('calls').where({ call_sid: sim.callSid }).first();
+    // The call's language is written when the server's session ends (then its post-call jobs are enqueued), which may
+    // come after the socket closed and the simulated status callback set ended_at.
+    let call = await db('calls').where({ call_sid: sim.callSid }).first();
+    for (let i = 0; i < 200 && !call.post_call_enqueued_at; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      call = await db('calls').where({ call_sid: sim.callSid }).first();
+    }
     expect(call.language).toBe('es');
   }, 60_000);
 
