@@ -3,8 +3,7 @@ import pino from 'pino';
 import { CallsRepo } from '../../../src/db/calls';
 import { CrmConnectorsRepo } from '../../../src/db/crm-connectors';
 import { HUBSPOT_OUTCOMES } from '../../../src/crm/connectors/hubspot';
-import { enqueuePostCall } from '../../../src/jobs/post-call';
-import { connectorSyncJobId, createRedisConnection } from '../../../src/jobs/queues';
+import { connectorSyncJobId, createRedisConnection, enqueuePostCallJob } from '../../../src/jobs/queues';
 import { SecretBox } from '../../../src/webhooks/secret-box';
 import { ssrfPolicy } from '../../../src/webhooks/ssrf';
 import { startWorkers, type RunningWorkers } from '../../../workers';
@@ -65,6 +64,11 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
     await db('calls').where({ call_sid: callSid }).update({ summary: analysis.summary ?? null, disposition: analysis.disposition ?? null, extracted_fields: analysis.fields ? JSON.stringify(analysis.fields) : null });
     return callSid;
   };
+  /**
+   * Runs the chain from `crm-sync` (which writes `call.completed` and fans out the connector jobs): the analysis step
+   * before it would recompute what insertCall seeds as the stored analysis (tested in post-call-analysis.test.ts).
+   */
+  const enqueuePostCall = (_queue: unknown, _calls: unknown, callSid: string) => enqueuePostCallJob(workers.queue, 'crm-sync', { callSid });
   const delivered = (callSid: string) =>
     waitFor(`connector delivery of ${callSid}`, async () => {
       const d = await repo.getDelivery(callSid, connectorId);

@@ -157,8 +157,8 @@ describe('HubSpot connector through @hubspot/api-client against the HubSpot doub
     hs = await startHubspotDouble({ token: TOKEN }); // for afterEach
   });
 
-  it('rejects bad credentials and the not-yet-wired salesforce kind', () => {
+  it('rejects bad credentials of either kind', () => {
     expect(() => createConnector({ kind: 'hubspot', settings: {} }, { token: 'x' })).toThrow(CrmError);
-    expect(() => createConnector({ kind: 'salesforce', settings: {} }, {})).toThrow('salesforce connector not available');
+    expect(() => createConnector({ kind: 'salesforce', settings: {} }, {})).toThrow(/stored Salesforce credentials are not an instance URL and access token/);
   });
 });
