@@ -54,6 +54,9 @@ describe('dashboard: campaigns (browser)', () => {
     await pick(page, 'Agent', 'Acme Support (support)');
     await page.getByLabel(/^Caller IDs/).first().fill('+14155550100');
     await page.getByLabel(/^Caller IDs/).first().press('Enter');
+    // Close the caller-ID suggestions (the numbers earlier suites left in this database): the list is navigated from
+    // the input (aria-activedescendant), which axe's scrollable-region rule does not see.
+    await page.getByLabel(/^Caller IDs/).first().press('Escape');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'campaign-wizard');
     await page.getByRole('button', { name: 'Next' }).click();

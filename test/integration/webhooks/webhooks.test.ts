@@ -92,6 +92,9 @@ describe('signed event webhooks (outbox → relay → BullMQ → receiver)', () 
     await db('agents').insert({ id: AGENT_ID, name: 'Webhooks test agent', system_prompt: 'test', first_message: 'Hello' }).onConflict('id').ignore();
     // Endpoints of earlier runs would receive this run's events: this file owns the table in its database.
     await db('webhook_endpoints').delete();
+    // Events earlier suites left unrelayed in this worker's database would go to this file's endpoints too (and take
+    // the receiver's scripted 503s): they are not this file's to deliver.
+    await db('webhook_outbox').whereNull('relayed_at').update({ relayed_at: db.fn.now() });
     producer = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     workerConn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     queue = createWebhookQueue(producer, { prefix: PREFIX, attempts: 6 });
