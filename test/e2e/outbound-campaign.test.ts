@@ -260,7 +260,7 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
   console.log(`caller transcripts (Moonshine):\n${heard.map((t) => `${kindOf.get(attempts.find((a) => a.call_sid === t.call_sid).to_number)}: "${t.text}"`).join('\n')}`);
   for (const p of spoken) {
     const sid = attempts.find((a) => a.to_number === p).call_sid;
-    // The hour is checked above against the stored words (Moonshine may hear "at three" as another hour: it did for "Saturday at three").
+    // The hour is checked above against the stored words; Moonshine writes "Saturday, at three" (a comma the old pattern missed).
     const mine = events.filter((e) => e.call_sid === sid).map((e) => [e.type, e.payload.via ?? null, /stop calling me|call me again on \w+/i.test(e.payload.utterance ?? e.payload.said ?? '')]);
     expect([p, mine]).toEqual([p, [kindOf.get(p) === 'opt-out' ? ['opt_out', 'phrase', true] : ['callback', null, true]]]);
   }
