@@ -1,4 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { loadConfig, type Config } from '../src/config';
 import { createDb } from '../src/db/knex';
 import { ensureDatabase, migrateAndSeed } from '../src/db/setup';
@@ -15,7 +17,7 @@ import { campaignFigures } from './campaign-figures';
 
 /**
  * `npm run bench [-- --quick] [-- --levels 25,50,100] [-- --level-turns 3] [-- --no-campaigns | --campaigns-only]
- * [-- --import-rows N]`: the platform's own speed, measured end to end (`--level-turns`: caller turns per call at each
+ * [-- --import-rows N] [-- --recording-level N] [-- --recording-reps N]`: the platform's own speed, measured end to end (`--level-turns`: caller turns per call at each
  * concurrency level, i.e. a longer measurement window). The outbound-campaign figures (bench/campaign-figures.ts:
  * `csv_import_rows_per_s`, `csv_import_peak_rss_mb` for `--import-rows` contacts, default 100,000;
  * `dial_pacing_error_ms_p95`, `dispatcher_decisions_per_s`) run last; `--no-campaigns` skips them, `--campaigns-only`
@@ -34,6 +36,10 @@ import { campaignFigures } from './campaign-figures';
  *    delay p99 (prom-client's p99 minus its 10 ms sampling interval, over the window where all calls are live) ≤ 20 ms,
  *    reply latency p95 ≤ single-call p95 + 50 ms, and no call failed. `concurrent_calls` = highest passing N;
  *    `cpu_ms_per_call_second` and `rss_mb_per_call` at that level.
+ * 3b. Recording cost: the same level (`--recording-level`, default the highest passing level capped at 100) with
+ *    RECORDINGS_ENABLED=true and =false, alternating, `--recording-reps` pairs (default 2; 1 with --quick):
+ *    `recording_cpu_ms_per_call_second_delta` (mean with − mean without), with each run's event-loop delay p99 and reply
+ *    latency p95.
  */
 
 const FAKE_TRANSCRIPT = 'What are your opening hours on Saturday?';
@@ -77,6 +83,8 @@ async function main(): Promise<void> {
     'no-campaigns': 'boolean',
     'campaigns-only': 'boolean',
     'import-rows': 'string',
+    'recording-level': 'string',
+    'recording-reps': 'string',
   });
   const campaigns = async () => {
     const c = loadConfig();
@@ -103,8 +111,12 @@ async function main(): Promise<void> {
   await migrateAndSeed(db);
   cleanups.push(() => dropQueue(parent.redisUrl, queuePrefix));
 
+  // The servers' call recordings go to a directory of our own, removed at the end.
+  const recordingsDir = mkdtempSync(path.join(os.tmpdir(), 'bench-recordings-'));
+  cleanups.push(async () => rmSync(recordingsDir, { recursive: true, force: true }));
   const baseEnv: Record<string, string> = {
     DATABASE_URL: databaseUrl,
+    RECORDINGS_DIR: recordingsDir,
     STT_PROVIDER: 'fake',
     TTS_PROVIDER: 'fake',
     LLM_PROVIDER: 'fake',
@@ -281,6 +293,43 @@ async function main(): Promise<void> {
   emit({ name: 'concurrent_calls', value: best?.calls ?? 0, unit: 'calls', ...rampCtx });
   emit({ name: 'cpu_ms_per_call_second', value: best ? round(best.cpu, 2) : null, unit: 'ms', at_calls: best?.calls ?? null, measured: 'server process CPU (process_cpu_seconds_total) per second of live call, over the window with all calls live', machine });
   emit({ name: 'rss_mb_per_call', value: best ? round(best.rss, 2) : null, unit: 'MB', at_calls: best?.calls ?? null, measured: 'server RSS growth (process_resident_memory_bytes) from idle to the window end, per live call', machine });
+
+  // 3b. Recording cost: the same level with and without recording, alternating (one after the other on one machine).
+  const recLevel = typeof args['recording-level'] === 'string' ? Number(args['recording-level']) : best ? Math.min(best.calls, 100) : 0;
+  if (recLevel > 0) {
+    const reps = typeof args['recording-reps'] === 'string' ? Math.max(1, Number(args['recording-reps']) || 1) : args.quick ? 1 : 2;
+    const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const lag: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const replyP95: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const staggerMs = Math.max(5, Math.min(50, Math.floor(3000 / recLevel)));
+    for (let i = 0; i < reps; i++) {
+      for (const mode of i % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        progress(`recording cost: ${recLevel} calls, recording ${mode} (pair ${i + 1}/${reps})`);
+        const env = { ...FAKES_REAL, RECORDINGS_ENABLED: mode === 'on' ? 'true' : 'false' };
+        const level = await withServer(env, (c) => concurrencyLevel(c, recLevel, { turnsPerCall: plan.levelTurns, staggerMs }));
+        cpu[mode].push(level.cpuMsPerCallSecond);
+        lag[mode].push(level.lagP99Ms - LAG_SAMPLING_MS);
+        replyP95[mode].push(summarize(level.replies).p95);
+      }
+    }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    emit({
+      name: 'recording_cpu_ms_per_call_second_delta',
+      value: round(mean(cpu.on) - mean(cpu.off), 2),
+      unit: 'ms',
+      calls: recLevel,
+      pairs: reps,
+      cpu_ms_per_call_second_recording_on: cpu.on.map((v) => round(v, 2)),
+      cpu_ms_per_call_second_recording_off: cpu.off.map((v) => round(v, 2)),
+      ratio_on_over_off: round(mean(cpu.on) / mean(cpu.off), 3),
+      eventloop_delay_p99_ms_on: lag.on.map((v) => round(v)),
+      eventloop_delay_p99_ms_off: lag.off.map((v) => round(v)),
+      reply_latency_ms_p95_on: replyP95.on.map((v) => round(v)),
+      reply_latency_ms_p95_off: replyP95.off.map((v) => round(v)),
+      measured: 'server process CPU per second of live call with RECORDINGS_ENABLED=true minus =false (means of the runs), same level, alternating runs',
+      ...common,
+    });
+  }
 
   // 4. The offline STT (Moonshine) in the loop: its real-time factor, and how many calls one server sustains with it.
   if (plan.localSttLevels.length) {

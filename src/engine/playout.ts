@@ -12,7 +12,8 @@ export { MULAW_BYTES_PER_MS };
 export type { MediaTransport, HeardSpeech, SegmentResult };
 
 /**
- * Sends an utterance's synthesized audio to Twilio as 20 ms mu-law `media` frames with a `mark` after each segment,
+ * Sends an utterance's synthesized audio to Twilio as mu-law `media` messages (whole 20 ms frames, up to 100 ms per
+ * message) with a `mark` after each segment,
  * and keeps a ledger of what was sent so the engine knows what the caller actually heard.
  *
  * - `mulaw`/8 kHz chunks pass through byte for byte; `pcm16` chunks go through one StreamingResampler per segment.
@@ -25,6 +26,12 @@ export type { MediaTransport, HeardSpeech, SegmentResult };
  *   interrupt); otherwise the engine aborts the turn and records `heard()`.
  */
 const FRAME_BYTES = 160; // 20 ms
+/**
+ * Largest outbound `media` message (bytes of mu-law: 800 = 100 ms). Twilio buffers outbound audio and accepts any
+ * message size (PROTOCOLS.md, Media Streams), so audio already synthesized goes out in 100 ms messages: a fifth of the
+ * JSON, base64 and socket writes of 20 ms frames, while a `clear` still drops everything Twilio holds.
+ */
+const MAX_MESSAGE_BYTES = 800;
 
 export class Playout {
   private audio = new Uint8Array(64 * 1024);
@@ -278,7 +285,7 @@ export class Playout {
 
   private sendRange(end: number): void {
     while (this.sent < end) {
-      const n = Math.min(FRAME_BYTES, end - this.sent);
+      const n = Math.min(MAX_MESSAGE_BYTES, end - this.sent);
       this.firstSent ??= this.clock.now();
       this.transport.sendMedia(this.audio.slice(this.sent, this.sent + n));
       this.sent += n;

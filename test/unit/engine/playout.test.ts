@@ -27,18 +27,28 @@ describe('Playout', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('sends 20 ms frames then a mark, and tracks pending marks', async () => {
+  it('sends whole 20 ms frames as they arrive, the rest at the end, then a mark, and tracks pending marks', async () => {
     const { t, sent } = recorder();
     const p = new Playout(t);
     p.beginUtterance();
     const r = await p.playSegment(chunks(100, 300, 45), { mark: 'turn-1-seg-1', text: 'Hi.' }, live());
     expect(r.bytes).toBe(445);
-    expect(sent.filter((s) => s.kind === 'media').map((s) => s.bytes)).toEqual([160, 160, 125]);
+    // 100 bytes: no whole frame yet; 400: two frames (320 bytes) in one message; the end flushes the last 125.
+    expect(sent.filter((s) => s.kind === 'media').map((s) => s.bytes)).toEqual([320, 125]);
     expect(sent.at(-1)).toMatchObject({ kind: 'mark', name: 'turn-1-seg-1' });
     expect(p.speaking).toBe(true);
     expect(p.onMark('turn-1-seg-1')).toBe('played');
     expect(p.speaking).toBe(false);
     expect(p.heard()).toMatchObject({ text: 'Hi.', complete: true });
+  });
+
+  it('splits audio already synthesized into messages of at most 100 ms (800 bytes)', async () => {
+    const { t, sent } = recorder();
+    const p = new Playout(t);
+    p.beginUtterance();
+    await p.playSegment(chunks(2000), { mark: 'm', text: 'A long sentence.' }, live());
+    // While streaming: the whole frames (1,920 bytes) as 800 + 800 + 320; the segment's end flushes the last 80.
+    expect(sent.filter((s) => s.kind === 'media').map((s) => s.bytes)).toEqual([800, 800, 320, 80]);
   });
 
   it('mu-law passes through byte for byte', async () => {
