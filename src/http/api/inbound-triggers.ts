@@ -7,6 +7,9 @@ import { AgentsRepo } from '../../db/agents';
 import { InboundTriggersRepo, type InboundTrigger } from '../../db/inbound-triggers';
 import { phoneNumberInputSchema } from '../../domain/phone-number';
 import { newWebhookSecret, type SecretBox } from '../../webhooks/secret-box';
+import { AuditRepo } from '../../db/audit';
+import type { Principal } from '../auth/principal';
+import { actorOf } from './audit';
 import { ApiError, defineRoute, errorSchema, reply, type ApiRoute } from './route';
 
 const iso = z.iso.datetime({ offset: true });
@@ -83,7 +86,8 @@ const bad = (p: string, message: string) => reply(400, { error: `${p}: ${message
  * triggers served by src/http/inbound-triggers.ts. Reads `viewer`, writes `admin`. Secrets are write-only: a HubSpot
  * client secret is given on create (and may be replaced by PATCH); a Standard Webhooks `whsec_` secret is generated
  * and returned once by create. Stored sealed with `box`; without it (no WEBHOOK_SECRETS_KEY) writes answer 503.
- * The action's campaign / agent must exist (400 otherwise).
+ * The action's campaign / agent must exist (400 otherwise). Each write records an audit entry
+ * `inbound_trigger.create|update|delete` in its transaction (the trigger as responses show it: never its secret).
  */
 export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): ApiRoute<any, any, any>[] {
   const repo = new InboundTriggersRepo(d.db);
@@ -98,6 +102,8 @@ export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): A
     return null;
   };
   const notFound = (id: string) => new ApiError(404, `inbound trigger ${id} not found`);
+  const record = (trx: Knex.Transaction, p: Principal, action: 'create' | 'update' | 'delete', id: string, before: InboundTrigger | null, after: InboundTrigger | null) =>
+    new AuditRepo(trx).record({ actor: actorOf(p), action: `inbound_trigger.${action}`, entityType: 'inbound_trigger', entityId: id, before: before && show(before), after: after && show(after) }, trx);
   return [
     defineRoute({
       method: 'get',
@@ -132,14 +138,18 @@ export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): A
       body: createBody,
       responses: { 201: { description: 'Created.', schema: withSecret }, 400: { description: 'Invalid.', schema: errorSchema }, 503: { description: 'No WEBHOOK_SECRETS_KEY.', schema: errorSchema } },
       examples: { body: { name: EXAMPLE.name, kind: 'hubspot', secret: 'your-hubspot-app-client-secret', action: EXAMPLE.action, mapping: EXAMPLE.mapping } },
-      handler: async ({ body }) => {
+      handler: async ({ body, principal }) => {
         const sealer = box();
         if (body.kind === 'hubspot' && !body.secret) return bad('body.secret', "required for kind hubspot: the HubSpot app's client secret");
         if (body.kind === 'standard' && body.secret) return bad('body.secret', 'not allowed for kind standard: the secret is generated');
         const invalid = await checkAction(body.action);
         if (invalid) return invalid;
         const secret = body.kind === 'standard' ? newWebhookSecret() : body.secret!;
-        const t = await repo.create({ id: randomUUID(), name: body.name, kind: body.kind, secretSealed: sealer.seal(secret), action: body.action, mapping: body.mapping, enabled: body.enabled ?? true });
+        const t = await d.db.transaction(async (trx) => {
+          const created = await new InboundTriggersRepo(trx).create({ id: randomUUID(), name: body.name, kind: body.kind, secretSealed: sealer.seal(secret), action: body.action, mapping: body.mapping, enabled: body.enabled ?? true });
+          await record(trx, principal, 'create', created.id, null, created);
+          return created;
+        });
         return reply(201, { inboundTrigger: show(t), secret: body.kind === 'standard' ? secret : null }, { Location: `/api/inbound-triggers/${t.id}` });
       },
     }),
@@ -152,7 +162,7 @@ export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): A
       params: idParams,
       body: patchBody,
       responses: { 200: { description: 'The trigger.', schema: one }, 400: { description: 'Invalid.', schema: errorSchema }, 404: { description: 'Unknown.', schema: errorSchema } },
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body, principal }) => {
         const t = await repo.get(params.id);
         if (!t) throw notFound(params.id);
         if (body.secret !== undefined && t.kind !== 'hubspot') return bad('body.secret', 'only a hubspot trigger takes a secret');
@@ -160,7 +170,12 @@ export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): A
           const invalid = await checkAction(body.action);
           if (invalid) return invalid;
         }
-        const after = await repo.update(t.id, { name: body.name, action: body.action, mapping: body.mapping, enabled: body.enabled, secretSealed: body.secret === undefined ? undefined : box().seal(body.secret) });
+        const secretSealed = body.secret === undefined ? undefined : box().seal(body.secret);
+        const after = await d.db.transaction(async (trx) => {
+          const changed = await new InboundTriggersRepo(trx).update(t.id, { name: body.name, action: body.action, mapping: body.mapping, enabled: body.enabled, secretSealed });
+          if (changed) await record(trx, principal, 'update', t.id, t, changed);
+          return changed;
+        });
         if (!after) throw notFound(params.id);
         return { inboundTrigger: show(after) };
       },
@@ -173,8 +188,14 @@ export function inboundTriggerRoutes(d: { db: Knex; box?: SecretBox | null }): A
       summary: 'Remove an inbound trigger',
       params: idParams,
       responses: { 204: { description: 'Removed.' }, 404: { description: 'Unknown.', schema: errorSchema } },
-      handler: async ({ params }) => {
-        if (!(await repo.delete(params.id))) throw notFound(params.id);
+      handler: async ({ params, principal }) => {
+        const removed = await d.db.transaction(async (trx) => {
+          const before = await new InboundTriggersRepo(trx).get(params.id);
+          if (!before || !(await new InboundTriggersRepo(trx).delete(params.id))) return false;
+          await record(trx, principal, 'delete', params.id, before, null);
+          return true;
+        });
+        if (!removed) throw notFound(params.id);
         return reply(204);
       },
     }),

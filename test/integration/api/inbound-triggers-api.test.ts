@@ -59,6 +59,14 @@ describe('inbound triggers admin API', () => {
 
     expect((await call('DELETE', `/api/inbound-triggers/${hub.body.inboundTrigger.id}`)).status).toBe(204);
     expect((await call('GET', `/api/inbound-triggers/${hub.body.inboundTrigger.id}`)).status).toBe(404);
+
+    // Every write is in the audit log, without any secret.
+    const audit = await db('audit_log').where({ entity_type: 'inbound_trigger', entity_id: hub.body.inboundTrigger.id }).orderBy('id').select('action', 'before', 'after');
+    expect(audit.map((a) => a.action)).toEqual(['inbound_trigger.create', 'inbound_trigger.update', 'inbound_trigger.delete']);
+    expect(audit[1].before).toMatchObject({ enabled: true });
+    expect(audit[1].after).toMatchObject({ enabled: false });
+    expect(audit[2].after).toBeNull();
+    expect(JSON.stringify(audit)).not.toMatch(/client-secret|secretSealed/);
   });
 
   it('refuses bad input: HubSpot without a secret, Standard with one, unknown campaign or agent, missing mapping; viewers cannot write', async () => {
