@@ -60,11 +60,12 @@ export function callFields(c: CallRow): CallFields {
 
 /**
  * The shape `GET /api/calls/:callSid` returns and `call.completed` carries: the call, its turns (with `interrupted`
- * — an agent turn the caller cut, `text` being what they heard — and the reply's stage timings in ms), CSAT with its
- * formula components, CRM sync state, and the call's events (status callbacks, barge-ins, transfers…), oldest first.
+ * — an agent turn the caller cut, `text` being what they heard and `unheardText` the rest of the reply the agent had
+ * then, or null — and the reply's stage timings in ms), CSAT with its formula components, CRM sync state, and the
+ * call's events (status callbacks, barge-ins, transfers…), oldest first.
  */
 export interface CallDetail extends CallFields {
-  turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number; interrupted: boolean; timings: TurnTimings | null }>;
+  turns: Array<{ role: 'caller' | 'agent'; text: string; language: string | null; startMs: number; endMs: number; interrupted: boolean; unheardText: string | null; timings: TurnTimings | null }>;
   /** `statedScore`: the caller's own score from the end-of-call survey (1..5), null when none. */
   csat: { score: number; method: string; components: Record<string, number> | null; statedScore?: number | null } | null;
   crmSync: { status: string; attempts: number };
@@ -231,6 +232,7 @@ export class CallsRepo implements CallStore {
         intent: t.intent ?? null,
         stt_confidence: t.sttConfidence ?? null,
         interrupted: t.interrupted ?? false,
+        unheard_text: t.role === 'agent' && t.unheardText ? t.unheardText : null,
         not_understood: t.understood === false,
         timings: t.timings ? JSON.stringify(t.timings) : null,
       })
@@ -251,6 +253,7 @@ export class CallsRepo implements CallStore {
       intent: r.intent,
       sttConfidence: r.stt_confidence,
       interrupted: r.interrupted,
+      ...(r.unheard_text ? { unheardText: r.unheard_text } : {}),
       ...(r.not_understood ? { understood: false } : {}),
       timings: r.timings,
     }));
@@ -406,7 +409,7 @@ export class CallsRepo implements CallStore {
     const components = csat?.details?.components;
     return {
       ...callFields(call),
-      turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs, interrupted: !!t.interrupted, timings: t.timings ?? null })),
+      turns: turns.map((t) => ({ role: t.role, text: t.text, language: t.language, startMs: t.startMs, endMs: t.endMs, interrupted: !!t.interrupted, unheardText: t.unheardText ?? null, timings: t.timings ?? null })),
       csat: csat ? { score: csat.score, method: csat.method, components: components && typeof components === 'object' ? components : null, statedScore: csat.stated_score ?? null } : null,
       crmSync: crm ? { status: crm.status, attempts: crm.attempts } : { status: 'pending', attempts: 0 },
       usage,

@@ -9,6 +9,11 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.waiter?.();
   }
 
+  /** The values pushed and not yet taken by the consumer, oldest first (a copy). */
+  pending(): T[] {
+    return [...this.items];
+  }
+
   close(): void {
     this.closed = true;
     this.waiter?.();

@@ -36,6 +36,12 @@ export interface ReplyOptions {
   runTool?: (call: ToolCall, signal: AbortSignal) => Promise<ToolResult>;
   /** LLM rounds with tool results before giving up on more tools (default 3). */
   maxToolRounds?: number;
+  /**
+   * Told, after each LLM text delta, the text the LLM has written that is not yet in a yielded segment (the sentence
+   * still being written, trimmed), and '' once a round's text is flushed: what a cut reply had generated beyond its
+   * segments (its unheard text, see Speaker.heardOf).
+   */
+  onWriting?: (text: string) => void;
 }
 
 /**
@@ -109,12 +115,16 @@ export class Conversation {
             first = false;
             yield { type: 'first_token', at: this.now() };
           }
-          for (const s of chunker.push(delta.text)) yield { type: 'segment', text: s };
+          const done = chunker.push(delta.text);
+          o.onWriting?.(chunker.pending);
+          for (const s of done) yield { type: 'segment', text: s };
         } else if (delta.type === 'tool_call' && offerTools) {
           calls.push({ id: delta.id, name: delta.name, arguments: delta.arguments });
         }
       }
-      for (const s of chunker.flush()) yield { type: 'segment', text: s };
+      const rest = chunker.flush();
+      o.onWriting?.('');
+      for (const s of rest) yield { type: 'segment', text: s };
       if (!calls.length || !o.runTool) return;
       if (first) {
         first = false;

@@ -4,11 +4,20 @@
  * a TTS with word timestamps could do better). `fraction ≥ 1` → the whole text; ≤ 0 → ''.
  */
 export function cutHeardText(text: string, fraction: number): string {
-  if (!(fraction > 0)) return '';
-  if (fraction >= 1) return text.trim();
+  return splitHeardText(text, fraction).heard;
+}
+
+/**
+ * `text` split where the caller stopped hearing it (the cut of {@link cutHeardText}): `heard` and the `rest` after it,
+ * both trimmed, so that `heard + ' ' + rest` is `text` trimmed (a single space where the cut fell on whitespace).
+ */
+export function splitHeardText(text: string, fraction: number): { heard: string; rest: string } {
+  if (!(fraction > 0)) return { heard: '', rest: text.trim() };
+  if (fraction >= 1) return { heard: text.trim(), rest: '' };
   const chars = Math.floor(text.length * fraction);
   // A word counts as heard when the cut falls at or after its end.
   const head = text.slice(0, chars + 1);
   const m = /^(.*\S)\s/s.exec(head);
-  return m ? m[1].trim() : '';
+  const at = m ? m[1].length : 0;
+  return { heard: text.slice(0, at).trim(), rest: text.slice(at).trim() };
 }

@@ -14,6 +14,11 @@ export interface HeardSpeech {
   text: string;
   /** True when every segment played to its mark. */
   complete: boolean;
+  /**
+   * The utterance's text after `text` that the caller did not hear: the rest of the segment that was playing and the
+   * segments sent or being synthesized after it (trimmed, joined by single spaces); '' when `complete`.
+   */
+  unheard: string;
   /** mu-law bytes played (8 per ms). */
   bytes: number;
 }

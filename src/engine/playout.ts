@@ -2,7 +2,7 @@ import type { AudioChunk } from '../providers/types';
 import { mulawEncode } from '../audio/mulaw';
 import { StreamingResampler } from '../audio/resample';
 import { pcm16Samples } from '../audio/pcm16';
-import { cutHeardText } from './heard-text';
+import { splitHeardText } from './heard-text';
 import { systemClock, type Clock } from './clock';
 import type { MediaTransport } from '../domain/ports';
 
@@ -20,7 +20,7 @@ export type { MediaTransport, HeardSpeech, SegmentResult };
  * - Playhead model: Twilio plays our audio in order in real time. The playhead is anchored when audio starts after
  *   an idle moment, and re-anchored exactly when a mark comes back (Twilio echoes a mark once the audio before it
  *   has played — Media Streams docs, "mark" message). `heard()` = segments whose marks came back + the words of the
- *   cut segment in proportion to its elapsed playout time.
+ *   cut segment in proportion to its elapsed playout time; its `unheard` is the rest of the utterance's ledger text.
  * - Barge-in: `pause()` sends `clear` at once (Twilio drops its buffer and echoes pending marks, reported as
  *   'cleared') and holds further audio; `resume()` re-sends from the heard position (a backchannel did not
  *   interrupt); otherwise the engine aborts the turn and records `heard()`.
@@ -189,19 +189,22 @@ export class Playout {
   heard(): HeardSpeech {
     const at = this.pausedAtByte ?? this.playhead(this.clock.now());
     const words: string[] = [];
+    const unheard: string[] = [];
     let complete = this.segments.length > 0;
     for (const s of this.segments) {
-      if (s.played) {
+      if (!complete) {
+        unheard.push(s.text.trim()); // after the segment that was playing
+      } else if (s.played) {
         words.push(s.text.trim());
-        continue;
+      } else {
+        complete = false;
+        const total = (s.endByte ?? this.length) - s.startByte;
+        const cut = splitHeardText(s.text, total > 0 ? (at - s.startByte) / total : 0);
+        words.push(cut.heard);
+        unheard.push(cut.rest);
       }
-      complete = false;
-      const total = (s.endByte ?? this.length) - s.startByte;
-      const cut = cutHeardText(s.text, total > 0 ? (at - s.startByte) / total : 0);
-      if (cut) words.push(cut);
-      break;
     }
-    return { text: words.filter(Boolean).join(' '), complete, bytes: Math.max(0, at) };
+    return { text: words.filter(Boolean).join(' '), complete, unheard: unheard.filter(Boolean).join(' '), bytes: Math.max(0, at) };
   }
 
   /**

@@ -91,7 +91,8 @@ export class ReplyPipeline {
       out.caller = caller;
       onCommit(caller, out.language);
     };
-    const watch = d.speaker.watch(d.speaker.begin(), signal);
+    const backlog = new ReplyBacklog();
+    const watch = d.speaker.watch(d.speaker.begin(), signal, backlog.text);
     const filler = d.cached.filler;
     const guard = filler && d.deadAirMs > 0 ? d.speaker.armFiller(filler, input.language, last.speechEndWall + d.deadAirMs, signal) : null;
     try {
@@ -144,7 +145,7 @@ export class ReplyPipeline {
         out.action = { type: 'transfer', reason: 'caller asked for a person after a provider outage' };
         return out;
       }
-      await this.answer(text, caller, lang, input, out, signal, guard, commit);
+      await this.answer(text, caller, lang, input, out, signal, guard, commit, backlog);
       out.kind = 'answered';
       return out;
     } catch (err) {
@@ -166,19 +167,23 @@ export class ReplyPipeline {
   /** The LLM reply (or the apology when it fails before any audio), spoken sentence by sentence. */
   private async answer(
     text: string, caller: TurnInput, lang: ReturnType<typeof decideLanguage>, input: ReplyInput, out: ReplyOutcome, signal: AbortSignal,
-    guard: ReturnType<Speaker['armFiller']> | null, commit: (c: TurnInput | null) => void,
+    guard: ReturnType<Speaker['armFiller']> | null, commit: (c: TurnInput | null) => void, backlog: ReplyBacklog,
   ): Promise<void> {
     const { d } = this;
     const llmStart = d.clock.now();
     let intent: string | null = null;
     let failure: unknown = null;
-    const segments = new AsyncQueue<string>();
+    const segments = backlog.segments;
     const closeSegments = () => segments.close();
     signal.addEventListener('abort', closeSegments, { once: true });
     // A caller speaking a language the agent does not speak is told so, in the agent's default language.
     if (lang.language !== lang.replyLanguage && lang.source !== 'prior') segments.push(phrase('unsupportedLanguage', lang.replyLanguage));
     const runTool = d.runTool;
-    const tools = { tools: d.tools, runTool: d.tools?.length && runTool ? (call: ToolCall, s: AbortSignal) => runTool(call, s, lang.replyLanguage) : undefined };
+    const tools = {
+      tools: d.tools,
+      runTool: d.tools?.length && runTool ? (call: ToolCall, s: AbortSignal) => runTool(call, s, lang.replyLanguage) : undefined,
+      onWriting: (w: string) => (backlog.writing = w),
+    };
     const producer = (async () => {
       try {
         for await (const ev of d.conversation.reply(text, lang.replyLanguage, signal, out.draft, tools)) {
@@ -198,7 +203,7 @@ export class ReplyPipeline {
     const last = input.items[input.items.length - 1];
     const withIntent = () => ({ ...caller, intent: intent ?? d.classifyIntent?.(text, d.agent.intents, lang.replyLanguage).intent ?? null });
     let spoken = await d.speaker.say(segments, lang.replyLanguage, signal, {
-      timings: out.timings, speechEndWall: last.speechEndWall, decidedWall: last.decidedWall, guard, onFirstAudio: () => commit(withIntent()),
+      timings: out.timings, speechEndWall: last.speechEndWall, decidedWall: last.decidedWall, guard, onFirstAudio: () => commit(withIntent()), unsent: backlog.text,
     });
     await producer;
     failure ??= spoken.error;
@@ -216,6 +221,16 @@ export class ReplyPipeline {
     out.error = failure;
     out.heard = spoken;
   }
+}
+
+/**
+ * The reply's text that exists but is not on the playout yet, in speaking order: segments queued for the speaker, then
+ * the sentence the LLM is still writing. Read at a cut (Speaker.watch), it completes the reply's unheard text.
+ */
+class ReplyBacklog {
+  readonly segments = new AsyncQueue<string>();
+  writing = '';
+  readonly text = (): string[] => [...this.segments.pending(), this.writing];
 }
 
 /** Whether `text` asks for a person: the transfer word the apology offered, in `language` or English. */

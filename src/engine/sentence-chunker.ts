@@ -22,6 +22,11 @@ export class SentenceChunker {
     return out;
   }
 
+  /** The text pushed and not yet returned as a segment (the sentence still being written), trimmed; '' when none. */
+  get pending(): string {
+    return this.buf.trim();
+  }
+
   /** Returns whatever is left at the end of the stream. */
   flush(): string[] {
     const seg = this.buf.trim();

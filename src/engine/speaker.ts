@@ -5,7 +5,12 @@ import { systemClock, type Clock } from './clock';
 import { MULAW_BYTES_PER_MS, type HeardSpeech, type Playout } from './playout';
 import { DeadAirGuard } from './dead-air';
 
-/** What one utterance produced: what the caller heard, and when (ms on the session clock), plus a provider error. */
+/**
+ * What one utterance produced: what the caller heard, and when (ms on the session clock), plus a provider error.
+ * `unheard` is the text the agent had for the utterance after the heard part when it was cut — the playout ledger's
+ * rest, then the segment waiting to go out, then the caller's unsent text (see {@link Speaker.heardOf}); '' when
+ * `complete`.
+ */
 export interface Spoken extends HeardSpeech {
   startMs: number;
   endMs: number;
@@ -24,6 +29,8 @@ export interface ReplyTiming {
   guard?: DeadAirGuard | null;
   /** Called once, when the first synthesized audio of the reply is about to go out (a cached filler does not count). */
   onFirstAudio?: () => void;
+  /** The reply's text not yet handed to `say` (segments still queued, the sentence the LLM is writing), in order. */
+  unsent?: () => readonly string[];
 }
 
 /** Cached 8 kHz mu-law phrases per language (ApologyCache). */
@@ -42,6 +49,8 @@ export interface CachedPhrases {
  */
 export class Speaker {
   private turnNo = 0;
+  /** A segment `say` has taken from its input but not yet put on the playout (it waits for the dead-air filler). */
+  private waiting: { no: number; text: string } | null = null;
 
   /** @param t0 `clock.now()` at the start of the session (the zero of turn times). */
   constructor(
@@ -57,27 +66,36 @@ export class Speaker {
     return this.playout.beginUtterance();
   }
 
-  /** What the caller has heard of utterance `no` so far, or null when another utterance has begun since. */
-  heardOf(no: number): Spoken | null {
+  /**
+   * What the caller has heard of utterance `no` so far, or null when another utterance has begun since. `unheard` is
+   * what the agent had for it beyond that, in speaking order: the playout's unheard text, the segment waiting to go
+   * out, then `unsent()` (text the caller of `say` has not handed over yet). Any such text makes it not `complete`
+   * (the caller cut in before the agent had said all it had, even if every segment sent so far had played).
+   */
+  heardOf(no: number, unsent?: () => readonly string[]): Spoken | null {
     if (this.playout.utterance !== no) return null;
     const heard = this.playout.heard();
+    const waiting = this.waiting?.no === no ? this.waiting.text : '';
+    const more = [waiting, ...(unsent?.() ?? [])].map((t) => t.trim()).filter(Boolean);
+    const unheard = [heard.unheard, ...more].filter(Boolean).join(' ');
     const first = this.playout.firstSentAt;
     const startMs = first === null ? Math.max(0, this.clock.now() - this.t0) : first - this.t0;
-    return { ...heard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null, synthesized: false };
+    return { ...heard, complete: heard.complete && !more.length, unheard, startMs, endMs: startMs + heard.bytes / MULAW_BYTES_PER_MS, error: null, synthesized: false };
   }
 
   /**
    * Watches utterance `no` for a cut: when `signal` aborts, what the caller had heard is read at that moment
    * (synchronously, in the abort listener — the playout was stopped just before, and no later turn has begun a new
-   * utterance yet). `heard()` is that snapshot once aborted, else what has been heard so far (null when another
-   * utterance has begun); `dispose()` removes the listener.
+   * utterance yet), and so is its unheard text (with `unsent()`, see {@link heardOf}) — what the agent had at the cut,
+   * not what a provider still produced after it. `heard()` is that snapshot once aborted, else what has been heard so
+   * far (null when another utterance has begun); `dispose()` removes the listener.
    */
-  watch(no: number, signal: AbortSignal): { heard(): Spoken | null; dispose(): void } {
+  watch(no: number, signal: AbortSignal, unsent?: () => readonly string[]): { heard(): Spoken | null; dispose(): void } {
     let cut: Spoken | null = null;
-    const onAbort = () => (cut = this.heardOf(no));
+    const onAbort = () => (cut = this.heardOf(no, unsent));
     signal.addEventListener('abort', onAbort, { once: true });
     return {
-      heard: () => (signal.aborted ? cut : this.heardOf(no)),
+      heard: () => (signal.aborted ? cut : this.heardOf(no, unsent)),
       dispose: () => signal.removeEventListener('abort', onAbort),
     };
   }
@@ -86,11 +104,14 @@ export class Speaker {
    * Speaks `segments` in `language` (each: TTS → playout → mark), then waits until it has all played or `signal`
    * aborts. Without `t` a new utterance begins; with `t` (a reply) the utterance begun by {@link begin} continues
    * (a dead-air filler may already be in it) and ttsFirstByteMs / replyLatencyMs / turnOverheadMs (and fillerPlayed)
-   * are filled at the first audio. Never throws for provider errors: they are returned in `error`.
+   * are filled at the first audio. Never throws for provider errors: they are returned in `error`. A cut leaves
+   * in `unheard` the segments not yet spoken (of an array; of a stream, what `t.unsent` reports).
    */
   async say(segments: AsyncIterable<string> | string[], language: string, signal: AbortSignal, t?: ReplyTiming): Promise<Spoken> {
     const no = t ? this.playout.utterance : this.begin();
-    const watch = this.watch(no, signal);
+    let taken = 0;
+    const list = Array.isArray(segments) ? segments : null;
+    const watch = this.watch(no, signal, t?.unsent ?? (list ? () => list.slice(taken) : undefined));
     const turn = ++this.turnNo;
     const guard = t?.guard ?? null;
     let seg = 0;
@@ -111,7 +132,9 @@ export class Speaker {
     const voices = { elevenlabs: tv?.elevenlabs?.[language], openai: tv?.openai?.[language], local: tv?.local?.[language] ?? voice };
     try {
       for await (const text of segments) {
+        taken++;
         if (signal.aborted) break;
+        this.waiting = { no, text };
         if (guard?.playing) await guard.playing; // the filler went out while STT / the LLM were slow
         const ttsStart = this.clock.now();
         let audio = noteAudio(this.tts.synthesize(text, { voice, voices, language, signal }));
@@ -119,7 +142,9 @@ export class Speaker {
           guard.inSegment = true;
           audio = guard.guardFirstChunk(audio);
         }
-        const r = await this.playout.playSegment(audio, { mark: `turn-${turn}-seg-${++seg}`, text }, signal);
+        const playing = this.playout.playSegment(audio, { mark: `turn-${turn}-seg-${++seg}`, text }, signal);
+        this.waiting = null; // in the playout's ledger from here on
+        const r = await playing;
         if (guard) {
           guard.inSegment = false;
           if (r.firstAudioAt !== null) guard.audioStarted = true;
@@ -138,6 +163,7 @@ export class Speaker {
     } catch (err) {
       if (!signal.aborted) error = err;
     } finally {
+      if (this.waiting?.no === no) this.waiting = null;
       watch.dispose();
     }
     if (guard?.playing) await guard.playing;
@@ -175,14 +201,15 @@ export class Speaker {
 
 function empty(atMs: number): Spoken {
   const at = Math.max(0, atMs);
-  return { text: '', complete: false, bytes: 0, startMs: at, endMs: at, error: null, synthesized: false };
+  return { text: '', complete: false, unheard: '', bytes: 0, startMs: at, endMs: at, error: null, synthesized: false };
 }
 
 async function* once(data: Uint8Array) {
   yield { encoding: 'mulaw' as const, sampleRate: 8000, data };
 }
 
-/** An agent turn as stored: what the caller heard of `s` (`interrupted` when cut). */
+/** An agent turn as stored: what the caller heard of `s` (`interrupted` when cut, with the rest as `unheardText`). */
 export function agentTurn(s: Spoken, language: string, intent: string | null, timings?: TurnTimings): TurnInput {
-  return { role: 'agent', text: s.text, language, startMs: s.startMs, endMs: s.endMs, intent, interrupted: !s.complete, timings };
+  const unheardText = !s.complete && s.unheard ? s.unheard : null;
+  return { role: 'agent', text: s.text, language, startMs: s.startMs, endMs: s.endMs, intent, interrupted: !s.complete, unheardText, timings };
 }

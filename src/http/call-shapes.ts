@@ -137,6 +137,10 @@ export const callDetailSchema = z
         startMs: z.number().meta({ description: 'ms since the media stream started' }),
         endMs: z.number(),
         interrupted: z.boolean().meta({ description: 'An agent turn the caller cut (barge-in, DTMF, a newer utterance): `text` is what they heard.' }),
+        unheardText: z
+          .string()
+          .nullable()
+          .meta({ description: "A cut agent turn: the reply's text after what the caller heard, as the agent had it at the cut (queued sentences, the LLM's sentence in progress). Null when none." }),
         timings: turnTimingsSchema.nullable().meta({ description: "The reply's stage timings (ms), null when not measured (greetings, caller turns)." }),
       }),
     ),
@@ -178,8 +182,8 @@ export const callDetailSchema = z
       startedAt: '2026-12-01T15:04:05.123Z',
       endedAt: '2026-12-01T15:04:20.000Z',
       turns: [
-        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, timings: null },
-        { role: 'caller', text: 'When are you open?', language: 'en', startMs: 2500, endMs: 3900, interrupted: false, timings: null },
+        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, unheardText: null, timings: null },
+        { role: 'caller', text: 'When are you open?', language: 'en', startMs: 2500, endMs: 3900, interrupted: false, unheardText: null, timings: null },
         {
           role: 'agent',
           text: 'We are open Monday to Friday, nine to five.',
@@ -187,6 +191,7 @@ export const callDetailSchema = z
           startMs: 4300,
           endMs: 6900,
           interrupted: false,
+          unheardText: null,
           timings: { endpointingMs: 180, sttMs: 120, llmFirstTokenMs: 310, ttsFirstByteMs: 140, replyLatencyMs: 400 },
         },
       ],

@@ -57,6 +57,12 @@ describe('dashboard pages (browser)', () => {
     expect(await turns.count()).toBe(5);
     expect(await turns.nth(2).textContent()).toContain('interrupted');
     expect(await turns.nth(2).textContent()).toContain('Of course. Refunds take');
+    // The rest of the cut reply, the part the caller did not hear: labelled, struck through.
+    const unheard = turns.nth(2).getByTestId('unheard');
+    expect(await unheard.textContent()).toBe('Caller cut in here; not heard: five to seven business days. Is there anything else?');
+    expect(await unheard.locator('del').textContent()).toBe('five to seven business days. Is there anything else?');
+    expect(await unheard.locator('del').evaluate((el) => (globalThis as any).getComputedStyle(el).textDecorationLine)).toBe('line-through');
+    expect(await turns.nth(4).getByTestId('unheard').count()).toBe(0); // a reply heard in full has none
     expect(await page.getByTestId('latency-row').count()).toBe(2);
     expect(await page.getByRole('table', { name: 'Per-turn latency' }).textContent()).toContain('380 ms');
     expect(await page.getByRole('table', { name: 'CSAT components' }).textContent()).toContain('sentiment');

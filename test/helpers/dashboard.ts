@@ -110,8 +110,9 @@ export async function startDashboardServer(tag: string, o: { env?: Record<string
 
 /**
  * Stores a finished two-exchange call (agent: `o.agentId`, else the default agent) as the engine and the post-call jobs would (repositories, not SQL): a greeting,
- * a caller question, an agent reply with stage timings that the caller cut (barge-in event), a second exchange, a
- * `completed` status callback and the heuristic CSAT with its components. Returns the callSid.
+ * a caller question, an agent reply with stage timings that the caller cut (barge-in event; with the unheard rest of
+ * the reply), a second exchange, a `completed` status callback and the heuristic CSAT with its components. Returns
+ * the callSid.
  */
 export async function seedDashboardCall(db: Knex, o: { agentId?: string; from?: string } = {}): Promise<string> {
   const calls = new CallsRepo(db);
@@ -129,6 +130,7 @@ export async function seedDashboardCall(db: Knex, o: { agentId?: string; from?: 
       startMs: 5300,
       endMs: 6400,
       interrupted: true,
+      unheardText: 'five to seven business days. Is there anything else?',
       timings: { endpointingMs: 220, sttMs: 140, llmFirstTokenMs: 380, ttsFirstByteMs: 160, replyLatencyMs: 520 },
     },
     { role: 'caller', text: 'How long exactly?', language: 'en', startMs: 6300, endMs: 7400 },

@@ -26,6 +26,7 @@ const liveTurnSchema = z
     sttConfidence: z.number().nullable().optional(),
     understood: z.boolean().optional(),
     interrupted: z.boolean().optional(),
+    unheardText: z.string().nullable().optional().meta({ description: "For an interrupted agent turn: the reply's text the caller did not hear (as the agent had it at the cut)." }),
     timings: turnTimingsSchema.nullable().optional(),
   })
   .meta({ id: 'LiveTurn' });

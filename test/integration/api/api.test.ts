@@ -82,7 +82,8 @@ describe('REST API', () => {
       await calls.addTurn(callSid, { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800 });
       await calls.addTurn(callSid, { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900, intent: 'hours', sttConfidence: 0.8 });
       const timings = { endpointingMs: 200, sttMs: 150, llmFirstTokenMs: 300, ttsFirstByteMs: 120, replyLatencyMs: 480 };
-      await calls.addTurn(callSid, { role: 'agent', text: 'We are open Monday', language: 'en', startMs: 4300, endMs: 5200, intent: 'hours', interrupted: true, timings });
+      const unheardText = 'to Friday, nine to five. Anything else?';
+      await calls.addTurn(callSid, { role: 'agent', text: 'We are open Monday', language: 'en', startMs: 4300, endMs: 5200, intent: 'hours', interrupted: true, unheardText, timings });
       await calls.addEvent(callSid, 'barge_in', { atMs: 5150 });
       await calls.finish(callSid, { language: 'en', intent: 'hours' });
 
@@ -93,11 +94,13 @@ describe('REST API', () => {
       expect(Object.keys(body).sort()).toEqual(['analysis', 'callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
       expect(body).toMatchObject({ callSid, direction: 'inbound', from: '+15005550001', to: '+15005550002', status: 'completed', language: 'en', intent: 'hours', csat: null, crmSync: { status: 'pending', attempts: 0 }, recordingUrl: null });
       expect(body.turns).toEqual([
-        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, timings: null },
-        { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900, interrupted: false, timings: null },
-        // The cut reply: what the caller heard, flagged, with the reply's stage timings.
-        { role: 'agent', text: 'We are open Monday', language: 'en', startMs: 4300, endMs: 5200, interrupted: true, timings },
+        { role: 'agent', text: 'Hello, how can I help?', language: 'en', startMs: 0, endMs: 1800, interrupted: false, unheardText: null, timings: null },
+        { role: 'caller', text: 'when are you open', language: 'en', startMs: 2500, endMs: 3900, interrupted: false, unheardText: null, timings: null },
+        // The cut reply: what the caller heard, flagged, the rest it did not hear, with the reply's stage timings.
+        { role: 'agent', text: 'We are open Monday', language: 'en', startMs: 4300, endMs: 5200, interrupted: true, unheardText, timings },
       ]);
+      // The repository reads back what it stored (only the cut agent turn has unheard text).
+      expect((await calls.turns(callSid)).map((t) => t.unheardText ?? null)).toEqual([null, null, unheardText]);
       expect(body.events).toEqual([{ type: 'barge_in', at: expect.any(String), payload: { atMs: 5150 } }]);
       expect(new Date(body.endedAt).getTime()).toBeGreaterThanOrEqual(new Date(body.startedAt).getTime());
     });

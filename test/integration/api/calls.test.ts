@@ -334,8 +334,8 @@ describe('calls API (route table)', () => {
       expect(Object.keys(body).sort()).toEqual(['analysis', 'callSid', 'crmSync', 'csat', 'direction', 'endedAt', 'events', 'from', 'intent', 'language', 'recordingUrl', 'startedAt', 'status', 'to', 'turns', 'usage']);
       expect(body).toMatchObject({ callSid: sidOf('c1'), status: 'completed', csat: { score: 5, method: 'heuristic' }, crmSync: { status: 'pending', attempts: 0 }, usage: { lines: [], costUsd: 0 }, recordingUrl: null });
       expect(body.turns).toEqual([
-        { role: 'caller', text: 'I need a refund for my order', language: 'en', startMs: 0, endMs: 1000, interrupted: false, timings: null },
-        { role: 'agent', text: 'Your refund is on its way', language: 'en', startMs: 0, endMs: 1000, interrupted: false, timings: null },
+        { role: 'caller', text: 'I need a refund for my order', language: 'en', startMs: 0, endMs: 1000, interrupted: false, unheardText: null, timings: null },
+        { role: 'agent', text: 'Your refund is on its way', language: 'en', startMs: 0, endMs: 1000, interrupted: false, unheardText: null, timings: null },
       ]);
     });
 

@@ -17,8 +17,8 @@ const DETAIL: CallDetail = {
   startedAt: '2026-01-02T10:00:00.000Z',
   endedAt: '2026-01-02T10:01:30.000Z',
   turns: [
-    { role: 'agent', text: 'Hello', language: 'en', startMs: 0, endMs: 900, interrupted: false, timings: null },
-    { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100, interrupted: false, timings: { sttMs: 120 } },
+    { role: 'agent', text: 'Hello', language: 'en', startMs: 0, endMs: 900, interrupted: true, unheardText: 'and welcome.', timings: null },
+    { role: 'caller', text: 'Hi there', language: 'en', startMs: 1200, endMs: 2100, interrupted: false, unheardText: null, timings: { sttMs: 120 } },
   ],
   intent: 'greeting',
   csat: { score: 4, method: CSAT_METHOD, components: { base: 3 } },
@@ -30,7 +30,7 @@ const DETAIL: CallDetail = {
 };
 
 describe('buildCallCompletedEvent', () => {
-  it('maps the call detail to the call.completed event (no crmSync/direction/events/timings/CSAT components leak)', () => {
+  it('maps the call detail to the call.completed event (no crmSync/direction/events/timings/unheard text/CSAT components leak)', () => {
     const e = buildCallCompletedEvent(DETAIL);
     expect(e.type).toBe('call.completed');
     expect(e.timestamp).toBe(DETAIL.endedAt);

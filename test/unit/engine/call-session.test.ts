@@ -1,4 +1,4 @@
-import type { LlmProvider } from '../../../src/providers/types';
+import type { ChatRequest, LlmDelta, LlmProvider } from '../../../src/providers/types';
 import { FakeStt } from '../../../src/providers/stt/fake';
 import { FakeTts } from '../../../src/providers/tts/fake';
 import { FakeLlm } from '../../../src/providers/llm/fake';
@@ -13,6 +13,25 @@ afterEach(() => {
 });
 
 const cached = (bytes: Uint8Array, text: string) => ({ get: () => bytes, text: () => text });
+
+/** Wraps an LLM and notes, per request, the text it had streamed when the request's signal aborted (null: never). */
+class CutWatchingLlm implements LlmProvider {
+  readonly id = 'cut-watching.llm';
+  readonly atCut: Array<string | null> = [];
+  constructor(private readonly inner: FakeLlm) {}
+  get calls() {
+    return this.inner.calls;
+  }
+  async *chat(req: ChatRequest, signal: AbortSignal): AsyncGenerator<LlmDelta> {
+    const i = this.atCut.push(null) - 1;
+    let text = '';
+    signal.addEventListener('abort', () => (this.atCut[i] = text), { once: true });
+    for await (const d of this.inner.chat(req, signal)) {
+      if (d.type === 'text') text += d.text;
+      yield d;
+    }
+  }
+}
 
 describe('CallSession with scripted fake providers (fake time)', () => {
   it('greets first, with audio then a mark, and stores the greeting once it has played', async () => {
@@ -89,6 +108,10 @@ describe('CallSession with scripted fake providers (fake time)', () => {
     expect(cut).toMatchObject({ role: 'agent', interrupted: true });
     // 400 ms of "Four five six seven." (20 chars, 800 ms) were heard: half of it, whole words only.
     expect(cut.text).toBe('One two three. Four five');
+    // The LLM had written the whole reply (no per-token delay), all of it sent to TTS: the rest is kept as unheard.
+    expect(cut.unheardText).toBe('six seven. Eight nine ten eleven twelve.');
+    expect(`${cut.text} ${cut.unheardText}`).toBe('One two three. Four five six seven. Eight nine ten eleven twelve.');
+    expect(mem.turns.filter((t) => t !== cut).map((t) => t.unheardText ?? null)).toEqual([null, null, null, null]);
     expect(mem.events.filter((e) => e.type === 'barge_in')).toHaveLength(1);
     // No audio of the aborted turn after the clear: the next media belongs to the next reply.
     const clearIdx = out.indexOf(clear);
@@ -101,6 +124,44 @@ describe('CallSession with scripted fake providers (fake time)', () => {
     expect(history).toContain('One two three. Four five');
     expect(history.join(' ')).not.toContain('six seven');
     expect(mem.turns[3]).toMatchObject({ role: 'caller', text: 'Wait, stop.' });
+  });
+
+  it('barge-in while the LLM is still writing: unheard text is what had been generated at the cut, not what came after', async () => {
+    const full = 'One two three. Four five six seven. Eight nine ten eleven twelve.';
+    const llm = new CutWatchingLlm(new FakeLlm({ replies: [full, 'Sure.'], perTokenMs: 100 }));
+    const tts = new FakeTts({ msPerChar: 40 });
+    const stt = new FakeStt({ respond: (_a, i) => (i === 0 ? 'Where is my order?' : 'Wait, stop.') });
+    const { session, out, mem, feed } = setup({ tts, llm, stt, speed: 1 });
+    session.start();
+    await until(() => mem.turns.length === 1);
+    const before = out.length;
+    feed(utterance(0, 1000));
+    // The first sentence is out after 3 words (~200 ms of LLM time); 300 ms into its 560 ms of audio the caller cuts in,
+    // while the LLM is still writing the second sentence.
+    await until(() => out.slice(before).some((o) => o.kind === 'media'));
+    const replyStart = out.slice(before).find((o) => o.kind === 'media')!.at;
+    await advance(replyStart + 300 - performance.now());
+    feed({ type: 'speech_onset', atMs: 5000, speechStartMs: 4968 });
+    await until(() => out.some((o) => o.kind === 'clear'));
+    feed({ type: 'barge_in', atMs: 5400, speechStartMs: 4968 }, utterance(4968, 6000));
+    await until(() => mem.turns.length === 5);
+    await endCall(session);
+
+    const cut = mem.turns[2];
+    expect(cut).toMatchObject({ role: 'agent', interrupted: true, text: 'One two' });
+    const generated = llm.atCut[0]!.trim();
+    // Cut before the LLM finished: what it had generated then is the heard text followed by the unheard text.
+    expect(generated.length).toBeLessThan(full.length);
+    expect(full.startsWith(generated)).toBe(true);
+    expect(`${cut.text} ${cut.unheardText}`).toBe(generated);
+    // Beyond the first sentence (on the playout) it holds the sentence the LLM was still writing (no sentence end yet).
+    expect(cut.unheardText).toMatch(/^three\. Four/);
+    expect(generated).not.toMatch(/[.!?]$/);
+    expect(cut.unheardText).not.toContain('twelve');
+    // The next LLM request sees only the heard part.
+    const history = llm.calls[1].messages.map((m) => m.content).join(' | ');
+    expect(history).toContain('One two');
+    expect(history).not.toContain('three. Four');
   });
 
   it('a backchannel pauses the agent briefly, then it resumes and finishes; the "mm-hm" is kept but not answered', async () => {

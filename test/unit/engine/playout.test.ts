@@ -1,6 +1,6 @@
 import { Playout } from '../../../src/engine/playout';
 import type { AudioChunk } from '../../../src/providers/types';
-import { cutHeardText } from '../../../src/engine/heard-text';
+import { cutHeardText, splitHeardText } from '../../../src/engine/heard-text';
 import { FakeTwilioPlayer } from '../../helpers/twilio-player';
 
 async function* chunks(...sizes: number[]): AsyncIterable<AudioChunk> {
@@ -77,6 +77,21 @@ describe('Playout', () => {
     expect(heard.complete).toBe(false);
     expect(heard.text.startsWith('First part. one two')).toBe(true);
     expect(heard.text).not.toContain('eight');
+    // The rest of the cut segment is unheard, word for word after the heard part.
+    expect(`${heard.text} ${heard.unheard}`).toBe('First part. one two three four five six seven eight nine ten');
+    expect(heard.unheard).toMatch(/ten$/);
+  });
+
+  it('unheard text also holds the segments sent after the one that was cut', async () => {
+    const { t } = recorder();
+    const p = new Playout(t);
+    p.beginUtterance();
+    await p.playSegment(chunks(1600), { mark: 'a', text: 'one two three four' }, live());
+    await p.playSegment(chunks(800), { mark: 'b', text: 'Five six.' }, live());
+    await p.playSegment(chunks(800), { mark: 'c', text: 'Seven.' }, live());
+    await sleep(100); // 800 of a's 1600 bytes have played
+    p.stop();
+    expect(p.heard()).toEqual({ text: 'one two', complete: false, unheard: 'three four Five six. Seven.', bytes: 800 });
   });
 
   it('resume re-sends from the heard position and the segment mark again (new name)', async () => {
@@ -174,5 +189,11 @@ describe('cutHeardText', () => {
     expect(cutHeardText('one two three four', 0.2)).toBe('one');
     expect(cutHeardText('one two three four', 1)).toBe('one two three four');
     expect(cutHeardText('one two three four', 0.1)).toBe('');
+  });
+  it('splitHeardText: the heard words and the rest, which rejoin to the text', () => {
+    expect(splitHeardText('one two three four', 0.5)).toEqual({ heard: 'one two', rest: 'three four' });
+    expect(splitHeardText(' one two ', 0)).toEqual({ heard: '', rest: 'one two' });
+    expect(splitHeardText('one two', 1)).toEqual({ heard: 'one two', rest: '' });
+    expect(splitHeardText('one two three four', 0.1)).toEqual({ heard: '', rest: 'one two three four' });
   });
 });

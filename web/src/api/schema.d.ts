@@ -2964,6 +2964,7 @@ export interface paths {
                          *           "startMs": 0,
                          *           "endMs": 1800,
                          *           "interrupted": false,
+                         *           "unheardText": null,
                          *           "timings": null
                          *         },
                          *         {
@@ -2973,6 +2974,7 @@ export interface paths {
                          *           "startMs": 2500,
                          *           "endMs": 3900,
                          *           "interrupted": false,
+                         *           "unheardText": null,
                          *           "timings": null
                          *         },
                          *         {
@@ -2982,6 +2984,7 @@ export interface paths {
                          *           "startMs": 4300,
                          *           "endMs": 6900,
                          *           "interrupted": false,
+                         *           "unheardText": null,
                          *           "timings": {
                          *             "endpointingMs": 180,
                          *             "sttMs": 120,
@@ -10000,6 +10003,7 @@ export interface components {
          *           "startMs": 0,
          *           "endMs": 1800,
          *           "interrupted": false,
+         *           "unheardText": null,
          *           "timings": null
          *         },
          *         {
@@ -10009,6 +10013,7 @@ export interface components {
          *           "startMs": 2500,
          *           "endMs": 3900,
          *           "interrupted": false,
+         *           "unheardText": null,
          *           "timings": null
          *         },
          *         {
@@ -10018,6 +10023,7 @@ export interface components {
          *           "startMs": 4300,
          *           "endMs": 6900,
          *           "interrupted": false,
+         *           "unheardText": null,
          *           "timings": {
          *             "endpointingMs": 180,
          *             "sttMs": 120,
@@ -10124,6 +10130,8 @@ export interface components {
                 endMs: number;
                 /** @description An agent turn the caller cut (barge-in, DTMF, a newer utterance): `text` is what they heard. */
                 interrupted: boolean;
+                /** @description A cut agent turn: the reply's text after what the caller heard, as the agent had it at the cut (queued sentences, the LLM's sentence in progress). Null when none. */
+                unheardText: string | null;
                 /** @description The reply's stage timings (ms), null when not measured (greetings, caller turns). */
                 timings: components["schemas"]["TurnTimings"] | null;
             }[];
@@ -11027,6 +11035,8 @@ export interface components {
             sttConfidence?: number | null;
             understood?: boolean;
             interrupted?: boolean;
+            /** @description For an interrupted agent turn: the reply's text the caller did not hear (as the agent had it at the cut). */
+            unheardText?: string | null;
             timings?: components["schemas"]["TurnTimings"] | null;
         };
         LiveEvent: {

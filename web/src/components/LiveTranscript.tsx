@@ -28,7 +28,8 @@ export function TurnLatency({ timings }: { timings: TurnTimings }) {
 
 /**
  * A call's transcript as it streams: each turn with its speaker, text (an interrupted agent turn shows what the
- * caller heard, marked), and an agent turn's latency. `label` names the region for screen readers.
+ * caller heard, marked, then what they did not hear struck through), and an agent turn's latency. `label` names the
+ * region for screen readers.
  */
 export function LiveTranscript({ turns, label }: { turns: LiveTurn[]; label: string }) {
   return (
@@ -49,6 +50,15 @@ export function LiveTranscript({ turns, label }: { turns: LiveTurn[]; label: str
               <Text span size="xs" c="orange.9">
                 {' '}
                 (interrupted)
+              </Text>
+            )}
+            {t.interrupted && t.unheardText && (
+              <Text span size="xs" c="dimmed">
+                {' '}
+                not heard:{' '}
+                <Text span inherit component="del" td="line-through">
+                  {t.unheardText}
+                </Text>
               </Text>
             )}
           </Text>

@@ -6,8 +6,8 @@ type Turn = Schema<'CallDetail'>['turns'][number];
 
 /**
  * The call's transcript as a timeline: each turn with its speaker, offset into the call and length. An interrupted
- * agent turn shows the text the caller heard and marks where the caller cut in (the engine stores only the heard
- * part of a cut reply).
+ * agent turn shows the text the caller heard, marks where the caller cut in, then the rest of the reply the agent
+ * had (`unheardText`) struck through and dimmed, labelled "not heard" for screen readers and sighted users alike.
  */
 export function Transcript({ turns }: { turns: Turn[] }) {
   if (!turns.length) return <Text c="dimmed">No turns were stored for this call.</Text>;
@@ -43,15 +43,30 @@ export function Transcript({ turns }: { turns: Turn[] }) {
           </Group>
           <Text>
             {t.text}
-            {t.interrupted && (
+            {t.interrupted && !t.unheardText && (
               <Text span c="dimmed" fs="italic">
                 {' '}
                 — the caller cut in here; the rest of the reply was not heard
               </Text>
             )}
           </Text>
+          {t.interrupted && t.unheardText && <Unheard text={t.unheardText} />}
         </Paper>
       ))}
     </Stack>
+  );
+}
+
+/** The part of a cut reply the caller did not hear: labelled, then the text struck through (a `<del>`) and dimmed. */
+function Unheard({ text }: { text: string }) {
+  return (
+    <Text size="sm" c="dimmed" mt={4} data-testid="unheard">
+      <Text span fs="italic">
+        Caller cut in here; not heard:
+      </Text>{' '}
+      <Text span component="del" td="line-through">
+        {text}
+      </Text>
+    </Text>
   );
 }
