@@ -1,4 +1,5 @@
 import { Badge, Group, Stack, Text } from '@mantine/core';
+import { memo } from 'react';
 import type { LiveTurn, TurnTimings } from '../api/live';
 
 const STAGES: Array<[keyof TurnTimings, string]> = [
@@ -27,6 +28,30 @@ export function TurnLatency({ timings }: { timings: TurnTimings }) {
 }
 
 /**
+ * One turn: speaker, text (an interrupted agent turn marked) and an agent turn's latency. Memoized: the live page
+ * keeps a turn's object once received, so a new turn renders one row, not the whole transcript again.
+ */
+const TurnRow = memo(function TurnRow({ turn: t }: { turn: LiveTurn }) {
+  return (
+    <Stack gap={2}>
+      <Text size="sm">
+        <Text span fw={600}>
+          {t.role === 'caller' ? 'Caller' : 'Agent'}:
+        </Text>{' '}
+        {t.text}
+        {t.interrupted && (
+          <Text span size="xs" c="orange.9">
+            {' '}
+            (interrupted)
+          </Text>
+        )}
+      </Text>
+      {t.role === 'agent' && t.timings && <TurnLatency timings={t.timings} />}
+    </Stack>
+  );
+});
+
+/**
  * A call's transcript as it streams: each turn with its speaker, text (an interrupted agent turn shows what the
  * caller heard, marked), and an agent turn's latency. `label` names the region for screen readers.
  */
@@ -39,21 +64,7 @@ export function LiveTranscript({ turns, label }: { turns: LiveTurn[]; label: str
         </Text>
       )}
       {turns.map((t) => (
-        <Stack key={t.seq} gap={2}>
-          <Text size="sm">
-            <Text span fw={600}>
-              {t.role === 'caller' ? 'Caller' : 'Agent'}:
-            </Text>{' '}
-            {t.text}
-            {t.interrupted && (
-              <Text span size="xs" c="orange.9">
-                {' '}
-                (interrupted)
-              </Text>
-            )}
-          </Text>
-          {t.role === 'agent' && t.timings && <TurnLatency timings={t.timings} />}
-        </Stack>
+        <TurnRow key={t.seq} turn={t} />
       ))}
     </Stack>
   );
