@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { BROWSER_TEST_MS, launchChromium, loginThroughUi, openPage, saveScreenshot, seriousA11yViolations } from '../helpers/browser';
 import { startDashboardServer, type DashboardServer } from '../helpers/dashboard';
+import { uniqueSid } from '../helpers/db';
 
 jest.setTimeout(BROWSER_TEST_MS);
 
@@ -48,6 +49,28 @@ describe('dashboard: overview and live calls (browser)', () => {
     await page.getByText('No calls in progress.').waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
     await saveScreenshot(page, 'live-calls');
+    await page.context().close();
+  });
+
+  it('shows a call the feed publishes, with each new turn and its latency; the card passes axe', async () => {
+    const page = await openPage(browser);
+    await loginThroughUi(page, srv.base, srv.supervisor, '/live');
+    await page.getByTestId('feed-status').filter({ hasText: 'live' }).waitFor();
+    const feed = srv.server.liveService.feed;
+    const callSid = uniqueSid('CA');
+    feed.started({ callSid, agentId: 'support', direction: 'inbound', from: '+14155550142', to: '+18005550199' });
+    const card = page.getByTestId(`live-call-${callSid}`);
+    await card.waitFor();
+    feed.turn(callSid, { seq: 1, role: 'caller', text: 'Where is my order?', language: 'en', startMs: 0, endMs: 1200 });
+    feed.turn(callSid, { seq: 2, role: 'agent', text: 'It ships tomorrow.', language: 'en', startMs: 1700, endMs: 3000, timings: { endpointingMs: 200, sttMs: 100, llmFirstTokenMs: 300, ttsFirstByteMs: 120, replyLatencyMs: 720 } });
+    const log = card.getByRole('log', { name: 'Transcript of +14155550142' });
+    await log.getByText('Where is my order?').waitFor();
+    await log.getByText('It ships tomorrow.').waitFor();
+    await log.getByText('reply 720 ms').waitFor();
+    await card.getByRole('button', { name: 'Hang up' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    feed.ended(callSid, 'caller hung up');
+    await card.waitFor({ state: 'detached' });
     await page.context().close();
   });
 });

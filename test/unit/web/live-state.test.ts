@@ -1,5 +1,5 @@
 import type { LiveCallSnapshot, LiveTurn } from '../../../web/src/api/live-types';
-import { applyLiveEvent, applySnapshot, MAX_TURNS, mergeTurns } from '../../../web/src/pages/live/live-state';
+import { applyLiveEvent, applyLiveEvents, applySnapshot, MAX_TURNS, mergeTurns } from '../../../web/src/pages/live/live-state';
 
 const call = (callSid: string, turns: LiveTurn[] = []): LiveCallSnapshot => ({ callSid, agentId: 'support', direction: 'inbound', from: '+14155550123', to: '+14155550100', startedAt: '2026-12-02T10:00:00.000Z', instanceId: 'i1', turns });
 const turn = (seq: number, text = `t${seq}`): LiveTurn => ({ seq, role: seq % 2 ? 'caller' : 'agent', text, language: 'en', startMs: seq * 1000, endMs: seq * 1000 + 500 });
@@ -28,5 +28,24 @@ describe('live calls page state', () => {
     s = applySnapshot(s, [call('CA1', [turn(1), turn(2)]), call('CA2', [turn(1)]), call('CA3')], new Set(['CA3']));
     expect([...s.keys()]).toEqual(['CA1', 'CA2']);
     expect(s.get('CA1')!.turns.map((t) => t.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('applies a batch with one copy: untouched calls keep their object, a batch changing nothing returns the same map', () => {
+    const start = applySnapshot(new Map(), [call('CA1', [turn(1)]), call('CA2', [turn(1)]), call('CA3')], new Set());
+    const s = applyLiveEvents(start, [
+      { type: 'call.turn', callSid: 'CA1', turn: turn(2) },
+      { type: 'call.turn', callSid: 'CA1', turn: turn(3) },
+      { type: 'call.ended', callSid: 'CA3', reason: 'hangup', endedAt: '2026-12-02T10:01:00.000Z' },
+      { type: 'call.started', call: call('CA4') },
+      { type: 'call.turn', callSid: 'CA4', turn: turn(1) },
+    ]);
+    expect([...s.keys()]).toEqual(['CA1', 'CA2', 'CA4']);
+    expect(s.get('CA1')!.turns.map((t) => t.seq)).toEqual([1, 2, 3]);
+    expect(s.get('CA1')!.turns[0]).toBe(start.get('CA1')!.turns[0]); // a rendered turn keeps its object (memoized row)
+    expect(s.get('CA2')).toBe(start.get('CA2'));
+    expect(s.get('CA4')!.turns.map((t) => t.seq)).toEqual([1]);
+    expect(start.size).toBe(3); // the previous state is not modified
+    const unchanged = [{ type: 'call.turn', callSid: 'CA9', turn: turn(1) }, { type: 'call.event', callSid: 'CA1', event: { type: 'barge_in', payload: {}, at: '2026-12-02T10:00:05.000Z' } }] as const;
+    expect(applyLiveEvents(s, unchanged)).toBe(s);
   });
 });

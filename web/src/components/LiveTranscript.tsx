@@ -1,4 +1,5 @@
 import { Badge, Group, Stack, Text } from '@mantine/core';
+import { memo } from 'react';
 import type { LiveTurn, TurnTimings } from '../api/live';
 
 const STAGES: Array<[keyof TurnTimings, string]> = [
@@ -27,6 +28,39 @@ export function TurnLatency({ timings }: { timings: TurnTimings }) {
 }
 
 /**
+ * One turn: speaker, text (an interrupted agent turn marked, with what the caller did not hear struck through) and an agent turn's latency. Memoized: the live page
+ * keeps a turn's object once received, so a new turn renders one row, not the whole transcript again.
+ */
+const TurnRow = memo(function TurnRow({ turn: t }: { turn: LiveTurn }) {
+  return (
+    <Stack gap={2}>
+      <Text size="sm">
+        <Text span fw={600}>
+          {t.role === 'caller' ? 'Caller' : 'Agent'}:
+        </Text>{' '}
+        {t.text}
+        {t.interrupted && (
+          <Text span size="xs" c="orange.9">
+            {' '}
+            (interrupted)
+          </Text>
+        )}
+        {t.interrupted && t.unheardText && (
+          <Text span size="xs" c="dimmed">
+            {' '}
+            not heard:{' '}
+            <Text span inherit component="del" td="line-through">
+              {t.unheardText}
+            </Text>
+          </Text>
+        )}
+      </Text>
+      {t.role === 'agent' && t.timings && <TurnLatency timings={t.timings} />}
+    </Stack>
+  );
+});
+
+/**
  * A call's transcript as it streams: each turn with its speaker, text (an interrupted agent turn shows what the
  * caller heard, marked, then what they did not hear struck through), and an agent turn's latency. `label` names the
  * region for screen readers.
@@ -40,30 +74,7 @@ export function LiveTranscript({ turns, label }: { turns: LiveTurn[]; label: str
         </Text>
       )}
       {turns.map((t) => (
-        <Stack key={t.seq} gap={2}>
-          <Text size="sm">
-            <Text span fw={600}>
-              {t.role === 'caller' ? 'Caller' : 'Agent'}:
-            </Text>{' '}
-            {t.text}
-            {t.interrupted && (
-              <Text span size="xs" c="orange.9">
-                {' '}
-                (interrupted)
-              </Text>
-            )}
-            {t.interrupted && t.unheardText && (
-              <Text span size="xs" c="dimmed">
-                {' '}
-                not heard:{' '}
-                <Text span inherit component="del" td="line-through">
-                  {t.unheardText}
-                </Text>
-              </Text>
-            )}
-          </Text>
-          {t.role === 'agent' && t.timings && <TurnLatency timings={t.timings} />}
-        </Stack>
+        <TurnRow key={t.seq} turn={t} />
       ))}
     </Stack>
   );

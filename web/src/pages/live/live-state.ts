@@ -14,28 +14,38 @@ export function mergeTurns(have: LiveTurn[], add: LiveTurn[]): LiveTurn[] {
 }
 
 /**
- * Applies one SSE event: `call.started` adds the call (kept if already known), `call.turn` merges the turn,
+ * Applies SSE events in order: `call.started` adds the call (kept if already known), `call.turn` merges the turn,
  * `call.ended` removes the call; `call.event` changes nothing here. A turn of an unknown call is dropped (the
- * snapshot loaded after the stream opened brings it).
+ * snapshot loaded after the stream opened brings it). The map is copied once per batch; calls the batch does not
+ * touch keep their object (a memoized card does not re-render); when nothing changes `calls` itself is returned.
  */
-export function applyLiveEvent(calls: LiveCalls, e: LiveEvent): LiveCalls {
-  const next = new Map(calls);
-  switch (e.type) {
-    case 'call.started':
-      if (!next.has(e.call.callSid)) next.set(e.call.callSid, { ...e.call, turns: [] });
-      return next;
-    case 'call.turn': {
-      const c = next.get(e.callSid);
-      if (!c) return calls;
-      next.set(e.callSid, { ...c, turns: mergeTurns(c.turns, [e.turn]) });
-      return next;
+export function applyLiveEvents(calls: LiveCalls, events: readonly LiveEvent[]): LiveCalls {
+  let next: Map<string, LiveCallSnapshot> | null = null;
+  const draft = () => (next ??= new Map(calls));
+  for (const e of events) {
+    const cur = next ?? calls;
+    switch (e.type) {
+      case 'call.started':
+        if (!cur.has(e.call.callSid)) draft().set(e.call.callSid, { ...e.call, turns: [] });
+        break;
+      case 'call.turn': {
+        const c = cur.get(e.callSid);
+        if (c) draft().set(e.callSid, { ...c, turns: mergeTurns(c.turns, [e.turn]) });
+        break;
+      }
+      case 'call.ended':
+        if (cur.has(e.callSid)) draft().delete(e.callSid);
+        break;
+      default:
+        break;
     }
-    case 'call.ended':
-      if (!next.delete(e.callSid)) return calls;
-      return next;
-    default:
-      return calls;
   }
+  return next ?? calls;
+}
+
+/** {@link applyLiveEvents} for one event. */
+export function applyLiveEvent(calls: LiveCalls, e: LiveEvent): LiveCalls {
+  return applyLiveEvents(calls, [e]);
 }
 
 /**
