@@ -14,10 +14,11 @@ import { startServerProcess } from './server-process';
 import { bargeIns, concurrencyLevel, loadgenContext, sequentialTurns, type ScenarioContext } from './scenarios';
 import { emit, percentile, progress, round, summarize } from './stats';
 import { campaignFigures } from './campaign-figures';
+import { webhookFigures } from './webhooks';
 
 /**
  * `npm run bench [-- --quick] [-- --levels 25,50,100] [-- --level-turns 3] [-- --no-campaigns | --campaigns-only]
- * [-- --import-rows N] [-- --recording-level N] [-- --recording-reps N]`: the platform's own speed, measured end to end (`--level-turns`: caller turns per call at each
+ * [-- --import-rows N] [-- --no-webhooks] [-- --recording-level N] [-- --recording-reps N]`: the platform's own speed, measured end to end (`--level-turns`: caller turns per call at each
  * concurrency level, i.e. a longer measurement window). The outbound-campaign figures (bench/campaign-figures.ts:
  * `csv_import_rows_per_s`, `csv_import_peak_rss_mb` for `--import-rows` contacts, default 100,000;
  * `dial_pacing_error_ms_p95`, `dispatcher_decisions_per_s`) run last; `--no-campaigns` skips them, `--campaigns-only`
@@ -40,6 +41,8 @@ import { campaignFigures } from './campaign-figures';
  *    RECORDINGS_ENABLED=true and =false, alternating, `--recording-reps` pairs (default 2; 1 with --quick):
  *    `recording_cpu_ms_per_call_second_delta` (mean with − mean without), with each run's event-loop delay p99 and reply
  *    latency p95.
+ * Last, unless `--no-webhooks`, bench/webhooks.ts's figures: `webhook_delay_ms_p95`, `webhook_deliveries_per_s` and
+ * `webhook_call_completed_delay_ms_p95` (call end → verified `call.completed` through the post-call chain, 500 calls/min).
  */
 
 const FAKE_TRANSCRIPT = 'What are your opening hours on Saturday?';
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     'level-turns': 'string',
     'local-stt-levels': 'string',
     'no-campaigns': 'boolean',
+    'no-webhooks': 'boolean',
     'campaigns-only': 'boolean',
     'import-rows': 'string',
     'recording-level': 'string',
@@ -348,6 +352,12 @@ async function main(): Promise<void> {
     emit({ name: 'concurrent_calls_local_stt', value: bestLocal?.calls ?? 0, unit: 'calls', levels: plan.localSttLevels, stt: `moonshine-base × ${cfg.local.sttConcurrency} workers`, criteria: rampCtx.criteria, ...common });
   }
   if (!args['no-campaigns']) await campaigns();
+  if (!args['no-webhooks']) {
+    // 5. Webhooks (issue 13): outbox → receipt delay and burst deliveries/s, and call end → call.completed at 500 calls/min.
+    progress('webhooks: 500 calls/min for 60 s (20 s with --quick) through the post-call chain, then a 2000-event burst');
+    const c = loadConfig();
+    await webhookFigures({ adminDatabaseUrl: withDatabase(c.databaseUrl, 'postgres'), redisUrl: c.redisUrl, seconds: args.quick ? 20 : 60 });
+  }
   progress(`done in ${Math.round((Date.now() - t0) / 1000)} s`);
 }
 
