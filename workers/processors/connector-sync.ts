@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
 import type { Logger } from 'pino';
-import { buildCallActivity } from '../../src/crm/activity';
+import { buildCallActivity, calleeOptedOut } from '../../src/crm/activity';
 import { CrmError } from '../../src/crm/connector';
 import { createConnector } from '../../src/crm/connectors';
 import type { CrmConnectorsRepo } from '../../src/db/crm-connectors';
@@ -64,7 +64,8 @@ export interface ConnectorSyncDeps {
 
 /**
  * `connector-sync` processor: logs one completed call to one native CRM connector (issue 13 §7–8) and, on an
- * `opted_out` disposition, marks the contact do-not-call. State per call × connector in crm_connector_deliveries:
+ * opt-out in the call (src/crm/activity.ts calleeOptedOut: the `opted_out` disposition or an `opt_out` event), marks
+ * the contact do-not-call. State per call × connector in crm_connector_deliveries:
  * the activity id is stored as soon as the CRM created it, so a retry (or a second run of the same job) never logs
  * the call twice; `delivered` once every step is done.
  * - Deleted or disabled connector → skipped (no row).
@@ -121,7 +122,7 @@ export function createConnectorSyncProcessor(deps: ConnectorSyncDeps) {
         await deps.connectors.recordLogged(callSid, connectorId, logged);
         log.info({ activityId, contactId: logged.contactId, disposition: activity.disposition }, 'call logged to CRM');
       }
-      if (activity.disposition === 'opted_out' && activity.customerNumber) await connector.markDoNotCall(activity.customerNumber, signal);
+      if (calleeOptedOut(source) && activity.customerNumber) await connector.markDoNotCall(activity.customerNumber, signal);
       await deps.connectors.recordDelivered(callSid, connectorId);
       return { status: 'delivered', activityId };
     } catch (err) {

@@ -142,6 +142,21 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
     expect(hs.contacts.get(d.contactId!)!.properties.do_not_call).toBe('true');
   });
 
+  it('a voicemail call (not analysed) where the callee opted out: logged as voicemail, as the analysis would, and marked do-not-call', async () => {
+    const from = '+14155550307';
+    const callSid = await insertCall(from);
+    await db('call_events').insert([
+      { call_sid: callSid, type: 'voicemail', payload: { played: true } },
+      { call_sid: callSid, type: 'opt_out', payload: {} },
+    ]);
+    await enqueuePostCall(workers.queue, calls, callSid);
+    const d = await delivered(callSid);
+    expect(d).toMatchObject({ status: 'delivered' });
+    expect(engagementsFor(from)).toHaveLength(1);
+    expect(engagementsFor(from)[0].properties.hs_call_disposition).toBe(HUBSPOT_OUTCOMES.leftVoicemail);
+    expect(hs.contacts.get(d.contactId!)!.properties.do_not_call).toBe('true');
+  });
+
   it('a rejected token fails the delivery at once (no retries) with the admin message', async () => {
     const other = await repo.create({ kind: 'hubspot', name: 'Bad token', settings: { basePath: hs.base }, credentialsEnc: box.seal(JSON.stringify({ accessToken: 'pat-na1-dddddddd-2222-3333-4444-555555555555' })) });
     try {
