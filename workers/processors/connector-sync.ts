@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
 import type { Logger } from 'pino';
 import { buildCallActivity, calleeOptedOut } from '../../src/crm/activity';
 import { CrmError } from '../../src/crm/connector';
-import { createConnector } from '../../src/crm/connectors';
+import { connectorUrls, createConnector } from '../../src/crm/connectors';
 import type { CrmConnectorsRepo } from '../../src/db/crm-connectors';
 import { safeErrorMessage } from '../../src/domain/redact';
 import { connectorSyncPayloadSchema, enqueueConnectorSync, type PostCallPayload, type PostCallQueue } from '../../src/jobs/queues';
@@ -102,14 +102,12 @@ export function createConnectorSyncProcessor(deps: ConnectorSyncDeps) {
     } catch {
       return fail("the stored credentials cannot be decrypted with this worker's CRM_CREDENTIALS_KEY: set them again");
     }
-    for (const key of ['basePath', 'instanceUrl']) {
-      const u = row.settings[key];
-      if (typeof u !== 'string') continue;
+    for (const { where, url } of connectorUrls(row.settings, credentials)) {
       try {
-        await checkWebhookUrl(u, deps.policy);
+        await checkWebhookUrl(url, deps.policy);
       } catch (err) {
-        if (err instanceof SsrfError) return fail(`settings.${key} refused: ${err.message}`);
-        throw new ConnectorRetryError(`cannot resolve settings.${key}: ${safeErrorMessage(err)}`, null);
+        if (err instanceof SsrfError) return fail(`${where} refused: ${err.message}`);
+        throw new ConnectorRetryError(`cannot resolve ${where}: ${safeErrorMessage(err)}`, null);
       }
     }
     const activity = buildCallActivity(source, deps.publicBaseUrl);

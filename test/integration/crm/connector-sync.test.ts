@@ -174,6 +174,23 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
     }
   });
 
+  it('a Salesforce connector whose stored instance URL is a private address fails at once, sending nothing', async () => {
+    const sf = await repo.create({ kind: 'salesforce', name: 'SF private', settings: {}, credentialsEnc: box.seal(JSON.stringify({ instanceUrl: 'http://10.1.2.3', accessToken: '00Dxx!token' })) });
+    try {
+      const callSid = await insertCall('+14155550308', { disposition: 'resolved' });
+      await enqueuePostCall(workers.queue, calls, callSid);
+      const bad = await waitFor('failed delivery', async () => {
+        const r = await repo.getDelivery(callSid, sf.id);
+        return r && r.status !== 'pending' ? r : null;
+      });
+      expect(bad).toMatchObject({ status: 'failed', attempts: 1, activityId: null });
+      expect(bad.lastError).toMatch(/^credentials\.instanceUrl refused: host 10\.1\.2\.3 is a private address/);
+      expect(bad.lastError).not.toContain('00Dxx!token');
+    } finally {
+      await repo.delete(sf.id);
+    }
+  });
+
   it('a disabled connector gets no delivery', async () => {
     await repo.update(connectorId, { enabled: false });
     try {
