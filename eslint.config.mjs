@@ -74,7 +74,7 @@ export default [
             allow('db', [...LEAVES, 'providers', 'knowledge', 'migrations']),
             allow('knowledge', [...LEAVES, 'providers', 'db']),
             allow('tools', [...LEAVES, 'providers', 'crm']),
-            allow('crm', [...LEAVES, 'db']),
+            allow('crm', [...LEAVES, 'db', 'analytics']),
             allow('webhooks', [...LEAVES, 'db', 'crm']),
             allow('jobs', [...LEAVES, 'db']),
             allow('campaigns', [...LEAVES, 'db', 'telephony', 'twiml', 'jobs']),

@@ -1,7 +1,7 @@
 import type { CallAnalysis, CallFacts, LlmCallAnalyzer } from '../domain/call-analysis';
 import { validateExtractedFields } from '../domain/extraction-schema';
 import { clip, localSummary } from './call-summary';
-import { conversationOutcome, factualDisposition } from './disposition-rules';
+import { factualDisposition, localDisposition } from './disposition-rules';
 import { extractFieldsLocally } from './field-extractor';
 
 /** `analysis_method` of the offline analyzer (bump when its rules change). */
@@ -13,9 +13,9 @@ export const DEFAULT_LLM_ANALYSIS_TIMEOUT_MS = 20_000;
 /** Dispositions with no conversation to analyse: the LLM is not asked. */
 const NO_CONVERSATION = new Set(['no_answer', 'busy', 'failed', 'voicemail', 'abandoned']);
 
-/** The offline analysis: {@link factualDisposition} else {@link conversationOutcome}, {@link localSummary}, {@link extractFieldsLocally}. */
+/** The offline analysis: {@link localDisposition} (facts, else the conversation's outcome), {@link localSummary}, {@link extractFieldsLocally}. */
 export function analyzeLocally(f: CallFacts): CallAnalysis {
-  const disposition = factualDisposition(f) ?? conversationOutcome(f.turns);
+  const disposition = localDisposition(f);
   return {
     summary: localSummary(f.turns, disposition),
     disposition,

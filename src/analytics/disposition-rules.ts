@@ -8,20 +8,22 @@ import type { Disposition } from '../domain/disposition';
  * 2. A machine answered: a `voicemail` event, or AMD `AnsweredBy` machine_* → voicemail.
  * 3. An `opt_out` event → opted_out.
  * 4. A warm transfer (the stored transfer record or a `transfer` event) → transferred.
- * 5. A `callback` event (schedule_callback) → callback_booked.
+ * 5. A `callback` event that booked one (schedule_callback; payload `booked: true`) → callback_booked. A callback the
+ *    callee asked for that could not be booked (`booked: false`: a single call, or a final contact) is not a booking.
  * 6. The caller never said anything (no caller turn with words) → abandoned.
  * Otherwise the call was a conversation and null is returned: resolved / unresolved / wrong_number are decided from
- * its transcript (by the LLM, or {@link conversationOutcome} offline).
+ * its transcript (by the LLM, or {@link conversationOutcome} offline). This is the one rule set: the stored analysis
+ * (src/analytics/call-analysis.ts) and the CRM activity of a call not analysed (src/crm/activity.ts) both use it.
  */
 export function factualDisposition(f: Pick<CallFacts, 'status' | 'events' | 'transfer' | 'answeredBy' | 'turns'>): Disposition | null {
   if (f.status === 'no-answer') return 'no_answer';
   if (f.status === 'busy') return 'busy';
   if (f.status === 'failed' || f.status === 'canceled') return 'failed';
-  const has = (type: string) => f.events.some((e) => e.type === type);
+  const has = (type: string, p?: (payload: Record<string, unknown>) => boolean) => f.events.some((e) => e.type === type && (!p || p(e.payload ?? {})));
   if (has('voicemail') || /^machine_/.test(f.answeredBy ?? '')) return 'voicemail';
   if (has('opt_out')) return 'opted_out';
   if (f.transfer || has('transfer')) return 'transferred';
-  if (has('callback')) return 'callback_booked';
+  if (has('callback', (p) => p.booked === true)) return 'callback_booked';
   if (!f.turns.some((t) => t.role === 'caller' && /\p{L}/u.test(t.text))) return 'abandoned';
   return null;
 }
@@ -49,4 +51,13 @@ export function conversationOutcome(turns: CallFacts['turns']): 'resolved' | 'un
   if (SATISFIED.test(lastCaller)) return AGENT_FAILED.test(agentAfter.map((t) => t.text).join(' ')) ? 'unresolved' : 'resolved';
   if (AGENT_FAILED.test(lastAgent)) return 'unresolved';
   return agentAfter.length > 0 ? 'resolved' : 'unresolved';
+}
+
+/**
+ * The disposition of a call from its records alone: {@link factualDisposition}, else the offline
+ * {@link conversationOutcome} of its transcript. What the local analyzer stores, and what a CRM activity carries when
+ * the call has no (valid) stored analysis.
+ */
+export function localDisposition(f: Pick<CallFacts, 'status' | 'events' | 'transfer' | 'answeredBy' | 'turns'>): Disposition {
+  return factualDisposition(f) ?? conversationOutcome(f.turns);
 }

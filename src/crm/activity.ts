@@ -1,25 +1,16 @@
 import type { CallActivitySource } from '../db/crm-connectors';
 import type { CrmCallActivity } from './connector';
 export type { CallActivitySource } from '../db/crm-connectors';
-import { dispositionSchema, type Disposition } from '../domain/disposition';
-
+import { localDisposition } from '../analytics/disposition-rules';
+import { dispositionSchema } from '../domain/disposition';
 
 /**
- * The disposition when post-call analysis left none: Twilio's final status first (busy, no-answer, failed/canceled),
- * then what happened in the call (opt-out event, voicemail left, callback booked, transfer), then whether the caller
- * said anything (`abandoned` when not); otherwise `unresolved` (we cannot tell it was resolved without analysis).
+ * Whether the callee opted out in this call (an `opt_out` event), whatever its disposition: a voicemail call where
+ * the callee still said "stop calling" is dispositioned `voicemail` (the rule's precedence) yet must be marked
+ * do-not-call in the CRM.
  */
-export function fallbackDisposition(s: CallActivitySource): Disposition {
-  if (s.status === 'busy') return 'busy';
-  if (s.status === 'no-answer') return 'no_answer';
-  if (s.status === 'failed' || s.status === 'canceled') return 'failed';
-  const has = (t: string, f?: (p: Record<string, unknown>) => boolean) => s.events.some((e) => e.type === t && (!f || f(e.payload ?? {})));
-  if (has('opt_out')) return 'opted_out';
-  if (has('voicemail')) return 'voicemail';
-  if (has('callback', (p) => p.booked === true)) return 'callback_booked';
-  if (s.transferred) return 'transferred';
-  if (s.callerTurns === 0) return 'abandoned';
-  return 'unresolved';
+export function calleeOptedOut(s: Pick<CallActivitySource, 'events' | 'disposition'>): boolean {
+  return s.disposition === 'opted_out' || s.events.some((e) => e.type === 'opt_out');
 }
 
 /** Talk time (ms): the terminal status callback's `CallDuration` (s) when known, else endedAt − startedAt; 0 when it never connected. */
@@ -35,8 +26,10 @@ export function talkTimeMs(s: CallActivitySource): number {
 /**
  * The {@link CrmCallActivity} of a finished call. `publicBaseUrl`: the dashboard's origin (no trailing slash) for
  * `callUrl` and the recording link. Direction: Twilio's `inbound` stays inbound, `outbound-api`/`outbound-dial`
- * become outbound, `web` stays web (no customer number). Analysis results are used when present (an invalid stored
- * disposition falls back to {@link fallbackDisposition}); the summary is '' without analysis.
+ * become outbound, `web` stays web (no customer number). Analysis results are used when present; a call with no
+ * (valid) stored disposition gets the analysis' own rule, src/analytics/disposition-rules.ts `localDisposition` (the
+ * recorded facts first, then the conversation's outcome), so the CRM never disagrees with what the call would
+ * store. The summary is '' without analysis.
  */
 export function buildCallActivity(s: CallActivitySource, publicBaseUrl: string): CrmCallActivity {
   const direction = s.direction === 'web' ? 'web' : s.direction.startsWith('outbound') ? 'outbound' : 'inbound';
@@ -52,7 +45,7 @@ export function buildCallActivity(s: CallActivitySource, publicBaseUrl: string):
     endedAt: s.endedAt ? new Date(s.endedAt).toISOString() : null,
     durationMs: talkTimeMs(s),
     status: s.status,
-    disposition: stored.success ? stored.data : fallbackDisposition(s),
+    disposition: stored.success ? stored.data : localDisposition(s),
     summary: s.summary ?? '',
     callUrl: `${publicBaseUrl}/calls/${sid}`,
     recordingUrl: s.hasRecording ? `${publicBaseUrl}/api/calls/${sid}/recording` : null,

@@ -70,6 +70,10 @@ export interface CallListRow extends CallRow {
   csatScore: number | null;
   /** `calls.disposition` (src/domain/disposition.ts), null until post-call analysis ran. */
   disposition: Disposition | null;
+  /** `calls.summary` (post-call analysis), null until it ran. */
+  summary: string | null;
+  /** `calls.extracted_fields` (the agent's schema, validated), null until post-call analysis ran. */
+  extractedFields: Record<string, unknown> | null;
   turnCount: number;
   cursor: CallCursor;
 }

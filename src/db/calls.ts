@@ -358,6 +358,8 @@ export class CallsRepo implements CallStore {
       transfer: r.transfer ?? null,
       csatScore: r.csat_score ?? null,
       disposition: r.disposition ?? null,
+      summary: r.summary ?? null,
+      extractedFields: r.extracted_fields ?? null,
       turnCount: r.turn_count,
       cursor: { startedAt: r.started_at_exact, callSid: r.call_sid },
     }));

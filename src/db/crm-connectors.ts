@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { CallFacts } from '../domain/call-analysis';
+import { CallAnalysisRepo } from './call-analysis';
 
 export type CrmKind = 'hubspot' | 'salesforce';
 
@@ -34,24 +36,23 @@ export interface CrmConnectorDelivery {
   deliveredAt: string | null;
 }
 
-/** What src/crm/activity.ts buildCallActivity reads about a finished call (CrmConnectorsRepo.activitySource). */
-export interface CallActivitySource {
+/**
+ * What src/crm/activity.ts buildCallActivity reads about a finished call (CrmConnectorsRepo.activitySource). The
+ * disposition facts (status, events, transfer, answeredBy, turns) are the very ones the post-call analysis reads
+ * (CallAnalysisRepo.facts), so a call not analysed gets the disposition the analysis would give it.
+ */
+export interface CallActivitySource extends Pick<CallFacts, 'status' | 'events' | 'transfer' | 'answeredBy' | 'turns'> {
   callSid: string;
   direction: string;
   from: string;
   to: string;
-  status: string;
   startedAt: Date;
   endedAt: Date | null;
   /** Post-call analysis columns (migration 20261203000050); null when not analysed (yet). */
   summary: string | null;
   disposition: string | null;
   extractedFields: Record<string, unknown> | null;
-  transferred: boolean;
-  callerTurns: number;
   hasRecording: boolean;
-  /** `call_events` of the call: type and payload, oldest first. */
-  events: Array<{ type: string; payload: Record<string, unknown> }>;
 }
 
 const iso = (v: unknown) => (v ? new Date(v as string).toISOString() : null);
@@ -193,17 +194,18 @@ export class CrmConnectorsRepo {
   }
 
   /**
-   * What a CRM activity is built from (src/crm/activity.ts): the call row with its analysis columns, whether it was
-   * transferred, its caller-turn count, whether a recording exists, and its events. Null for an unknown call.
+   * What a CRM activity is built from (src/crm/activity.ts): the call row with its analysis columns, whether a
+   * recording exists, and the call's disposition facts as {@link CallAnalysisRepo.facts} reads them (turns, events,
+   * the stored transfer, the attempt's AMD answer). Null for an unknown call.
    */
   async activitySource(callSid: string): Promise<CallActivitySource | null> {
     const c = await this.db('calls').where({ call_sid: callSid }).first();
     if (!c) return null;
-    const [turns, rec, events] = await Promise.all([
-      this.db('call_turns').where({ call_sid: callSid, role: 'caller' }).count<{ n: string }[]>({ n: '*' }),
+    const [facts, rec] = await Promise.all([
+      new CallAnalysisRepo(this.db).facts(callSid),
       this.db('recordings').where({ call_sid: callSid }).first('call_sid'),
-      this.db('call_events').where({ call_sid: callSid }).orderBy('id').select('type', 'payload'),
     ]);
+    if (!facts) return null;
     return {
       callSid,
       direction: c.direction,
@@ -215,10 +217,11 @@ export class CrmConnectorsRepo {
       summary: c.summary ?? null,
       disposition: c.disposition ?? null,
       extractedFields: c.extracted_fields ?? null,
-      transferred: !!c.transfer || c.end_reason === 'transfer',
-      callerTurns: Number(turns[0]?.n ?? 0),
       hasRecording: !!rec,
-      events,
+      events: facts.events,
+      turns: facts.turns,
+      transfer: facts.transfer,
+      answeredBy: facts.answeredBy,
     };
   }
 

@@ -235,7 +235,10 @@ export function toCallSummary(r: CallListRow): CallSummary {
   };
 }
 
-/** Header of `GET /api/calls.csv` (`transcript` last, only with `?transcript=true`). */
+/**
+ * Header of `GET /api/calls.csv` (`transcript` last, only with `?transcript=true`). `disposition`, `summary` and
+ * `extractedFields` (a JSON object) are the post-call analysis, empty until it ran.
+ */
 export const CALL_CSV_COLUMNS = [
   'callSid',
   'startedAt',
@@ -254,6 +257,9 @@ export const CALL_CSV_COLUMNS = [
   'transferTarget',
   'transferReason',
   'transferredAt',
+  'disposition',
+  'summary',
+  'extractedFields',
 ] as const;
 
 /** Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection"). */
@@ -298,6 +304,9 @@ export function callCsvRecord(r: CallListRow & { transcript?: TranscriptLine[] }
     s.transfer?.target ?? null,
     s.transfer?.reason ?? null,
     s.transfer?.at ?? null,
+    r.disposition,
+    r.summary,
+    r.extractedFields && typeof r.extractedFields === 'object' ? JSON.stringify(r.extractedFields) : null,
   ];
   if (o.transcript) record.push(transcriptCell(r.transcript ?? []));
   return record.map(csvCell);

@@ -12,7 +12,8 @@ type Doc = { paths?: Record<string, Record<string, any>>; components?: { schemas
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /**
- * Every route is in `doc.paths` with its method and path (`:id` → `{id}`), its `x-required-role` and its tag, and
+ * Every route is in `doc.paths` with its method and path (`:id` → `{id}`), its `x-required-role` (a route verified by a
+ * signature instead: its `security` schemes, each in `components.securitySchemes`, and no role) and its tag, and
  * every operation in the document is a route (nothing documented that does not exist).
  */
 export function checkSpecCovers(routes: ReadonlyArray<ApiRoute<any, any, any>>, doc: Doc): string[] {
@@ -27,7 +28,13 @@ export function checkSpecCovers(routes: ReadonlyArray<ApiRoute<any, any, any>>, 
       problems.push(`${name}: not in the spec`);
       continue;
     }
-    if (op['x-required-role'] !== r.role) problems.push(`${name}: x-required-role ${op['x-required-role']} ≠ ${r.role}`);
+    if (r.signature) {
+      const want = Object.keys(r.signature.schemes);
+      const got = (op.security ?? []).flatMap((s: Record<string, unknown>) => Object.keys(s));
+      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name}: security ${got.join(',') || '(none)'} ≠ ${want.join(',')}`);
+      for (const id of want) if (!(doc as any).components?.securitySchemes?.[id]) problems.push(`${name}: security scheme ${id} not in components`);
+      if (op['x-required-role'] !== undefined) problems.push(`${name}: a signed route has no x-required-role`);
+    } else if (op['x-required-role'] !== r.role) problems.push(`${name}: x-required-role ${op['x-required-role']} ≠ ${r.role}`);
     if (!op.tags?.includes(r.tag)) problems.push(`${name}: tag ${r.tag} missing`);
     for (const status of Object.keys(r.responses)) if (!op.responses?.[status]) problems.push(`${name}: response ${status} missing`);
   }

@@ -1,8 +1,8 @@
 import { UnrecoverableError, type Job, type MinimalJob } from 'bullmq';
 import type { Logger } from 'pino';
-import { buildCallActivity } from '../../src/crm/activity';
+import { buildCallActivity, calleeOptedOut } from '../../src/crm/activity';
 import { CrmError } from '../../src/crm/connector';
-import { createConnector } from '../../src/crm/connectors';
+import { connectorUrls, createConnector } from '../../src/crm/connectors';
 import type { CrmConnectorsRepo } from '../../src/db/crm-connectors';
 import { safeErrorMessage } from '../../src/domain/redact';
 import { connectorSyncPayloadSchema, enqueueConnectorSync, type PostCallPayload, type PostCallQueue } from '../../src/jobs/queues';
@@ -64,7 +64,8 @@ export interface ConnectorSyncDeps {
 
 /**
  * `connector-sync` processor: logs one completed call to one native CRM connector (issue 13 §7–8) and, on an
- * `opted_out` disposition, marks the contact do-not-call. State per call × connector in crm_connector_deliveries:
+ * opt-out in the call (src/crm/activity.ts calleeOptedOut: the `opted_out` disposition or an `opt_out` event), marks
+ * the contact do-not-call. State per call × connector in crm_connector_deliveries:
  * the activity id is stored as soon as the CRM created it, so a retry (or a second run of the same job) never logs
  * the call twice; `delivered` once every step is done.
  * - Deleted or disabled connector → skipped (no row).
@@ -101,14 +102,12 @@ export function createConnectorSyncProcessor(deps: ConnectorSyncDeps) {
     } catch {
       return fail("the stored credentials cannot be decrypted with this worker's CRM_CREDENTIALS_KEY: set them again");
     }
-    for (const key of ['basePath', 'instanceUrl']) {
-      const u = row.settings[key];
-      if (typeof u !== 'string') continue;
+    for (const { where, url } of connectorUrls(row.settings, credentials)) {
       try {
-        await checkWebhookUrl(u, deps.policy);
+        await checkWebhookUrl(url, deps.policy);
       } catch (err) {
-        if (err instanceof SsrfError) return fail(`settings.${key} refused: ${err.message}`);
-        throw new ConnectorRetryError(`cannot resolve settings.${key}: ${safeErrorMessage(err)}`, null);
+        if (err instanceof SsrfError) return fail(`${where} refused: ${err.message}`);
+        throw new ConnectorRetryError(`cannot resolve ${where}: ${safeErrorMessage(err)}`, null);
       }
     }
     const activity = buildCallActivity(source, deps.publicBaseUrl);
@@ -121,7 +120,7 @@ export function createConnectorSyncProcessor(deps: ConnectorSyncDeps) {
         await deps.connectors.recordLogged(callSid, connectorId, logged);
         log.info({ activityId, contactId: logged.contactId, disposition: activity.disposition }, 'call logged to CRM');
       }
-      if (activity.disposition === 'opted_out' && activity.customerNumber) await connector.markDoNotCall(activity.customerNumber, signal);
+      if (calleeOptedOut(source) && activity.customerNumber) await connector.markDoNotCall(activity.customerNumber, signal);
       await deps.connectors.recordDelivered(callSid, connectorId);
       return { status: 'delivered', activityId };
     } catch (err) {

@@ -23,6 +23,20 @@ export interface ConnectorOptions {
 }
 
 /**
+ * Every URL a connector sends its credentials to, with where it is stored: HubSpot `settings.basePath`, Salesforce
+ * `credentials.instanceUrl` (part of the OAuth credentials), and a `settings.instanceUrl` if one is stored. Each must
+ * pass the webhook SSRF guard (src/webhooks/ssrf.ts, WEBHOOK_ALLOW_PRIVATE_HOSTS) before any request: at create /
+ * update, in "test connection" and before every sync. Non-string values are skipped (the schemas reject them).
+ */
+export function connectorUrls(settings: Record<string, unknown>, credentials: unknown): Array<{ where: string; url: string }> {
+  const out: Array<{ where: string; url: string }> = [];
+  for (const key of ['basePath', 'instanceUrl']) if (typeof settings[key] === 'string') out.push({ where: `settings.${key}`, url: settings[key] as string });
+  const c = credentials && typeof credentials === 'object' ? (credentials as Record<string, unknown>) : {};
+  if (typeof c.instanceUrl === 'string') out.push({ where: 'credentials.instanceUrl', url: c.instanceUrl });
+  return out;
+}
+
+/**
  * The zod schemas of a kind's credentials and settings, or null when this build has no connector of that kind.
  */
 export function connectorSchemas(kind: CrmKindName): { credentials: z.ZodType; settings: z.ZodType } | null {

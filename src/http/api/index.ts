@@ -24,6 +24,7 @@ import type { RecordingStorage } from '../../recordings/storage';
 import { webhookEndpointRoutes } from './webhook-endpoints';
 import { integrationRoutes } from './integrations';
 import { inboundTriggerRoutes } from './inbound-triggers';
+import { inboundTriggerReceiverRoutes } from './inbound-trigger-receivers';
 import type { SecretBox } from '../../webhooks/secret-box';
 import type { SsrfPolicy } from '../../webhooks/ssrf';
 
@@ -53,6 +54,7 @@ export function managementRoutes(d: { db: Knex; calls: CallsRepo; dialer?: Diale
     ...webhookEndpointRoutes({ db: d.db, box: d.webhooks?.box ?? null, policy: d.webhooks?.policy }),
     ...integrationRoutes({ db: d.db, box: d.integrations?.box ?? null, policy: d.integrations?.policy, timeoutMs: d.integrations?.timeoutMs }),
     ...inboundTriggerRoutes({ db: d.db, box: d.webhooks?.box ?? null }),
+    ...inboundTriggerReceiverRoutes(),
     ...knowledgeDocRoutes(),
     ...usageRoutes({ usage: d.calls.usage, budgets }),
     ...analyticsRoutes({ overview: new OverviewRepo(d.db) }),

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import 'zod-openapi';
 import { CrmError } from '../../crm/connector';
-import { connectorSchemas, createConnector, CRM_KINDS, type CrmKindName } from '../../crm/connectors';
+import { connectorSchemas, connectorUrls, createConnector, CRM_KINDS, type CrmKindName } from '../../crm/connectors';
 import { AuditRepo } from '../../db/audit';
 import { CrmConnectorsRepo, viewOf, type CrmConnectorRow, type CrmConnectorView } from '../../db/crm-connectors';
 import type { SecretBox } from '../../webhooks/secret-box';
@@ -63,17 +63,18 @@ const deliverySchema = z
     deliveredAt: iso.nullable(),
   })
   .meta({ id: 'CrmIntegrationDelivery' });
+/** How "test connection" names a refused URL to an admin. */
+const URL_NAMES: Record<string, string> = { 'credentials.instanceUrl': 'Salesforce instance URL', 'settings.instanceUrl': 'Salesforce instance URL', 'settings.basePath': 'HubSpot API base URL', URL: 'URL' };
 const notFound = (id: string) => new ApiError(404, `integration ${id} not found`);
-/** URL-valued settings the server will send credentials to: checked by the SSRF guard. */
-const URL_SETTINGS = ['basePath', 'instanceUrl'];
 
 /**
  * Native CRM integrations (`/api/integrations`, issue 13 §9), all `admin`: list, create, get, update, delete, and
  * `POST …/:id/test` (one cheap read with the stored credentials → {@link checkSchema}, also stored on the row).
  * Credentials are validated per kind (src/crm/connectors), sealed with `box` (AES-256-GCM, CRM_CREDENTIALS_KEY) and
- * never returned (`credentialsSet`); without `box` writes and tests answer 503. URL settings (`basePath`,
- * `instanceUrl`) pass the webhook SSRF guard (`policy`, WEBHOOK_ALLOW_PRIVATE_HOSTS) since the server sends the
- * credentials there. Writes record audit entries `crm_integration.create|update|delete` (never with credentials).
+ * never returned (`credentialsSet`); without `box` writes and tests answer 503. Every URL the server sends the
+ * credentials to (src/crm/connectors `connectorUrls`: HubSpot `settings.basePath`, Salesforce
+ * `credentials.instanceUrl`) passes the webhook SSRF guard (`policy`, WEBHOOK_ALLOW_PRIVATE_HOSTS): a refused one is a
+ * 400 on create / update and a failed "test connection" saying which URL and why. Writes record audit entries `crm_integration.create|update|delete` (never with credentials).
  * `GET /api/calls/:callSid/integrations` (viewer) shows a call's delivery to each connector.
  */
 export function integrationRoutes(d: { db: Knex; box?: SecretBox | null; policy?: SsrfPolicy; timeoutMs?: number }): ApiRoute<any, any, any>[] {
@@ -88,6 +89,18 @@ export function integrationRoutes(d: { db: Knex; box?: SecretBox | null; policy?
     if (!s) throw new ApiError(400, `the ${kind} connector is not available on this server`);
     return s;
   };
+  /** The first of the connector's URLs the SSRF guard refuses, with where it is stored and why; null when all pass. */
+  const refusedUrl = async (settings: Record<string, unknown>, credentials: unknown): Promise<{ where: string; message: string } | null> => {
+    for (const { where, url } of connectorUrls(settings, credentials)) {
+      try {
+        await checkWebhookUrl(url, policy);
+      } catch (err) {
+        if (err instanceof SsrfError) return { where, message: err.message };
+        throw err;
+      }
+    }
+    return null;
+  };
   /** Validates settings and credentials for `kind`; returns a 400 reply or the parsed values. */
   const validate = async (kind: CrmKindName, s: unknown, c: unknown | undefined) => {
     const schemas = schemasOf(kind);
@@ -98,16 +111,8 @@ export function integrationRoutes(d: { db: Knex; box?: SecretBox | null; policy?
     if (pc && !pc.success) parts.push(['body.credentials', pc.error]);
     if (parts.length) return { bad: reply(400, validationError(parts)) };
     const parsedSettings = (ps.data ?? {}) as Record<string, unknown>;
-    for (const key of URL_SETTINGS) {
-      const u = parsedSettings[key];
-      if (typeof u !== 'string') continue;
-      try {
-        await checkWebhookUrl(u, policy);
-      } catch (err) {
-        if (err instanceof SsrfError) return { bad: reply(400, { error: `body.settings.${key}: ${err.message}`, issues: [{ path: `body.settings.${key}`, message: err.message }] }) };
-        throw err;
-      }
-    }
+    const refused = await refusedUrl(parsedSettings, pc?.data);
+    if (refused) return { bad: reply(400, { error: `body.${refused.where}: ${refused.message}`, issues: [{ path: `body.${refused.where}`, message: refused.message }] }) };
     return { settings: parsedSettings, credentials: pc?.data };
   };
   const record = (trx: Knex.Transaction, p: Principal, action: string, id: string, before: CrmConnectorRow | null, after: CrmConnectorRow | null) =>
@@ -231,7 +236,9 @@ export function integrationRoutes(d: { db: Knex; box?: SecretBox | null; policy?
           if (v.bad) check = { ok: false, message: `The integration's settings are refused: ${String((v.bad.body as { error: string }).error)}` };
           else {
             const creds = JSON.parse(sealer.open(row.credentialsEnc)) as unknown;
-            check = await createConnector(row, creds, { timeoutMs: d.timeoutMs }).testConnection();
+            const refused = await refusedUrl(row.settings, creds).catch((err: unknown) => ({ where: 'URL', message: `cannot be resolved (${err instanceof Error ? err.message : String(err)})` }));
+            if (refused) check = { ok: false, message: `Not connecting: the ${URL_NAMES[refused.where] ?? refused.where} is refused (${refused.where}): ${refused.message}.` };
+            else check = await createConnector(row, creds, { timeoutMs: d.timeoutMs }).testConnection();
           }
         } catch (err) {
           if (err instanceof ApiError) throw err;

@@ -89,6 +89,14 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   rawBodyTypes?: string[];
   /** Documented here but served by another router ({@link docOnlyRoute}); {@link mountRoutes} skips it. */
   docOnly?: boolean;
+  /** Request headers, for the spec only (not validated by {@link mountRoutes}), e.g. a signature's timestamp. */
+  headers?: z.ZodType;
+  /**
+   * The route is authenticated by a request signature, not a session or API key (spec only; a {@link docOnlyRoute}
+   * whose own router verifies it): the operation's `security` lists these schemes (added to
+   * `components.securitySchemes`), the 401 says `unauthorized`, and no role applies (no `x-required-role`, no 403).
+   */
+  signature?: { schemes: Record<string, { type: 'apiKey'; in: 'header'; name: string; description: string }>; unauthorized: string };
   handler(ctx: RouteContext<P, Q, B>): Promise<RouteResult> | RouteResult;
 }
 

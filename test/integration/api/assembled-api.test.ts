@@ -56,6 +56,22 @@ describe('the assembled management API', () => {
     expect(checkExamples(api.api.routes, doc)).toEqual([]);
   });
 
+  it('documents the inbound trigger receivers as signature-verified (no session, no role), with their headers and answers', async () => {
+    const doc: any = await (await fetch(`${api.base}/api/openapi.json`, { headers: bearer(TEST_API_KEY) })).json();
+    const hs = doc.paths['/integrations/hubspot/webhook'].post;
+    expect(hs.security).toEqual([{ hubspotSignatureV3: [] }]);
+    expect(hs['x-required-role']).toBeUndefined();
+    expect(doc.components.securitySchemes.hubspotSignatureV3).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-HubSpot-Signature-v3' });
+    expect(hs.parameters.map((p: any) => [p.in, p.name])).toEqual(expect.arrayContaining([['query', 'trigger'], ['header', 'X-HubSpot-Request-Timestamp']]));
+    expect(Object.keys(hs.responses).sort()).toEqual(['200', '401', '404', '409', '413', '422', '429', '503']);
+    const std = doc.paths['/integrations/webhooks/{triggerId}'].post;
+    expect(std.security).toEqual([{ standardWebhooksSignature: [] }]);
+    expect(doc.components.securitySchemes.standardWebhooksSignature).toMatchObject({ type: 'apiKey', in: 'header', name: 'webhook-signature' });
+    expect(std.parameters.map((p: any) => [p.in, p.name])).toEqual(expect.arrayContaining([['path', 'triggerId'], ['header', 'webhook-id'], ['header', 'webhook-timestamp']]));
+    expect(Object.keys(std.responses)).not.toContain('403');
+    expect(Object.keys(std.requestBody.content)).toEqual(['application/json']);
+  });
+
   it('the OpenAPI document and the reference page need authentication', async () => {
     expect((await fetch(`${api.base}/api/openapi.json`)).status).toBe(401);
     expect((await fetch(`${api.base}/api/docs/`)).status).toBe(401);
@@ -63,7 +79,8 @@ describe('the assembled management API', () => {
   });
 
   it('walks the whole route table for each role: 403 exactly where the role is too weak; a viewer can write nothing', async () => {
-    const routes = api.api.routes.filter((r) => r.path !== '/api/auth/login');
+    // Login, and the inbound trigger receivers (verified by a signature, not a role), have no role to walk.
+    const routes = api.api.routes.filter((r) => r.path !== '/api/auth/login' && !r.signature);
     expect(routes.filter((r) => r.method !== 'get').length).toBeGreaterThanOrEqual(15);
     for (const role of ROLES) {
       const created = await fetch(`${api.base}/api/api-keys`, { method: 'POST', headers: bearer(TEST_API_KEY), body: JSON.stringify({ name: `walk ${role}`, role }) });

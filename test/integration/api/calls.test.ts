@@ -367,6 +367,10 @@ describe('calls API (route table)', () => {
     };
 
     it('is a download of the filtered calls: header, one record per call, newest first', async () => {
+      // c5's post-call analysis (issue 13 §4): exported as disposition, summary and the extracted fields as JSON.
+      await db('calls')
+        .where({ call_sid: sidOf('c5') })
+        .update({ disposition: 'transferred', summary: 'Disputed a bill, "twice"; sent to billing.', extracted_fields: JSON.stringify({ orderNumber: 'A-1', amount: 12.5 }), analysis_method: 'local:v1', analyzed_at: new Date(W + 6 * HOUR) });
       const { res, records } = await csv(window);
       expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(res.headers.get('content-disposition')).toBe('attachment; filename="calls-2026-12-02.csv"');
@@ -393,8 +397,13 @@ describe('calls API (route table)', () => {
         transferTarget: "'+14155550123",
         transferReason: 'billing dispute',
         transferredAt: new Date(W + 5 * HOUR + 60_000).toISOString(),
+        disposition: 'transferred',
+        summary: 'Disputed a bill, "twice"; sent to billing.',
+        extractedFields: '{"amount":12.5,"orderNumber":"A-1"}', // jsonb's key order
       });
-      expect(rows[2]).toMatchObject({ callSid: sidOf('c4'), endedAt: '', durationMs: '', csat: '', transferTarget: '' });
+      expect(JSON.parse(rows[1].extractedFields)).toEqual({ orderNumber: 'A-1', amount: 12.5 });
+      // Not analysed yet: empty analysis cells.
+      expect(rows[2]).toMatchObject({ callSid: sidOf('c4'), endedAt: '', durationMs: '', csat: '', transferTarget: '', disposition: '', summary: '', extractedFields: '' });
     });
 
     it('applies the same filters as the list', async () => {

@@ -142,6 +142,21 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
     expect(hs.contacts.get(d.contactId!)!.properties.do_not_call).toBe('true');
   });
 
+  it('a voicemail call (not analysed) where the callee opted out: logged as voicemail, as the analysis would, and marked do-not-call', async () => {
+    const from = '+14155550307';
+    const callSid = await insertCall(from);
+    await db('call_events').insert([
+      { call_sid: callSid, type: 'voicemail', payload: { played: true } },
+      { call_sid: callSid, type: 'opt_out', payload: {} },
+    ]);
+    await enqueuePostCall(workers.queue, calls, callSid);
+    const d = await delivered(callSid);
+    expect(d).toMatchObject({ status: 'delivered' });
+    expect(engagementsFor(from)).toHaveLength(1);
+    expect(engagementsFor(from)[0].properties.hs_call_disposition).toBe(HUBSPOT_OUTCOMES.leftVoicemail);
+    expect(hs.contacts.get(d.contactId!)!.properties.do_not_call).toBe('true');
+  });
+
   it('a rejected token fails the delivery at once (no retries) with the admin message', async () => {
     const other = await repo.create({ kind: 'hubspot', name: 'Bad token', settings: { basePath: hs.base }, credentialsEnc: box.seal(JSON.stringify({ accessToken: 'pat-na1-dddddddd-2222-3333-4444-555555555555' })) });
     try {
@@ -156,6 +171,23 @@ describe('connector-sync jobs (post-call chain → BullMQ → HubSpot double, Po
       expect((await delivered(callSid)).status).toBe('delivered'); // the good connector still got it
     } finally {
       await repo.delete(other.id);
+    }
+  });
+
+  it('a Salesforce connector whose stored instance URL is a private address fails at once, sending nothing', async () => {
+    const sf = await repo.create({ kind: 'salesforce', name: 'SF private', settings: {}, credentialsEnc: box.seal(JSON.stringify({ instanceUrl: 'http://10.1.2.3', accessToken: '00Dxx!token' })) });
+    try {
+      const callSid = await insertCall('+14155550308', { disposition: 'resolved' });
+      await enqueuePostCall(workers.queue, calls, callSid);
+      const bad = await waitFor('failed delivery', async () => {
+        const r = await repo.getDelivery(callSid, sf.id);
+        return r && r.status !== 'pending' ? r : null;
+      });
+      expect(bad).toMatchObject({ status: 'failed', attempts: 1, activityId: null });
+      expect(bad.lastError).toMatch(/^credentials\.instanceUrl refused: host 10\.1\.2\.3 is a private address/);
+      expect(bad.lastError).not.toContain('00Dxx!token');
+    } finally {
+      await repo.delete(sf.id);
     }
   });
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { loadConfig } from '../../../src/config';
+import { CrmConnectorsRepo } from '../../../src/db/crm-connectors';
 import { integrationRoutes } from '../../../src/http/api/integrations';
 import { crmConnectorDeps } from '../../../src/webhooks/config';
 import type { Resolver } from '../../../src/webhooks/ssrf';
@@ -107,6 +108,34 @@ describe('/api/integrations (admin; credentials write-only and encrypted at rest
     expect(patch.status).toBe(200);
     expect(await patch.text()).not.toContain(TOKEN);
     expect((await json(await post(`/api/integrations/${wrong.id}/test`, {}))).ok).toBe(true);
+  });
+
+  it("Salesforce: the instance URL in the credentials passes the SSRF guard (create, and test connection) unless allow-listed", async () => {
+    const SF_TOKEN = '00Dxx0000001gPL!AQ4AQFakeSessionToken';
+    for (const [instanceUrl, why] of [['http://10.0.0.5', /host 10\.0\.0\.5 is a private address/], ['https://meta.test', /resolves to 169\.254\.169\.254, which is a linkLocal address/], ['http://[::1]:8443', /loopback/]] as const) {
+      const res = await post('/api/integrations', { kind: 'salesforce', name: 'SF', credentials: { instanceUrl, accessToken: SF_TOKEN } });
+      expect(res.status).toBe(400);
+      const body = await json(res);
+      expect(body.error).toMatch(/^body\.credentials\.instanceUrl: /);
+      expect(body.error).toMatch(why);
+      expect(body.issues).toEqual([{ path: 'body.credentials.instanceUrl', message: expect.any(String) }]);
+      expect(JSON.stringify(body)).not.toContain(SF_TOKEN);
+    }
+    // Stored before the allow-list changed (or written around the API): "test connection" refuses it in words, sends nothing.
+    const repo = new CrmConnectorsRepo(db);
+    const row = await repo.create({ kind: 'salesforce', name: 'SF stale', settings: {}, credentialsEnc: deps.box!.seal(JSON.stringify({ instanceUrl: 'https://meta.test', accessToken: SF_TOKEN })) });
+    const check = await json(await post(`/api/integrations/${row.id}/test`, {}));
+    expect(check.ok).toBe(false);
+    expect(check.message).toMatch(/^Not connecting: the Salesforce instance URL is refused \(credentials\.instanceUrl\): host meta\.test resolves to 169\.254\.169\.254/);
+    expect(check.message).not.toContain(SF_TOKEN);
+    expect((await repo.get(row.id))!.lastTestResult).toEqual(check);
+    // The allow-list (WEBHOOK_ALLOW_PRIVATE_HOSTS=127.0.0.1 here) lets a chosen private host through: created, and the
+    // test gets as far as connecting (nothing listens on port 9: unreachable, not refused).
+    const allowed = await post('/api/integrations', { kind: 'salesforce', name: 'SF local', credentials: { instanceUrl: 'http://127.0.0.1:9', accessToken: SF_TOKEN } });
+    expect(allowed.status).toBe(201);
+    const local = await json(await post(`/api/integrations/${(await json(allowed)).integration.id}/test`, {}));
+    expect(local.ok).toBe(false);
+    expect(local.message).not.toMatch(/^Not connecting/);
   });
 
   it('enables/disables, renames and deletes', async () => {

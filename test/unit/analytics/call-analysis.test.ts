@@ -67,6 +67,20 @@ describe('factualDisposition (recorded facts only)', () => {
     expect(factualDisposition(facts({ events: [{ type: 'callback', payload: { at: '2026-12-04T15:00:00Z', booked: true } }] }))).toBe('callback_booked');
   });
 
+  it('a callback asked for but not booked (booked: false) is no booking: the conversation decides', () => {
+    expect(factualDisposition(facts({ events: [{ type: 'callback', payload: { at: '2026-12-04T15:00:00Z', said: 'tomorrow', booked: false } }] }))).toBeNull();
+    expect(analyzeLocally(facts({ events: [{ type: 'callback', payload: { at: '2026-12-04T15:00:00Z', booked: false } }] })).disposition).toBe('resolved');
+  });
+
+  it('precedence: a machine answer beats an opt-out; an opt-out beats a transfer; a transfer beats a booked callback', () => {
+    const optOut = { type: 'opt_out', payload: {} };
+    const booked = { type: 'callback', payload: { at: '2026-12-04T15:00:00Z', booked: true } };
+    expect(factualDisposition(facts({ events: [{ type: 'voicemail', payload: { played: true } }, optOut] }))).toBe('voicemail');
+    expect(factualDisposition(facts({ answeredBy: 'machine_start', events: [optOut] }))).toBe('voicemail');
+    expect(factualDisposition(facts({ events: [booked, optOut] }))).toBe('opted_out');
+    expect(factualDisposition(facts({ events: [booked], transfer: { target: '+14155550100', reason: 'dtmf', summary: 's' } }))).toBe('transferred');
+  });
+
   it('a caller who never said a word → abandoned; a conversation → null (decided from the transcript)', () => {
     expect(factualDisposition(facts({ turns: [agent('Hello, how can I help?'), caller('  ')] }))).toBe('abandoned');
     expect(factualDisposition(facts())).toBeNull();

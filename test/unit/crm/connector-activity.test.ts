@@ -1,4 +1,6 @@
-import { buildCallActivity, fallbackDisposition, type CallActivitySource } from '../../../src/crm/activity';
+import { analyzeLocally } from '../../../src/analytics/call-analysis';
+import { buildCallActivity, calleeOptedOut, type CallActivitySource } from '../../../src/crm/activity';
+import type { CallFacts } from '../../../src/domain/call-analysis';
 import { CONNECTOR_BACKOFF, ConnectorRetryError, connectorBackoff } from '../../../workers/processors/connector-sync';
 
 const source = (over: Partial<CallActivitySource> = {}): CallActivitySource => ({
@@ -12,24 +14,63 @@ const source = (over: Partial<CallActivitySource> = {}): CallActivitySource => (
   summary: null,
   disposition: null,
   extractedFields: null,
-  transferred: false,
-  callerTurns: 2,
   hasRecording: false,
   events: [],
+  transfer: null,
+  answeredBy: null,
+  turns: [
+    { role: 'agent', text: 'Hi, how can I help?' },
+    { role: 'caller', text: 'When do you open on Saturday?' },
+    { role: 'agent', text: 'We open at nine on Saturdays.' },
+    { role: 'caller', text: 'Great, thanks.' },
+  ],
   ...over,
 });
 
 describe('CRM call activity', () => {
-  it('falls back to a disposition from status and events', () => {
-    expect(fallbackDisposition(source({ status: 'busy' }))).toBe('busy');
-    expect(fallbackDisposition(source({ status: 'no-answer' }))).toBe('no_answer');
-    expect(fallbackDisposition(source({ status: 'canceled' }))).toBe('failed');
-    expect(fallbackDisposition(source({ events: [{ type: 'opt_out', payload: {} }] }))).toBe('opted_out');
-    expect(fallbackDisposition(source({ events: [{ type: 'voicemail', payload: { played: true } }] }))).toBe('voicemail');
-    expect(fallbackDisposition(source({ events: [{ type: 'callback', payload: { booked: false } }] }))).toBe('unresolved');
-    expect(fallbackDisposition(source({ events: [{ type: 'callback', payload: { booked: true } }] }))).toBe('callback_booked');
-    expect(fallbackDisposition(source({ transferred: true }))).toBe('transferred');
-    expect(fallbackDisposition(source({ callerTurns: 0 }))).toBe('abandoned');
+  // The call's own disposition, as the post-call analysis (offline) stores it from the same facts.
+  const onTheCall = (s: CallActivitySource) => {
+    const f: CallFacts = { callSid: s.callSid, status: s.status, direction: s.direction, startedAt: s.startedAt, turns: s.turns, events: s.events, transfer: s.transfer, answeredBy: s.answeredBy, schema: null };
+    return analyzeLocally(f).disposition;
+  };
+  const TRANSFER = { target: '+14155550111', reason: 'caller asked for a person', summary: 'Wants a refund.' };
+  const BOOKED = { type: 'callback', payload: { at: '2026-12-04T15:00:00Z', said: 'tomorrow at three', booked: true } };
+  const NOT_BOOKED = { type: 'callback', payload: { at: '2026-12-04T15:00:00Z', said: 'tomorrow at three', booked: false } };
+  const OPT_OUT = { type: 'opt_out', payload: {} };
+  const VOICEMAIL = { type: 'voicemail', payload: { played: true } };
+
+  // Each of these got a different disposition from the CRM's former fallback than from the analysis.
+  it.each<[string, Partial<CallActivitySource>, string]>([
+    ['a voicemail call where the callee said opt-out', { events: [VOICEMAIL, OPT_OUT] }, 'voicemail'],
+    ['an AMD machine answer (no voicemail event)', { answeredBy: 'machine_end_beep' }, 'voicemail'],
+    ['a booked callback and then a transfer', { events: [BOOKED], transfer: TRANSFER }, 'transferred'],
+    ['a callback asked for but not booked', { events: [NOT_BOOKED] }, 'resolved'],
+    ['a conversation the caller ended satisfied', {}, 'resolved'],
+  ])('not analysed: %s → %s, the same on the call and in the CRM', (_name, over, want) => {
+    const s = source(over);
+    expect(onTheCall(s)).toBe(want);
+    expect(buildCallActivity(s, 'https://x.test').disposition).toBe(want);
+  });
+
+  it.each<[string, Partial<CallActivitySource>, string]>([
+    ['busy', { status: 'busy' }, 'busy'],
+    ['no-answer', { status: 'no-answer' }, 'no_answer'],
+    ['canceled', { status: 'canceled' }, 'failed'],
+    ['an opt-out', { events: [OPT_OUT] }, 'opted_out'],
+    ['a booked callback', { events: [BOOKED] }, 'callback_booked'],
+    ['a transfer event', { events: [{ type: 'transfer', payload: { target: '+1', reason: 'dtmf' } }] }, 'transferred'],
+    ['a caller who said nothing', { turns: [{ role: 'agent', text: 'Hello?' }] }, 'abandoned'],
+  ])('not analysed: %s → %s on both sides', (_name, over, want) => {
+    const s = source(over);
+    expect(onTheCall(s)).toBe(want);
+    expect(buildCallActivity(s, 'https://x.test').disposition).toBe(want);
+  });
+
+  it('a stored disposition wins; an opt-out in a voicemail call still marks the callee do-not-call', () => {
+    expect(buildCallActivity(source({ disposition: 'unresolved', events: [OPT_OUT] }), 'https://x.test').disposition).toBe('unresolved');
+    expect(calleeOptedOut(source({ disposition: 'voicemail', events: [VOICEMAIL, OPT_OUT] }))).toBe(true);
+    expect(calleeOptedOut(source({ disposition: 'opted_out' }))).toBe(true);
+    expect(calleeOptedOut(source({ disposition: 'voicemail', events: [VOICEMAIL] }))).toBe(false);
   });
 
   it('builds the activity: outbound customer number, Twilio CallDuration, links, stored analysis', () => {
@@ -48,7 +89,7 @@ describe('CRM call activity', () => {
       recordingUrl: 'https://voice.example.com/api/calls/CA1/recording',
     });
     const web = buildCallActivity(source({ direction: 'web', disposition: 'not-a-disposition' }), 'https://x.test');
-    expect(web).toMatchObject({ direction: 'web', customerNumber: null, durationMs: 60_000, disposition: 'unresolved', summary: '', recordingUrl: null, fields: {} });
+    expect(web).toMatchObject({ direction: 'web', customerNumber: null, durationMs: 60_000, disposition: 'resolved', summary: '', recordingUrl: null, fields: {} });
   });
 
   it('backoff: exponential with jitter, never sooner than Retry-After', () => {

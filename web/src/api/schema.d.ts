@@ -7020,6 +7020,232 @@ export interface paths {
         };
         trace?: never;
     };
+    "/integrations/hubspot/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * HubSpot workflow webhook receiver (X-HubSpot-Signature-v3)
+         * @description The URL for a HubSpot workflow "Send a webhook" action of a `hubspot` inbound trigger (its `receiverPath`). Authenticated by the v3 signature, not a session: 401 when `X-HubSpot-Signature-v3` is missing or wrong or `X-HubSpot-Request-Timestamp` is missing or more than 5 minutes off. Deduplicated for 24 h by the payload's `eventId` (first element of an array) when present, else by the SHA-256 of the body. Then the trigger's action runs: `enroll` imports the mapped contact into its campaign, `call` places a call with its agent (idempotent per delivery). A failure that is not the sender's fault (5xx) releases the dedupe key, so the sender's retry runs the action. Rate limit: 120 requests per minute per client IP.
+         */
+        post: {
+            parameters: {
+                query: {
+                    /** @description The inbound trigger's id (kind `hubspot`). Missing or unknown → 404. */
+                    trigger: string;
+                };
+                header: {
+                    /** @description Milliseconds since the epoch when HubSpot sent the request; refused when more than 5 minutes off. */
+                    "X-HubSpot-Request-Timestamp": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Verified and run (or a duplicate of an earlier delivery, replayed with `duplicate: true`; dedupe key: `eventId`, else the body's SHA-256). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerResult"];
+                    };
+                };
+                /** @description Missing or invalid `X-HubSpot-Signature-v3`, or a missing or stale (over 5 min) `X-HubSpot-Request-Timestamp`; `error` says which. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown or disabled trigger, or a trigger of the other kind. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, dialer refused), or the same delivery is still being processed. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerError"];
+                    };
+                };
+                /** @description Body larger than 262144 bytes. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body not JSON, or no valid phone number at the mapping's `phone` path, or the contact was rejected. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerError"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/integrations/webhooks/{triggerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generic inbound webhook receiver (Standard Webhooks signature)
+         * @description The URL for any Standard Webhooks sender of a `standard` inbound trigger (its `receiverPath`). Authenticated by the signature, not a session: 401 when `webhook-id`, `webhook-timestamp` or `webhook-signature` is missing, the timestamp is more than 5 minutes off, or no signature matches. Deduplicated for 24 h by `webhook-id`. Then the trigger's action runs: `enroll` imports the mapped contact into its campaign, `call` places a call with its agent (idempotent per delivery). A failure that is not the sender's fault (5xx) releases the dedupe key, so the sender's retry runs the action. Rate limit: 120 requests per minute per client IP.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Unique message id (the dedupe key). */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch; refused when more than 5 minutes off. */
+                    "webhook-timestamp": string;
+                };
+                path: {
+                    /** @description The inbound trigger's id (kind `standard`). Unknown → 404. */
+                    triggerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Verified and run (or a duplicate of an earlier delivery, replayed with `duplicate: true`; dedupe key: `webhook-id`). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerResult"];
+                    };
+                };
+                /** @description Missing `webhook-id` / `webhook-timestamp` / `webhook-signature`, a timestamp more than 5 minutes off, or no valid signature; `error` says which. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Unknown or disabled trigger, or a trigger of the other kind. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, dialer refused), or the same delivery is still being processed. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerError"];
+                    };
+                };
+                /** @description Body larger than 262144 bytes. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body not JSON, or no valid phone number at the mapping's `phone` path, or the contact was rejected. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboundTriggerError"];
+                    };
+                };
+                /** @description Rate limit reached (see `Retry-After`). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened). */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/{agentId}/knowledge": {
         parameters: {
             query?: never;
@@ -10662,6 +10888,37 @@ export interface components {
             agentId: string;
             /** @description E.164. */
             fromNumber?: string;
+        };
+        InboundTriggerResult: {
+            /** @constant */
+            ok: true;
+            /** @enum {string} */
+            action: "enroll" | "call";
+            /** @description `enroll`: the campaign the contact was imported into. */
+            campaignId?: string;
+            /** @description `enroll`: the contact's number, E.164. */
+            phone?: string;
+            /** @description `enroll`: true when the number is on the DNC list (stored suppressed, never dialed). */
+            suppressed?: boolean;
+            /** @description `call`: the call attempt. */
+            attemptId?: string;
+            /** @description `call`: the Twilio CallSid. */
+            callSid?: string;
+            /** @description `call`: the attempt status. */
+            status?: string;
+            /**
+             * @description A repeated delivery (same dedupe key within 24 h): the first answer, replayed; nothing runs again.
+             * @constant
+             */
+            duplicate?: true;
+        };
+        InboundTriggerError: {
+            error: string;
+            /**
+             * @description A repeated delivery whose first answer was this error.
+             * @constant
+             */
+            duplicate?: true;
         };
         /**
          * @example {
