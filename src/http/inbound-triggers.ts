@@ -113,9 +113,14 @@ export function createInboundTriggersRouter(d: InboundTriggersRouterDeps): Route
         from: t.action.fromNumber,
         variables: Object.keys(m.variables).length ? m.variables : undefined,
       });
+      // A refusal the API answers as a reply (the agent has no number to call from) is the trigger's configuration,
+      // not a call: 409 with its message, like any refused dial.
+      if (res.status >= 300) return { status: 409, body: { error: String((res.body as { error?: unknown } | undefined)?.error ?? 'the call was refused') } };
       return { status: 200, body: { ok: true, action: 'call', ...(res.body as Record<string, unknown>) } };
     } catch (err) {
       if (err instanceof ApiError && err.status < 500) return { status: err.status === 404 ? 409 : err.status, body: { error: err.message } };
+      // Twilio refused (502) or no dialer (503): that status and its message (the dedupe claim is released: a retry runs).
+      if (err instanceof ApiError) return { status: err.status, body: { error: err.message } };
       throw err;
     }
   };

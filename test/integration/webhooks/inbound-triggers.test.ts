@@ -194,4 +194,35 @@ describe('inbound triggers (HubSpot v3 and Standard Webhooks receivers)', () => 
     expect((await postStandard(hub.id, secret, { p: to })).status).toBe(404);
     expect(dialer.dials).toHaveLength(1);
   });
+
+  it('a call the dial path refuses is a 409 with the reason (not a 200 ok), and a Twilio failure keeps its 502 and reason (idempotent on retry)', async () => {
+    const secret = newWebhookSecret();
+    const numberless = await createTestAgent(db); // no phone number to call from
+    const t = await addTrigger('standard', { type: 'call', agentId: numberless }, { phone: 'phone' }, secret);
+    const r = await postStandard(t.id, secret, { phone: randomUsPhone() });
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatch(/has no phone number/);
+    expect(r.body.ok).toBeUndefined();
+
+    const refusing = await addTrigger('standard', { type: 'call', agentId }, { phone: 'phone' }, secret);
+    const dials = dialer.dials.length;
+    const original = dialer.dial.bind(dialer);
+    dialer.dial = async () => {
+      throw Object.assign(new Error('Twilio refused: 21215 geo permissions'), { status: 400, code: 21215 });
+    };
+    const id = `msg_${randomUUID()}`;
+    const to = randomUsPhone();
+    let refused;
+    try {
+      refused = await postStandard(refusing.id, secret, { phone: to }, id);
+    } finally {
+      dialer.dial = original;
+    }
+    expect(refused).toEqual({ status: 502, body: { error: 'the call could not be placed: Twilio refused: 21215 geo permissions' } });
+    // The trigger's dedupe claim was released (not a `duplicate`); the attempt's Idempotency-Key answers the retry with
+    // the same stored failure, without dialing twice.
+    const retry = await postStandard(refusing.id, secret, { phone: to }, id);
+    expect(retry).toEqual(refused);
+    expect(dialer.dials.length).toBe(dials);
+  });
 });
