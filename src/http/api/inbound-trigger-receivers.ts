@@ -50,10 +50,11 @@ const body = { 'application/json': { schema: anyJson, description: `Raw JSON bod
 const common = (dedupe: string) => ({
   200: { description: `Verified and run (or a duplicate of an earlier delivery, replayed with \`duplicate: true\`; ${dedupe}).`, schema: okSchema },
   404: { description: 'Unknown or disabled trigger, or a trigger of the other kind.', schema: errorSchema },
-  409: { description: 'The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, dialer refused), or the same delivery is still being processed.', schema: failSchema },
+  409: { description: 'The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, the agent has no number to call from, dialer refused), or the same delivery is still being processed.', schema: failSchema },
   413: { description: `Body larger than ${INBOUND_TRIGGER_MAX_BYTES} bytes.`, schema: errorSchema },
   422: { description: 'Body not JSON, or no valid phone number at the mapping\'s `phone` path, or the contact was rejected.', schema: failSchema },
-  503: { description: 'The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened).', schema: errorSchema },
+  502: { description: 'A `call` trigger: Twilio did not place the call (the reason is in `error`); the same delivery retried answers the same.', schema: errorSchema },
+  503: { description: 'The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened), or a `call` trigger on a server without outbound dialing.', schema: errorSchema },
 });
 const DESCRIPTION_TAIL =
   ' Then the trigger\'s action runs: `enroll` imports the mapped contact into its campaign, `call` places a call with its agent (idempotent per delivery). A failure that is not the sender\'s fault (5xx) releases the dedupe key, so the sender\'s retry runs the action. Rate limit: 120 requests per minute per client IP.';

@@ -7079,7 +7079,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, dialer refused), or the same delivery is still being processed. */
+                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, the agent has no number to call from, dialer refused), or the same delivery is still being processed. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7115,7 +7115,16 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened). */
+                /** @description A `call` trigger: Twilio did not place the call (the reason is in `error`); the same delivery retried answers the same. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened), or a `call` trigger on a server without outbound dialing. */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -7193,7 +7202,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, dialer refused), or the same delivery is still being processed. */
+                /** @description The campaign is gone or not accepting contacts (not draft, running or paused), the call was refused (archived agent, DNC-listed number, the agent has no number to call from, dialer refused), or the same delivery is still being processed. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7229,7 +7238,16 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened). */
+                /** @description A `call` trigger: Twilio did not place the call (the reason is in `error`); the same delivery retried answers the same. */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The server has no WEBHOOK_SECRETS_KEY (trigger secrets cannot be opened), or a `call` trigger on a server without outbound dialing. */
                 503: {
                     headers: {
                         [name: string]: unknown;
