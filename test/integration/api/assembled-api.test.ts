@@ -63,7 +63,7 @@ describe('the assembled management API', () => {
     expect(hs['x-required-role']).toBeUndefined();
     expect(doc.components.securitySchemes.hubspotSignatureV3).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-HubSpot-Signature-v3' });
     expect(hs.parameters.map((p: any) => [p.in, p.name])).toEqual(expect.arrayContaining([['query', 'trigger'], ['header', 'X-HubSpot-Request-Timestamp']]));
-    expect(Object.keys(hs.responses).sort()).toEqual(['200', '401', '404', '409', '413', '422', '429', '503']);
+    expect(Object.keys(hs.responses).sort()).toEqual(['200', '401', '404', '409', '413', '422', '429', '502', '503']);
     const std = doc.paths['/integrations/webhooks/{triggerId}'].post;
     expect(std.security).toEqual([{ standardWebhooksSignature: [] }]);
     expect(doc.components.securitySchemes.standardWebhooksSignature).toMatchObject({ type: 'apiKey', in: 'header', name: 'webhook-signature' });
