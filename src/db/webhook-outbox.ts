@@ -135,6 +135,24 @@ export class WebhookOutboxRepo {
     return r ? toRow(r) : null;
   }
 
+  /**
+   * An earlier event of the same subject (lower per-subject sequence) that still waits (`pending`) to be delivered to
+   * `endpointId`: its failed attempts so far (the most among them), or null when there is none. A dead or delivered
+   * predecessor does not count.
+   */
+  async earlierPending(endpointId: string, outboxId: string): Promise<{ attempts: number } | null> {
+    const r = await this.db('webhook_outbox as me')
+      .join('webhook_outbox as o', (j) => j.on('o.subject_kind', 'me.subject_kind').andOn('o.subject_id', 'me.subject_id').andOn('o.sequence', '<', 'me.sequence'))
+      .join('webhook_deliveries as d', 'd.outbox_id', 'o.id')
+      .where('me.id', outboxId)
+      .where('d.endpoint_id', endpointId)
+      .where('d.status', 'pending')
+      .max({ attempts: 'd.attempts' })
+      .count({ n: '*' })
+      .first();
+    return r && Number(r.n) > 0 ? { attempts: Number(r.attempts) } : null;
+  }
+
   /** A delivery's state, or null. */
   async delivery(id: string): Promise<{ id: string; outboxId: string; endpointId: string; status: string; attempts: number } | null> {
     const r = await this.db('webhook_deliveries').where({ id }).first();

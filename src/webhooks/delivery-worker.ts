@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { AuditRepo } from '../db/audit';
@@ -17,6 +17,8 @@ export interface DeliveryDeps {
   timeoutMs: number;
   /** An endpoint failing without a success for this long (ms) is disabled. */
   disableAfterMs: number;
+  /** How long (ms) a delivery waits before checking again while an earlier event of its subject is still pending. Default 1000. */
+  orderWaitMs?: number;
   now?: () => Date;
 }
 
@@ -30,19 +32,30 @@ export interface DeliveryDeps {
  * - Each failure extends the endpoint's streak; a streak older than `disableAfterMs` disables it with the reason
  *   recorded on the endpoint and an audit entry `webhook_endpoint.auto_disable`.
  * A disabled or deleted endpoint, or a delivery already delivered, ends the job without sending.
- * @throws Error (retry) or UnrecoverableError as above.
+ * - Order: events of one subject (a call, a campaign) reach an endpoint in sequence order. While an earlier event of
+ *   the subject is still `pending` for this endpoint (e.g. waiting for its retry after a 503), the job is moved back
+ *   to delayed (200 ms while the predecessor has not failed yet, else `orderWaitMs`) without sending and without using an attempt (BullMQ DelayedError); a dead
+ *   (dead-lettered) predecessor no longer holds later events back.
+ * @throws Error (retry), UnrecoverableError as above, or DelayedError (waiting for a predecessor).
  */
 export function createDeliveryProcessor(d: DeliveryDeps) {
   const outbox = new WebhookOutboxRepo(d.db);
   const endpoints = new WebhookEndpointsRepo(d.db);
   const now = d.now ?? (() => new Date());
-  return async function deliver(job: Job<WebhookJob>): Promise<{ status: string }> {
+  const orderWaitMs = d.orderWaitMs ?? 1_000;
+  return async function deliver(job: Job<WebhookJob>, token?: string): Promise<{ status: string }> {
     const { deliveryId, outboxId, endpointId } = job.data;
     const delivery = await outbox.delivery(deliveryId);
     if (!delivery || delivery.outboxId !== outboxId || delivery.endpointId !== endpointId) throw new UnrecoverableError(`unknown delivery ${deliveryId}`);
     if (delivery.status !== 'pending') return { status: delivery.status };
     const [event, ep] = await Promise.all([outbox.get(outboxId), endpoints.withSecrets(endpointId)]);
     if (!event || !ep) throw new UnrecoverableError('event or endpoint deleted');
+    const before = await outbox.earlierPending(endpointId, outboxId);
+    if (before) {
+      // A predecessor on its first attempt is likely in flight right now: look again soon.
+      await job.moveToDelayed(Date.now() + (before.attempts === 0 ? Math.min(200, orderWaitMs) : orderWaitMs), token);
+      throw new DelayedError();
+    }
     if (!ep.enabled) {
       await outbox.recordAttempt(deliveryId, { at: now(), statusCode: null, latencyMs: 0, responseExcerpt: null, error: 'endpoint disabled', status: 'dead' });
       return { status: 'dead' };

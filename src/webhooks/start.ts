@@ -48,6 +48,8 @@ export function startWebhookDelivery(o: {
     prefix: o.config.queuePrefix,
     retryBaseMs: w.retryBaseMs,
     retryMaxDelayMs: w.retryMaxDelayMs,
+    // A later event of a subject re-checks its predecessor this often: half the first retry delay, 0.2–5 s.
+    orderWaitMs: Math.min(5_000, Math.max(200, Math.round(w.retryBaseMs / 2))),
   });
   return {
     wake: () => relay.wake(),
