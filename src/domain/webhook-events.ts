@@ -9,7 +9,8 @@ import { dispositionSchema } from './disposition';
  * Envelope (the signed JSON body; Standard Webhooks, standardwebhooks.com): `{ type, version, timestamp (ISO 8601),
  * sequence, subject: { kind: 'call' | 'campaign', id }, data }`. `sequence` counts the subject's events from 1 (a
  * call's events, or a campaign's events — `campaign.contact.completed` counts in its campaign), so a receiver can
- * order them; delivery order is not guaranteed. `webhook-id` is the event id (`msg_…`), the same on every retry and
+ * order them; each endpoint gets one subject's events in that order (src/webhooks/delivery-worker.ts; a replay may
+ * repeat an older one). `webhook-id` is the event id (`msg_…`), the same on every retry and
  * replay. A new field is added without a version change; a removed or retyped one bumps `version`.
  */
 export const WEBHOOK_EVENTS_VERSION = 1;
