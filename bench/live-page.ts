@@ -44,19 +44,8 @@ import { FakeTts } from '../src/providers/tts/fake';
 import { startServer, type RunningServer } from '../src/server';
 import { launchChromium, loginThroughUi, openPage } from '../test/helpers/browser';
 import { buildDashboard } from '../test/helpers/dashboard';
+import { mulberry32 as prng } from '../test/helpers/prng';
 import { emit, percentile, progress, round } from './stats';
-
-/** mulberry32: a small seeded PRNG in [0, 1) (reproducible streams). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CALLER_LINES = [
   'Hi, I am calling about my last order, it has not arrived yet.',
