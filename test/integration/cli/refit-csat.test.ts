@@ -8,19 +8,9 @@ import { loadCsatWeights } from '../../../src/analytics/csat-weights';
 import { AgentsRepo } from '../../../src/db/agents';
 import { refitCsat } from '../../../scripts/refit-csat';
 import { setupTestDb, testDatabaseUrl, uniqueSid } from '../../helpers/db';
+import { mulberry32 as rng } from '../../helpers/prng';
 
 const ROOT = path.resolve(__dirname, '../../..');
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The weights the synthetic callers' stated scores follow (rounded to integers, clamped to 1..5). */
 // Chosen apart from the hand-set weights, and so that raw scores mostly stay inside 1..5 (clamping would bias the fit).

@@ -1,4 +1,5 @@
 import type { Filter, VectorStore } from '../../../src/providers/types';
+import { mulberry32 as rng } from '../../helpers/prng';
 
 /** What a vector-store factory gives the conformance suite. */
 export interface ConformanceTarget {
@@ -7,18 +8,6 @@ export interface ConformanceTarget {
   settle?: () => Promise<void>;
   /** Releases resources after the suite. */
   close: () => Promise<void>;
-}
-
-/** Deterministic pseudo-random generator (mulberry32) so the suite's vectors are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const DIM = 16;

@@ -5,17 +5,7 @@ import { CSAT_FEATURES, CSAT_METHOD, DEFAULT_CSAT_WEIGHTS, csatFeatures, csatRaw
 import { csatMae, fitCsatWeights, fittedVersion, solveLinear, splitHoldout, type CsatSample } from '../../../src/analytics/csat-fit';
 import { loadCsatWeights } from '../../../src/analytics/csat-weights';
 import { csatAgreement } from '../../../src/analytics/csat-agreement';
-
-/** Deterministic PRNG (mulberry32) so the synthetic data is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../helpers/prng';
 
 const TRUE: CsatWeights = { version: 'truth', intercept: 2.8, weights: { sentiment: 1.2, resolution: 1.4, repeatedFallbacks: -0.35, handoff: -0.9, closingCourtesy: 0.6, shortCall: -0.45, longCall: -0.3 } };
 
