@@ -25,6 +25,7 @@ import * as m1203_0200 from './20261203000200_csat_survey';
 import * as m1203_0300 from './20261203000300_crm_connectors';
 import * as m1203_0400 from './20261203000400_inbound_triggers';
 import * as m1203_0500 from './20261203000500_turn_unheard_text';
+import * as m1203_0600 from './20261203000600_webhook_outbox_subject_index';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 
@@ -55,6 +56,7 @@ const MIGRATIONS: Array<[string, Migration]> = [
   ['20261203000300_crm_connectors', m1203_0300],
   ['20261203000400_inbound_triggers', m1203_0400],
   ['20261203000500_turn_unheard_text', m1203_0500],
+  ['20261203000600_webhook_outbox_subject_index', m1203_0600],
 ];
 
 /**
