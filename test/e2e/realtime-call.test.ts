@@ -14,6 +14,7 @@ import { FakeTts } from '../../src/providers/tts/fake';
 import type { TwilioRestDouble } from '../doubles/twilio-rest-double';
 import { scriptedStack } from '../helpers/scripted-stack';
 import { closeInProcessServer } from '../helpers/in-process-server';
+import { waitFor } from '../helpers/async';
 
 const LONG_REPLY =
   'Our refund policy is simple. You can return any item within thirty days of delivery. ' +
@@ -65,7 +66,16 @@ describe('real-time conversation over Media Streams', () => {
       callerTurns,
       endSignal,
     });
-  const turnsOf = (callSid: string) => db('call_turns').where({ call_sid: callSid }).orderBy('seq');
+  /**
+   * The call's row once the engine has written its final state (`ended_at`, set by the recorder's last write after
+   * the stream's stop): the simulator returns when its side of the stream ends, the server's writes land just after.
+   */
+  const finishedRow = (callSid: string) =>
+    waitFor(`the final state of ${callSid}`, () => db('calls').where({ call_sid: callSid }).whereNotNull('ended_at').first());
+  const turnsOf = async (callSid: string) => {
+    await finishedRow(callSid);
+    return db('call_turns').where({ call_sid: callSid }).orderBy('seq');
+  };
 
   it('barge-in with real speech: clear at once, the turn is cut, only the heard text is stored and sent on', async () => {
     transcripts.push('What is your refund policy?', 'Wait, I have another question.');
@@ -136,7 +146,7 @@ describe('real-time conversation over Media Streams', () => {
     expect(wire[0].data.Twiml).toContain(
       `<Response><Dial answerOnBridge="true" timeout="30"><Number url="${config.publicBaseUrl}/twilio/whisper?callSid=${sim.callSid}" method="POST">+15005550006</Number></Dial></Response>`,
     );
-    const row = await db('calls').where({ call_sid: sim.callSid }).first();
+    const row = await finishedRow(sim.callSid);
     expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf', summary: 'Transferred call. Reason: dtmf. The caller has not said anything yet.' });
     expect(wire[0].data.Twiml).not.toContain(row.transfer.summary);
     expect(row.end_reason).toBe('transfer');
@@ -157,7 +167,7 @@ describe('real-time conversation over Media Streams', () => {
       CALL_CONTROL_PHRASES.reprompt.en,
       CALL_CONTROL_PHRASES.goodbyeSilence.en,
     ]);
-    const row = await db('calls').where({ call_sid: sim.callSid }).first();
+    const row = await finishedRow(sim.callSid);
     expect(row.end_reason).toBe('silence');
   }, 60_000);
 });
