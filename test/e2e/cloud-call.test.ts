@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config';
-import { setupTestDb, testDatabaseUrl } from '../helpers/db';
+import { endedCallRow, setupTestDb, testDatabaseUrl } from '../helpers/db';
 import { migrateAndSeed } from '../../src/db/setup';
 import { buildAppContext, type AppContext } from '../../src/context';
 import { startServer, type RunningServer } from '../../src/server';
@@ -186,11 +186,7 @@ describe('cloud providers end to end (SDKs against wire doubles)', () => {
     expect(agent.at(-1)).toMatchObject({ text: REPLY_ES.join('').trim(), language: 'es' });
     // The call's language is written when the server's session ends (then its post-call jobs are enqueued), which may
     // come after the socket closed and the simulated status callback set ended_at.
-    let call = await db('calls').where({ call_sid: sim.callSid }).first();
-    for (let i = 0; i < 200 && !call.post_call_enqueued_at; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      call = await db('calls').where({ call_sid: sim.callSid }).first();
-    }
+    const call = await endedCallRow(db, sim.callSid);
     expect(call.language).toBe('es');
   }, 60_000);
 

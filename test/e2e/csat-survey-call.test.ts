@@ -17,6 +17,7 @@ import { startOpenAiDouble, type OpenAiDouble } from '../doubles/openai-double';
 import { EnergyVad } from '../helpers/energy-vad';
 import { scriptedStack } from '../helpers/scripted-stack';
 import { closeInProcessServer } from '../helpers/in-process-server';
+import { endedCallRow } from '../helpers/db';
 
 /** `ms` of a 440 Hz tone (speech to the energy VAD), then 100 ms of silence, as 8 kHz mu-law. */
 function tone(ms: number): Uint8Array {
@@ -77,8 +78,7 @@ describe('CSAT survey on a live call', () => {
       to: number, callerTurns: turns, settleMs: 800, endSignal: ended.signal,
     });
     const calls = new CallsRepo(db);
-    const stored = async () => (await db('calls').where({ call_sid: sim.callSid }).first())?.ended_at;
-    for (let i = 0; i < 100 && !(await stored()); i++) await new Promise((r) => setTimeout(r, 100));
+    await endedCallRow(db, sim.callSid);
     const agentLines = (await calls.turns(sim.callSid)).filter((t) => t.role === 'agent').map((t) => t.text);
     expect(agentLines).toEqual(['Hi there.', 'Glad I could help.', P.csatPrompt.en, P.csatThanks.en]);
     const events = await calls.events(sim.callSid);

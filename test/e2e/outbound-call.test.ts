@@ -12,6 +12,7 @@ import { signTwilioRequest } from '../../src/telephony/signature';
 import type { TwilioRestDouble } from '../doubles/twilio-rest-double';
 import { scriptedStack } from '../helpers/scripted-stack';
 import { closeInProcessServer } from '../helpers/in-process-server';
+import { endedCallRow } from '../helpers/db';
 
 /**
  * Outbound calls on the real server: the signed outbound voice webhook, Media Streams in real time with a real
@@ -124,6 +125,7 @@ describe('outbound call, end to end', () => {
     });
     rest.onUpdate = undefined;
     expect(ended.signal.aborted).toBe(true); // hung up over REST
+    await endedCallRow(db, sim.callSid);
     const row = await db('call_attempts').where({ id: attemptId }).first();
     expect(row).toMatchObject({ answered_by: 'machine_end_beep', amd_source: 'twilio-amd', voicemail_played: true });
     const turns = await db('call_turns').where({ call_sid: sim.callSid, role: 'agent' }).orderBy('seq');

@@ -14,7 +14,7 @@ import { FakeTts } from '../../src/providers/tts/fake';
 import type { TwilioRestDouble } from '../doubles/twilio-rest-double';
 import { scriptedStack } from '../helpers/scripted-stack';
 import { closeInProcessServer } from '../helpers/in-process-server';
-import { waitFor } from '../helpers/async';
+import { endedCallRow } from '../helpers/db';
 
 const LONG_REPLY =
   'Our refund policy is simple. You can return any item within thirty days of delivery. ' +
@@ -66,12 +66,7 @@ describe('real-time conversation over Media Streams', () => {
       callerTurns,
       endSignal,
     });
-  /**
-   * The call's row once the engine has written its final state (`ended_at`, set by the recorder's last write after
-   * the stream's stop): the simulator returns when its side of the stream ends, the server's writes land just after.
-   */
-  const finishedRow = (callSid: string) =>
-    waitFor(`the final state of ${callSid}`, () => db('calls').where({ call_sid: callSid }).whereNotNull('ended_at').first());
+  const finishedRow = (callSid: string) => endedCallRow(db, callSid);
   const turnsOf = async (callSid: string) => {
     await finishedRow(callSid);
     return db('call_turns').where({ call_sid: callSid }).orderBy('seq');

@@ -35,3 +35,19 @@ export async function setupTestDb(): Promise<Knex> {
 export function uniqueSid(prefix: string): string {
   return `${prefix}${Date.now().toString(16)}${Math.random().toString(16).slice(2, 10)}`.slice(0, 34);
 }
+
+/**
+ * The call's row once the server's session for it has ended: every row of the call is written and its post-call
+ * jobs are enqueued (`post_call_enqueued_at`, set after the recorder's last write). A simulated caller returns when
+ * its side of the stream closed; the server's last writes (transfer, end reason, final state) land just after, and
+ * `ended_at` alone may come from the status callback. Polls every 40 ms; throws after `timeoutMs`.
+ */
+export async function endedCallRow(db: Knex, callSid: string, timeoutMs = 15_000): Promise<Record<string, any>> {
+  const t0 = Date.now();
+  for (;;) {
+    const row = await db('calls').where({ call_sid: callSid }).whereNotNull('post_call_enqueued_at').first();
+    if (row) return row;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for the end of call ${callSid}'s session`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
