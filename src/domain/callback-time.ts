@@ -25,30 +25,56 @@ const AFTERNOON_HOURS = 7;
  * @returns null when the text holds no date or time, or the zone is unknown.
  */
 export function parseCallbackTime(text: string, o: { now: Date; timeZone: string; language?: string }): Date | null {
+  return readCallbackTime(text, o)?.at ?? null;
+}
+
+/**
+ * Parts of the day a callee may name instead of a clock time, and the local hour they are booked at (morning 09:00,
+ * midday 12:00, afternoon 15:00, evening 18:00, tonight 19:00). chrono-node keeps the current hour for some of them
+ * ("mañana por la tarde" at 08:00 is read as 08:00), so the hour is set here, the same in every language.
+ */
+const PART_OF_DAY: Record<string, Array<[RegExp, number]>> = {
+  en: [[/\bmorning\b/iu, 9], [/\b(noon|midday|lunchtime)\b/iu, 12], [/\bafternoon\b/iu, 15], [/\bevening\b/iu, 18], [/\btonight\b/iu, 19]],
+  es: [[/\b(por|en|de) la mañana\b/iu, 9], [/\bmediod[ií]a\b/iu, 12], [/\b(por|en|de|esta) la tarde\b|\besta tarde\b/iu, 15], [/\b(por|en|de) la noche\b|\besta noche\b/iu, 19]],
+  fr: [[/\bmatin(ée)?\b/iu, 9], [/après-midi/iu, 15], [/\bmidi\b/iu, 12], [/\bsoir(ée)?\b/iu, 18]],
+  de: [[/\b(morgens|vormittags?)\b/iu, 9], [/\bmittags?\b/iu, 12], [/\bnachmittags?\b/iu, 15], [/\babends?\b/iu, 18]],
+};
+/** Greetings that name a part of the day ("good morning", "guten Abend", "buenas tardes"): not a time the callee asks for. */
+const GREETING = /\bgood (morning|afternoon|evening)\b|\bguten (morgen|tag|abend)\b|\bbuen(os|as) (d[ií]as|tardes|noches)\b/giu;
+
+/**
+ * {@link parseCallbackTime} with whether the callee named a time of day: a clock time ("at three", "um 15 Uhr", "in
+ * two hours") or a part of the day ("tomorrow morning"). chrono-node fills a day said alone ("on Saturday") with
+ * 12:00, which no callee asked for: the agent should ask what time suits them (`timeOfDay: false`).
+ * @returns null when the text holds no date or time, or the zone is unknown.
+ */
+export function readCallbackTime(text: string, o: { now: Date; timeZone: string; language?: string }): { at: Date; timeOfDay: boolean } | null {
   const lang = PARSERS[o.language ?? 'en'] ? (o.language ?? 'en') : 'en';
   const zoneNow = DateTime.fromJSDate(o.now, { zone: o.timeZone });
   if (!zoneNow.isValid) return null;
   const words = NUMBER_WORDS[lang];
   // Moonshine (trained on audiobooks) writes "to-morrow" / "to-day" / "to-night" as old books do.
-  const modern = lang === 'en' ? text.replace(/\bto[- ](morrow|day|night)\b/giu, 'to$1') : text;
+  const modern = (lang === 'en' ? text.replace(/\bto[- ](morrow|day|night)\b/giu, 'to$1') : text).replace(GREETING, '');
   const spoken = modern.replace(new RegExp(`\\b(${HOUR_LEAD[lang]})\\s+(\\p{L}+)`, 'giu'), (m, lead: string, w: string) =>
     words[w.toLowerCase()] !== undefined ? `${lead} ${words[w.toLowerCase()]}` : m,
   );
   const [r] = PARSERS[lang].parse(spoken, { instant: o.now, timezone: zoneNow.offset }, { forwardDate: true });
   if (!r) return null;
+  // A part of the day said with or after the date ("Saturday afternoon", "demain, en fin d'après-midi"), not a greeting before it.
+  const partHour = r.start.isCertain('hour') ? undefined : PART_OF_DAY[lang].find(([re]) => re.test(spoken.slice(r.index)))?.[1];
   const hour = r.start.get('hour');
   const afternoon = r.start.isCertain('hour') && !r.start.isCertain('meridiem') && hour !== null && hour >= 1 && hour <= AFTERNOON_HOURS;
-  const at = r.start.isCertain('timezoneOffset') ? new Date(r.start.date().getTime() + (afternoon ? 12 * 3_600_000 : 0)) : wallClockIn(r.start, o.timeZone, afternoon);
-  return at.getTime() > o.now.getTime() ? at : null;
+  const at = r.start.isCertain('timezoneOffset')
+    ? new Date(r.start.date().getTime() + (afternoon ? 12 * 3_600_000 : 0))
+    : wallClockIn(r.start, o.timeZone, partHour ?? (hour ?? 0) + (afternoon ? 12 : 0), partHour !== undefined);
+  if (at.getTime() <= o.now.getTime()) return null;
+  return { at, timeOfDay: r.start.isCertain('hour') || partHour !== undefined };
 }
 
-/** The local date and time chrono found (+12 h for an afternoon hour) as that wall-clock time in `zone` (luxon). */
-function wallClockIn(c: chrono.ParsedComponents, zone: string, afternoon: boolean): Date {
-  const n = (k: chrono.Component) => c.get(k) ?? 0;
-  const local = DateTime.fromObject(
-    { year: n('year'), month: n('month'), day: n('day'), hour: n('hour') + (afternoon ? 12 : 0), minute: n('minute'), second: n('second'), millisecond: n('millisecond') },
-    { zone },
-  );
+/** The local date chrono found at `hour` (its minutes and seconds too, unless `onTheHour`) as that wall-clock time in `zone` (luxon). */
+function wallClockIn(c: chrono.ParsedComponents, zone: string, hour: number, onTheHour: boolean): Date {
+  const n = (k: chrono.Component) => (onTheHour && k !== 'year' && k !== 'month' && k !== 'day' ? 0 : (c.get(k) ?? 0));
+  const local = DateTime.fromObject({ year: n('year'), month: n('month'), day: n('day'), hour, minute: n('minute'), second: n('second'), millisecond: n('millisecond') }, { zone });
   return local.toJSDate();
 }
 

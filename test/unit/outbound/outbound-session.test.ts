@@ -259,6 +259,27 @@ describe('schedule_callback tool', () => {
     expect(JSON.stringify(requests[1])).toContain('Callback booked for Thursday, December 3 at 3:00 PM');
     await endCall(session);
   });
+
+  it('a day without a time of day is not booked (chrono would say 12:00): the LLM is told to ask what time', async () => {
+    jest.setSystemTime(new Date('2026-12-02T14:00:00Z'));
+    const stt = new FakeStt({ transcripts: ['Hello?', 'Call me back on Saturday.'] });
+    const requests: string[] = [];
+    const llm = new FakeLlm({
+      respond: (req, i) => {
+        requests.push(JSON.stringify(req.messages));
+        return i === 0 ? { text: '', toolCalls: [{ id: 'c1', name: 'schedule_callback', arguments: JSON.stringify({ when: 'Saturday' }) }] } : 'Sure, what time on Saturday?';
+      },
+    });
+    const { session, feed, log, mem } = outboundCall({ timeZone: 'America/New_York' }, { stt, llm, tools: [...OUTBOUND_TOOLS], tts: new FakeTts({ firstByteMs: 5 }) });
+    session.start();
+    feed(utterance(0, 500));
+    await until(() => mem.turns.length === 2);
+    feed(utterance(3_000, 4_500));
+    await until(() => agentTexts(mem.turns).includes('Sure, what time on Saturday?'), 20_000);
+    expect(log.callbacks).toEqual([]);
+    expect(requests[1]).toContain('error: the callee named a day but no time');
+    await endCall(session);
+  });
 });
 
 describe('offline LocalResponder on outbound calls', () => {
@@ -273,6 +294,24 @@ describe('offline LocalResponder on outbound calls', () => {
     await until(() => log.callbacks.length === 1 && agentTexts(mem.turns).length === 2, 20_000);
     expect(log.callbacks[0].at.toISOString()).toBe('2026-12-03T20:00:00.000Z');
     expect(agentTexts(mem.turns)[1]).toBe("Of course, I'll call you back on Thursday, December 3 at 3:00 PM.");
+    await endCall(session);
+  });
+
+  it('"call me again on Saturday" … "at three in the afternoon": it asks the time, then books that day at 15:00 local', async () => {
+    jest.setSystemTime(new Date('2026-12-02T14:00:00Z')); // Wednesday 09:00 in New York
+    const stt = new FakeStt({ transcripts: ['Hello?', 'Please call me again on Saturday,', 'at three in the afternoon.'] });
+    const { session, feed, log, mem } = outboundCall({ timeZone: 'America/New_York' }, { stt, llm: new LocalResponder(), tools: [...OUTBOUND_TOOLS] });
+    session.start();
+    feed(utterance(0, 500));
+    await until(() => mem.turns.length === 2);
+    feed(utterance(3_000, 4_500));
+    await until(() => agentTexts(mem.turns).length === 2, 20_000);
+    expect(agentTexts(mem.turns)[1]).toBe('Of course. What time that day suits you best?');
+    expect(log.callbacks).toEqual([]);
+    feed(utterance(12_000, 13_500));
+    await until(() => log.callbacks.length === 1 && agentTexts(mem.turns).length === 3, 20_000);
+    expect(log.callbacks[0]).toEqual({ at: new Date('2026-12-05T20:00:00.000Z'), said: 'Please call me again on Saturday, at three in the afternoon.' });
+    expect(agentTexts(mem.turns)[2]).toBe("Of course, I'll call you back on Saturday, December 5 at 3:00 PM.");
     await endCall(session);
   });
 

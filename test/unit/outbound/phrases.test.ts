@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { machinePhraseIn } from '../../../src/engine/machine-detection';
 import { normalizePhrase, optOutPhraseIn } from '../../../src/domain/call-phrases';
-import { describeCallbackTime, parseCallbackTime } from '../../../src/domain/callback-time';
+import { describeCallbackTime, parseCallbackTime, readCallbackTime } from '../../../src/domain/callback-time';
 
 describe('transcript machine detection (voicemail greetings, call screeners; en/es/fr/de)', () => {
   const machines: Array<[string, string]> = [
@@ -63,6 +63,26 @@ describe('callback times (chrono-node, in the contact zone)', () => {
     ['rufen Sie mich morgen um drei an', 'de', '2026-12-03T20:00:00.000Z'],
   ])('"%s" (%s) → %s', (text, language, iso) => {
     expect(parseCallbackTime(text, { now, timeZone: zone, language })?.toISOString()).toBe(iso);
+  });
+
+  it.each<[string, string, string]>([
+    ['call me back tomorrow morning', 'en', '2026-12-03T14:00:00.000Z'],
+    ['Good morning! Call me back tomorrow afternoon', 'en', '2026-12-03T20:00:00.000Z'],
+    ['llámeme mañana por la tarde', 'es', '2026-12-03T20:00:00.000Z'],
+    ['rappelez-moi demain après-midi', 'fr', '2026-12-03T20:00:00.000Z'],
+    ['rappelez-moi demain soir', 'fr', '2026-12-03T23:00:00.000Z'],
+    ['rufen Sie mich morgen Nachmittag an', 'de', '2026-12-03T20:00:00.000Z'],
+  ])('a part of the day is a time of day: "%s" (%s) → %s (morning 09:00, afternoon 15:00, evening 18:00)', (text, language, iso) => {
+    expect(readCallbackTime(text, { now, timeZone: zone, language })).toEqual({ at: new Date(iso), timeOfDay: true });
+  });
+
+  it.each<[string, string]>([
+    ['call me back on Saturday', 'en'],
+    ['Good evening, call me back tomorrow', 'en'],
+    ['Guten Abend, rufen Sie mich morgen an', 'de'],
+    ['llámeme el sábado', 'es'],
+  ])('a day alone ("%s", %s) has no time of day: the agent asks for one', (text, language) => {
+    expect(readCallbackTime(text, { now, timeZone: zone, language })?.timeOfDay).toBe(false);
   });
 
   it('reads the same words in the contact zone, not the server zone', () => {
