@@ -238,7 +238,8 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
       // From the request on: a request the VAD split after its day ("… on Saturday," / "at three …") is asked about and
       // then booked from both parts together (the local responder's follow-up).
       const texts: string[] = heard.map((t) => t.text);
-      const words = texts.slice(Math.max(0, texts.findIndex((t) => /again/i.test(t)))).join(' ');
+      const request = texts.findIndex((t) => /again/i.test(t));
+      const words = request < 0 ? '' : texts.slice(request).join(' ');
       const call = await db('calls').where({ call_sid: mine[0].call_sid }).first('started_at');
       const want = parseCallbackTime(words, { now: call.started_at, timeZone: zone });
       expect([words, r.next_attempt_at.toISOString()]).toEqual([words, want?.toISOString()]);

@@ -66,9 +66,8 @@ describe('real-time conversation over Media Streams', () => {
       callerTurns,
       endSignal,
     });
-  const finishedRow = (callSid: string) => endedCallRow(db, callSid);
   const turnsOf = async (callSid: string) => {
-    await finishedRow(callSid);
+    await endedCallRow(db, callSid);
     return db('call_turns').where({ call_sid: callSid }).orderBy('seq');
   };
 
@@ -141,7 +140,7 @@ describe('real-time conversation over Media Streams', () => {
     expect(wire[0].data.Twiml).toContain(
       `<Response><Dial answerOnBridge="true" timeout="30"><Number url="${config.publicBaseUrl}/twilio/whisper?callSid=${sim.callSid}" method="POST">+15005550006</Number></Dial></Response>`,
     );
-    const row = await finishedRow(sim.callSid);
+    const row = await endedCallRow(db, sim.callSid);
     expect(row.transfer).toMatchObject({ target: '+15005550006', reason: 'dtmf', summary: 'Transferred call. Reason: dtmf. The caller has not said anything yet.' });
     expect(wire[0].data.Twiml).not.toContain(row.transfer.summary);
     expect(row.end_reason).toBe('transfer');
@@ -162,7 +161,7 @@ describe('real-time conversation over Media Streams', () => {
       CALL_CONTROL_PHRASES.reprompt.en,
       CALL_CONTROL_PHRASES.goodbyeSilence.en,
     ]);
-    const row = await finishedRow(sim.callSid);
+    const row = await endedCallRow(db, sim.callSid);
     expect(row.end_reason).toBe('silence');
   }, 60_000);
 });

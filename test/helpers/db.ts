@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { Knex } from 'knex';
 import { createDb, migrateLatest } from '../../src/db/knex';
+import { waitFor } from './async';
 
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -40,14 +41,8 @@ export function uniqueSid(prefix: string): string {
  * The call's row once the server's session for it has ended: every row of the call is written and its post-call
  * jobs are enqueued (`post_call_enqueued_at`, set after the recorder's last write). A simulated caller returns when
  * its side of the stream closed; the server's last writes (transfer, end reason, final state) land just after, and
- * `ended_at` alone may come from the status callback. Polls every 40 ms; throws after `timeoutMs`.
+ * `ended_at` alone may come from the status callback. Polls with {@link waitFor}; throws after `timeoutMs`.
  */
-export async function endedCallRow(db: Knex, callSid: string, timeoutMs = 15_000): Promise<Record<string, any>> {
-  const t0 = Date.now();
-  for (;;) {
-    const row = await db('calls').where({ call_sid: callSid }).whereNotNull('post_call_enqueued_at').first();
-    if (row) return row;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for the end of call ${callSid}'s session`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
+export function endedCallRow(db: Knex, callSid: string, timeoutMs = 15_000): Promise<Record<string, any>> {
+  return waitFor(`the end of call ${callSid}'s session`, () => db('calls').where({ call_sid: callSid }).whereNotNull('post_call_enqueued_at').first(), timeoutMs);
 }
