@@ -107,7 +107,9 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
   const contacts = kinds.map((k, i) => ({
     phone: `+1415${base + i}`,
     name: `C${i}`,
-    timezone: k === 'closed' ? closed[i % closed.length] : open[i % open.length],
+    // The callback's spoken weekday is "two days ahead" in open[0]; open zones can straddle midnight (UTC−10 and UTC+14
+    // both open), so the callback contacts live in that zone.
+    timezone: k === 'closed' ? closed[i % closed.length] : k === 'callback' ? open[0] : open[i % open.length],
     variables: { first_name: `C${i}`, script: k },
   }));
   const kindOf = new Map(contacts.map((c, i) => [c.phone, kinds[i]]));
@@ -119,7 +121,7 @@ it('30 contacts, 7 outcomes, time zones, two dispatchers, two servers: ceilings,
   const human = wavFileToMulaw8k(path.join(FIXTURE_AUDIO_DIR, 'librivox-0870.wav')).subarray(0, 8 * 1_500);
   const hello = spokenMulaw(audioDir, 'hello', 'Hello?');
   const stop = spokenMulaw(audioDir, 'opt-out', 'Please stop calling me.');
-  // A weekday two days ahead (all open zones share the local date: their hours are 10–17). Measured in live calls
+  // A weekday two days ahead in the callback contacts' zone (open[0]). Measured in live calls
   // (en-us+m3, 150 wpm): Moonshine base heard "tomorrow" as "to my room" / "to Maro" and "call me back" as "call me
   // Mac"; weekday names and "call me again" come through.
   const callbackDay = t0.setZone(open[0]).plus({ days: 2 });
